@@ -1,0 +1,443 @@
+#include "core/config.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+extern char** environ;
+
+namespace pw::core {
+
+namespace {
+
+using fmt::format;
+
+// Reads one TOML table, remembering which keys it consumed so that any other
+// key is reported as unknown. The first error wins; later reads are no-ops.
+class section {
+ public:
+  section(const toml::table* t, std::string path, std::optional<error>& err) : t_(t), path_(std::move(path)), err_(err) {}
+
+  std::string key(std::string_view k) const { return path_.empty() ? std::string(k) : path_ + "." + std::string(k); }
+  void fail(std::string msg) {
+    if (!err_) err_ = make_error(errc::validation_failed, "config: " + std::move(msg));
+  }
+  bool failed() const { return err_.has_value(); }
+
+  const toml::node* find(std::string_view k) {
+    known_.emplace(k);
+    return t_ ? t_->get(k) : nullptr;
+  }
+
+  void str(std::string_view k, std::string& out, bool non_empty = false) {
+    auto* n = find(k);
+    if (!n) return;
+    if (auto v = n->value<std::string>()) {
+      if (non_empty && v->empty()) return fail(format("{}: must not be empty", key(k)));
+      out = *v;
+    } else {
+      fail(format("{}: expected a string", key(k)));
+    }
+  }
+
+  void boolean(std::string_view k, bool& out) {
+    auto* n = find(k);
+    if (!n) return;
+    if (auto v = n->as_boolean()) out = v->get();
+    else fail(format("{}: expected true or false", key(k)));
+  }
+
+  template <class Int>
+  void integer(std::string_view k, Int& out, std::int64_t lo, std::int64_t hi) {
+    auto* n = find(k);
+    if (!n) return;
+    auto v = n->as_integer();
+    if (!v) return fail(format("{}: expected an integer", key(k)));
+    if (v->get() < lo || v->get() > hi) return fail(format("{}: {} is out of range [{}, {}]", key(k), v->get(), lo, hi));
+    out = static_cast<Int>(v->get());
+  }
+
+  void number(std::string_view k, double& out, double lo, double hi) {
+    auto* n = find(k);
+    if (!n) return;
+    double x;
+    if (auto f = n->as_floating_point()) x = f->get();
+    else if (auto i = n->as_integer()) x = static_cast<double>(i->get());
+    else return fail(format("{}: expected a number", key(k)));
+    if (!(x >= lo && x <= hi)) return fail(format("{}: {} is out of range [{}, {}]", key(k), x, lo, hi));
+    out = x;
+  }
+
+  void duration(std::string_view k, millis& out, std::int64_t lo, std::int64_t hi) {
+    std::int64_t v = out.count();
+    integer(k, v, lo, hi);
+    out = millis{v};
+  }
+
+  void strings(std::string_view k, std::vector<std::string>& out) {
+    auto* n = find(k);
+    if (!n) return;
+    auto* a = n->as_array();
+    if (!a) return fail(format("{}: expected an array of strings", key(k)));
+    std::vector<std::string> v;
+    for (auto& e : *a) {
+      auto s = e.value<std::string>();
+      if (!s) return fail(format("{}: expected an array of strings", key(k)));
+      v.push_back(*s);
+    }
+    out = std::move(v);
+  }
+
+  template <class Enum, std::size_t N>
+  void choice(std::string_view k, Enum& out, const std::pair<std::string_view, Enum> (&options)[N]) {
+    std::string text;
+    auto* n = find(k);
+    if (!n) return;
+    if (auto v = n->value<std::string>()) text = *v;
+    for (auto& [name, value] : options)
+      if (name == text) { out = value; return; }
+    std::string names;
+    for (auto& [name, value] : options) names += (names.empty() ? "" : ", ") + std::string(name);
+    fail(format("{}: expected one of {}", key(k), names));
+  }
+
+  // A nested table; `required` reports it when absent.
+  const toml::table* table(std::string_view k, bool required = false) {
+    auto* n = find(k);
+    if (!n) {
+      if (required) fail(format("{}: missing table", key(k)));
+      return nullptr;
+    }
+    auto* t = n->as_table();
+    if (!t) fail(format("{}: expected a table", key(k)));
+    return t;
+  }
+
+  void finish() {
+    if (!t_ || failed()) return;
+    for (auto& [k, v] : *t_)
+      if (!known_.count(std::string(k.str()))) return fail(format("{}: unknown key", key(k.str())));
+  }
+
+ private:
+  const toml::table* t_;
+  std::string path_;
+  std::optional<error>& err_;
+  std::set<std::string, std::less<>> known_;
+};
+
+void copy_node(toml::table& into, std::string_view k, const toml::node& n) {
+  n.visit([&](auto&& x) { into.insert_or_assign(k, x); });
+}
+
+// Lays `over` onto `base`. Tables merge key by key, except a pipeline, which
+// the overlay replaces whole (otherwise a file could never drop a stage).
+void merge(toml::table& base, const toml::table& over, const std::string& path) {
+  for (auto& [k, n] : over) {
+    std::string child = path.empty() ? std::string(k.str()) : path + "." + std::string(k.str());
+    auto* existing = base.get(k.str());
+    bool replace_whole = path == "pipelines";
+    if (existing && existing->is_table() && n.is_table() && !replace_whole)
+      merge(*existing->as_table(), *n.as_table(), child);
+    else
+      copy_node(base, k.str(), n);
+  }
+}
+
+result<toml::table> parse_toml(std::string_view text, std::string_view source) {
+  try {
+    return toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return make_error(errc::validation_failed,
+                      format("config: {}:{}:{}: {}", source, where.line, where.column, e.description()));
+  }
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+result<void> apply_env(toml::table& root, const env_map& env) {
+  for (const auto& [name, value] : env) {
+    if (name == "PIPEWRIGHT_JWT_SECRET") {
+      auto* auth = root.get("auth");
+      if (!auth) {
+        root.insert("auth", toml::table{});
+        auth = root.get("auth");
+      }
+      if (!auth->is_table()) return make_error(errc::validation_failed, "config: auth: expected a table");
+      auth->as_table()->insert_or_assign("jwt_secret", value);
+      continue;
+    }
+    constexpr std::string_view prefix = "PIPEWRIGHT_";
+    if (name.rfind(prefix, 0) != 0 || name.find("__") == std::string::npos) continue;
+    std::vector<std::string> parts;
+    std::string_view rest = std::string_view(name).substr(prefix.size());
+    for (std::size_t pos; (pos = rest.find("__")) != std::string_view::npos; rest.remove_prefix(pos + 2))
+      parts.push_back(lower(rest.substr(0, pos)));
+    parts.push_back(lower(rest));
+    toml::table* t = &root;
+    std::string path;
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+      path += (path.empty() ? "" : ".") + parts[i];
+      auto* n = t->get(parts[i]);
+      if (!n) {
+        t->insert(parts[i], toml::table{});
+        n = t->get(parts[i]);
+      }
+      t = n->as_table();
+      if (!t) return make_error(errc::validation_failed, format("config: {} (from {}): not a table", path, name));
+    }
+    // The value is TOML when it parses as such ("8080", "true", "[\"a\"]"), a string otherwise.
+    toml::table parsed;
+    try {
+      parsed = toml::parse("v = " + value);
+    } catch (const toml::parse_error&) {
+      parsed.insert_or_assign("v", value);
+    }
+    copy_node(*t, parts.back(), *parsed.get("v"));
+  }
+  return ok();
+}
+
+void read_retry(section& s, retry_policy& r, millis& timeout) {
+  s.integer("max_attempts", r.max_attempts, 1, 100);
+  s.duration("initial_backoff_ms", r.initial_backoff, 0, 86'400'000);
+  s.number("multiplier", r.multiplier, 1.0, 100.0);
+  s.duration("max_backoff_ms", r.max_backoff, 0, 86'400'000);
+  s.number("jitter", r.jitter, 0.0, 1.0);
+  s.duration("timeout_ms", timeout, 1, 86'400'000);
+  if (!s.failed() && r.max_backoff < r.initial_backoff)
+    s.fail(format("{}: must be at least initial_backoff_ms ({})", s.key("max_backoff_ms"), r.initial_backoff.count()));
+}
+
+chaos_spec read_chaos(section& c) {
+  chaos_spec x;
+  c.integer("seed", x.seed, 0, INT64_MAX);
+  c.choice("latency", x.latency.distribution,
+           {std::pair{std::string_view("none"), latency_distribution::none}, {"fixed", latency_distribution::fixed},
+            {"uniform", latency_distribution::uniform}, {"exponential", latency_distribution::exponential}});
+  c.duration("latency_min_ms", x.latency.min, 0, 3'600'000);
+  c.duration("latency_max_ms", x.latency.max, 0, 3'600'000);
+  c.duration("latency_mean_ms", x.latency.mean, 0, 3'600'000);
+  c.number("transient_rate", x.transient_rate, 0, 1);
+  c.number("permanent_rate", x.permanent_rate, 0, 1);
+  c.number("throw_rate", x.throw_rate, 0, 1);
+  c.number("hang_rate", x.hang_rate, 0, 1);
+  c.integer("fail_first", x.fail_first, 0, 1000);
+  c.choice("fail_first_effect", x.fail_first_effect,
+           {std::pair{std::string_view("transient"), chaos_effect::transient}, {"permanent", chaos_effect::permanent},
+            {"throw", chaos_effect::throw_error}, {"hang", chaos_effect::hang}});
+  c.finish();
+  if (c.failed()) return x;
+  if (x.transient_rate + x.permanent_rate + x.throw_rate + x.hang_rate > 1.0 + 1e-9)
+    c.fail(format("{}: transient_rate + permanent_rate + throw_rate + hang_rate must not exceed 1", c.key("")));
+  if (x.latency.distribution == latency_distribution::uniform && x.latency.max < x.latency.min)
+    c.fail(format("{}: must be at least latency_min_ms", c.key("latency_max_ms")));
+  return x;
+}
+
+void read_options(section& s, const toml::table* t, std::map<std::string, option_value>& out) {
+  if (!t) return;
+  for (auto& [k, n] : *t) {
+    std::string name(k.str());
+    if (auto b = n.as_boolean()) out[name] = b->get();
+    else if (auto i = n.as_integer()) out[name] = i->get();
+    else if (auto f = n.as_floating_point()) out[name] = f->get();
+    else if (auto str = n.as_string()) out[name] = str->get();
+    else return s.fail(format("{}.{}: options are strings, numbers or booleans", s.key("options"), name));
+  }
+}
+
+std::optional<pipeline> read_pipeline(const std::string& name, const toml::table& t, const retry_policy& retry,
+                                      millis timeout, std::optional<error>& err) {
+  const std::string path = "pipelines." + name;
+  if (!valid_identifier(name)) {
+    err = make_error(errc::validation_failed, format("config: {}: pipeline names are [a-z0-9_], 1-32 characters", path));
+    return std::nullopt;
+  }
+  section ps(&t, path, err);
+  auto* stages_table = ps.table("stages", true);
+  ps.finish();
+  if (err) return std::nullopt;
+  std::vector<stage_spec> specs;
+  for (auto& [k, n] : *stages_table) {
+    std::string stage_path = path + ".stages." + std::string(k.str());
+    auto* st = n.as_table();
+    if (!st) {
+      err = make_error(errc::validation_failed, format("config: {}: expected a table", stage_path));
+      return std::nullopt;
+    }
+    section s(st, stage_path, err);
+    stage_spec spec;
+    spec.name = std::string(k.str());
+    spec.retry = retry;
+    spec.timeout = timeout;
+    s.str("backend", spec.backend, true);
+    if (!s.failed() && spec.backend.empty()) s.fail(format("{}: missing (e.g. \"synthetic\")", s.key("backend")));
+    s.strings("after", spec.after);
+    read_retry(s, spec.retry, spec.timeout);
+    if (auto* c = s.table("chaos")) {
+      section cs(c, s.key("chaos"), err);
+      spec.chaos = read_chaos(cs);
+    }
+    read_options(s, s.table("options"), spec.options);
+    s.finish();
+    if (err) return std::nullopt;
+    specs.push_back(std::move(spec));
+  }
+  auto built = build_pipeline(name, std::move(specs), path + ".stages");
+  if (!built) {
+    auto e = built.err();
+    e.message = "config: " + e.message;
+    err = std::move(e);
+    return std::nullopt;
+  }
+  return std::move(built).value();
+}
+
+}  // namespace
+
+result<listen_address> parse_listen(std::string_view text, std::string_view key) {
+  auto bad = [&] {
+    return make_error(errc::validation_failed, format("config: {}: expected HOST:PORT, got \"{}\"", key, text));
+  };
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return bad();
+  std::string_view host = text.substr(0, colon), port = text.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.back() != ']' || host.size() < 3) return bad();
+    host = host.substr(1, host.size() - 2);
+  }
+  if (port.empty() || port.size() > 5) return bad();
+  unsigned value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return bad();
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value > 65535) return bad();
+  return listen_address{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+result<config> load_config(std::string_view defaults_toml, const std::optional<std::string>& file_path,
+                           const env_map& env) {
+  auto base = parse_toml(defaults_toml, "defaults");
+  if (!base) return std::move(base).err();
+  toml::table root = std::move(base).value();
+  if (file_path) {
+    std::ifstream in(*file_path);
+    if (!in) return make_error(errc::validation_failed, format("config: cannot read file {}", *file_path));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    auto over = parse_toml(buffer.str(), *file_path);
+    if (!over) return std::move(over).err();
+    merge(root, over.value(), "");
+  }
+  if (auto r = apply_env(root, env); !r) return std::move(r).err();
+
+  std::optional<error> err;
+  config cfg;
+  section top(&root, "", err);
+
+  section server(top.table("server"), "server", err);
+  std::string listen = "127.0.0.1:8080";
+  server.str("listen", listen, true);
+  if (!err) {
+    auto l = parse_listen(listen, "server.listen");
+    if (!l) return std::move(l).err();
+    cfg.server.listen = l.value();
+  }
+  server.str("data_dir", cfg.server.data_dir, true);
+  server.integer("io_threads", cfg.server.io_threads, 1, 64);
+  server.duration("drain_timeout_ms", cfg.server.drain_timeout, 0, 600'000);
+  server.integer("max_connections", cfg.server.max_connections, 1, 1'000'000);
+  server.finish();
+
+  section limits(top.table("limits"), "limits", err);
+  limits.integer("max_body_bytes", cfg.limits.max_body_bytes, 1024, 1LL << 30);
+  limits.integer("max_json_depth", cfg.limits.max_json_depth, 2, 1024);
+  limits.integer("max_text_bytes", cfg.limits.max_text_bytes, 1, 1LL << 30);
+  limits.integer("max_title_bytes", cfg.limits.max_title_bytes, 1, 1LL << 20);
+  limits.integer("max_metadata_bytes", cfg.limits.max_metadata_bytes, 2, 1LL << 30);
+  limits.integer("ws_send_queue", cfg.limits.ws_send_queue, 1, 1'000'000);
+  limits.finish();
+
+  section auth(top.table("auth"), "auth", err);
+  auth.str("jwt_secret", cfg.auth.jwt_secret, true);
+  auth.integer("token_ttl_s", cfg.auth.token_ttl_s, 1, 10LL * 365 * 86400);
+  auth.finish();
+  if (!err && cfg.auth.jwt_secret.size() < 16)
+    auth.fail("auth.jwt_secret: must be at least 16 characters");
+
+  section store(top.table("store"), "store", err);
+  store.boolean("sync", cfg.store.sync);
+  store.integer("event_retention", cfg.store.event_retention, 1, 100'000'000);
+  store.integer("block_cache_mb", cfg.store.block_cache_mb, 1, 1 << 20);
+  store.finish();
+
+  section actors(top.table("actors"), "actors", err);
+  actors.integer("scheduler_threads", cfg.actors.scheduler_threads, 1, 256);
+  actors.integer("max_active", cfg.actors.max_active, 1, 10'000'000);
+  actors.integer("max_queued", cfg.actors.max_queued, 1, 1'000'000'000);
+  actors.finish();
+
+  section notifier(top.table("notifier"), "notifier", err);
+  notifier.choice("stage_events", cfg.stage_events,
+                  {std::pair{std::string_view("all"), stage_events_mode::all}, {"settled", stage_events_mode::settled},
+                   {"none", stage_events_mode::none}});
+  notifier.finish();
+
+  section log(top.table("log"), "log", err);
+  log.str("level", cfg.log_level);
+  log.finish();
+  if (!err) {
+    static constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+    if (std::find(std::begin(levels), std::end(levels), cfg.log_level) == std::end(levels))
+      log.fail("log.level: expected one of trace, debug, info, warn, error, critical, off");
+  }
+
+  retry_policy retry;
+  millis timeout{30000};
+  section sup(top.table("supervision"), "supervision", err);
+  read_retry(sup, retry, timeout);
+  sup.finish();
+
+  if (auto* pipes = top.table("pipelines", true); pipes && !err) {
+    for (auto& [k, n] : *pipes) {
+      std::string name(k.str());
+      auto* t = n.as_table();
+      if (!t) return make_error(errc::validation_failed, format("config: pipelines.{}: expected a table", name));
+      auto p = read_pipeline(name, *t, retry, timeout, err);
+      if (!p) break;
+      cfg.pipelines.emplace(name, std::move(*p));
+    }
+  }
+  top.finish();
+  if (err) return std::move(*err);
+  if (!cfg.pipelines.count("feedback"))
+    return make_error(errc::validation_failed, "config: pipelines.feedback: missing (POST /api/v1/items runs it)");
+  return cfg;
+}
+
+env_map process_env() {
+  env_map out;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (kv.rfind("PIPEWRIGHT_", 0) != 0) continue;
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    out.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return out;
+}
+
+}  // namespace pw::core

@@ -1,0 +1,85 @@
+// The node's configuration: parsed once at start from the embedded defaults,
+// an optional file and the environment, and validated with the key's name in
+// every error. Plain data afterwards.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/pipeline.hpp"
+#include "core/result.hpp"
+#include "core/supervision.hpp"
+
+namespace pw::core {
+
+enum class stage_events_mode : std::uint8_t { all, settled, none };
+
+struct listen_address {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+};
+
+struct server_config {
+  listen_address listen;
+  std::string data_dir = "./data";
+  std::uint32_t io_threads = 1;
+  millis drain_timeout{5000};
+  std::size_t max_connections = 10000;
+};
+
+struct limits_config {
+  std::size_t max_body_bytes = 1 << 20;
+  std::uint32_t max_json_depth = 32;
+  std::size_t max_text_bytes = 65536;
+  std::size_t max_title_bytes = 1024;
+  std::size_t max_metadata_bytes = 16384;
+  std::size_t ws_send_queue = 4096;
+};
+
+struct auth_config {
+  std::string jwt_secret;
+  std::int64_t token_ttl_s = 86400;
+};
+
+struct store_config {
+  bool sync = false;
+  std::size_t event_retention = 10000;
+  std::size_t block_cache_mb = 64;
+};
+
+struct actors_config {
+  std::uint32_t scheduler_threads = 2;
+  std::size_t max_active = 1024;
+  std::size_t max_queued = 1000000;
+};
+
+struct config {
+  server_config server;
+  limits_config limits;
+  auth_config auth;
+  store_config store;
+  actors_config actors;
+  stage_events_mode stage_events = stage_events_mode::all;
+  std::string log_level = "info";
+  std::map<std::string, pipeline> pipelines;
+};
+
+using env_map = std::map<std::string, std::string>;
+
+// Builds the config: `defaults_toml` (the embedded config/pipewright.toml),
+// then the file at `file_path` if given, then `env` (PIPEWRIGHT_A__B=value
+// sets a.b; PIPEWRIGHT_JWT_SECRET sets auth.jwt_secret).
+result<config> load_config(std::string_view defaults_toml, const std::optional<std::string>& file_path,
+                           const env_map& env);
+
+result<listen_address> parse_listen(std::string_view text, std::string_view key);
+
+// The environment of this process as an env_map (only PIPEWRIGHT_* variables).
+env_map process_env();
+
+}  // namespace pw::core

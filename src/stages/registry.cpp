@@ -1,0 +1,60 @@
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "stages/stage.hpp"
+#include "stages/synthetic.hpp"
+
+namespace pw::stages {
+
+void stage_results::set(std::string stage, std::shared_ptr<const boost::json::object> result) {
+  for (auto& e : entries_)
+    if (e.first == stage) {
+      e.second = std::move(result);
+      return;
+    }
+  entries_.emplace_back(std::move(stage), std::move(result));
+}
+
+const boost::json::object* stage_results::find(std::string_view stage) const noexcept {
+  for (const auto& e : entries_)
+    if (e.first == stage) return e.second.get();
+  return nullptr;
+}
+
+namespace {
+
+// The algorithm a stage runs: its `options.kind`, or else its name.
+core::result<std::string> kind_of(const core::pipeline& p, const core::stage_spec& s) {
+  auto it = s.options.find("kind");
+  if (it == s.options.end()) return s.name;
+  if (auto* k = std::get_if<std::string>(&it->second)) return *k;
+  return core::make_error(core::errc::validation_failed,
+                          fmt::format("config: pipelines.{}.stages.{}.options.kind: expected a string", p.name(), s.name));
+}
+
+}  // namespace
+
+core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& p, const core::stage_spec& s) {
+  const std::string key = fmt::format("pipelines.{}.stages.{}", p.name(), s.name);
+  auto kind = kind_of(p, s);
+  if (!kind) return std::move(kind).err();
+  for (const auto& [name, value] : s.options)
+    if (name != "kind")
+      return core::make_error(core::errc::validation_failed,
+                              fmt::format("config: {}.options.{}: unknown option for backend '{}'", key, name, s.backend));
+  // `chaos` is the synthetic computation with the stage's chaos table applied
+  // by the worker; any backend may carry a chaos table.
+  if (s.backend == "synthetic" || s.backend == "chaos") {
+    if (auto b = synthetic::make(kind.value())) return b;
+    return core::make_error(
+        core::errc::validation_failed,
+        fmt::format("config: {}: the synthetic backend has no stage '{}' (known: embed, classify, sentiment, "
+                    "urgency, duplicate, theme, priority; set options.kind to pick one)",
+                    key, kind.value()));
+  }
+  return core::make_error(core::errc::validation_failed,
+                          fmt::format("config: {}.backend: unknown backend '{}' (known: synthetic, chaos)", key, s.backend));
+}
+
+}  // namespace pw::stages

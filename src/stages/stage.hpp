@@ -1,0 +1,89 @@
+// What a stage backend is: a function from an item and the results of its
+// completed upstream stages to a JSON result or a classified error. Backends
+// are built once at start, shared by every worker, and called concurrently
+// from the actor scheduler's threads: run() must be thread-safe and must not
+// block on I/O.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "core/item.hpp"
+#include "core/pipeline.hpp"
+#include "core/result.hpp"
+
+namespace pw::stages {
+
+// Results of the item's completed stages, by stage name.
+class stage_results {
+ public:
+  using entry = std::pair<std::string, std::shared_ptr<const boost::json::object>>;
+  void set(std::string stage, std::shared_ptr<const boost::json::object> result);
+  const boost::json::object* find(std::string_view stage) const noexcept;
+  const std::vector<entry>& entries() const noexcept { return entries_; }
+
+ private:
+  std::vector<entry> entries_;
+};
+
+struct stage_input {
+  const core::item& item;
+  const stage_results& upstream;
+  std::uint32_t attempt = 1;
+};
+
+// A change to the backend's own durable state (an index, a centroid, term
+// counts). It is committed in the same write as the stage's result, so the
+// two never disagree after a crash. value == nullopt erases the key.
+struct state_write {
+  std::string key;
+  std::optional<std::string> value;
+};
+
+struct stage_success {
+  boost::json::object output;
+  std::vector<state_write> state;
+};
+
+struct stage_error {
+  bool permanent = false;  // permanent: never retried (invalid input, 4xx); else transient
+  std::string message;     // for a person: what went wrong
+};
+
+using stage_outcome = std::variant<stage_success, stage_error>;
+
+inline stage_outcome success(boost::json::object output) { return stage_success{std::move(output), {}}; }
+inline stage_outcome transient_error(std::string m) { return stage_error{false, std::move(m)}; }
+inline stage_outcome permanent_error(std::string m) { return stage_error{true, std::move(m)}; }
+
+// Reads a backend's persisted state at start, before any item runs. Keys are
+// those the backend wrote (its namespace prefix is handled by the store).
+class state_reader {
+ public:
+  virtual ~state_reader() = default;
+  virtual void scan(std::string_view prefix,
+                    const std::function<void(std::string_view key, std::string_view value)>& fn) const = 0;
+};
+
+class stage_backend {
+ public:
+  virtual ~stage_backend() = default;
+  // Rebuilds in-memory state (indexes) from what earlier runs persisted.
+  virtual void restore(const state_reader&) {}
+  virtual stage_outcome run(const stage_input& in) = 0;
+};
+
+// Builds the backend a stage declares (`backend` and `options`), or says
+// which key is wrong.
+core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& p, const core::stage_spec& s);
+
+}  // namespace pw::stages
