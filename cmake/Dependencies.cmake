@@ -1,6 +1,6 @@
 # Every dependency comes from Debian 12 packages (see scripts/install-deps.sh).
 find_package(Threads REQUIRED)
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json)   # Boost::headers, Boost::json
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS json)   # Boost::headers, Boost::json
 find_package(OpenSSL REQUIRED)
 find_package(RocksDB CONFIG REQUIRED)                     # RocksDB::rocksdb-shared
 find_package(simdjson CONFIG REQUIRED)

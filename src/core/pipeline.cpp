@@ -90,22 +90,23 @@ result<pipeline> build_pipeline(std::string name, std::vector<stage_spec> stages
         return make_error(errc::validation_failed,
                           fmt::format("{}.{}.after: '{}' listed twice", key_prefix, s.name, s.after[a]));
   }
-  // Kahn's algorithm; ties keep declaration order so the layout is stable.
+  // Kahn's algorithm, one DAG layer at a time; within a layer, declaration
+  // order. So stages list as embed, then its dependents, and so on.
   std::vector<bool> placed(stages.size(), false);
   std::vector<std::size_t> order;
   while (order.size() < stages.size()) {
-    bool progressed = false;
+    std::vector<std::size_t> layer;
     for (std::size_t i = 0; i < stages.size(); ++i) {
       if (placed[i]) continue;
       bool ready = std::all_of(stages[i].after.begin(), stages[i].after.end(),
                                [&](const std::string& d) { return placed[by_name.at(d)]; });
-      if (ready) {
-        placed[i] = true;
-        order.push_back(i);
-        progressed = true;
-      }
+      if (ready) layer.push_back(i);
     }
-    if (!progressed)
+    for (auto i : layer) {
+      placed[i] = true;
+      order.push_back(i);
+    }
+    if (layer.empty())
       return make_error(errc::validation_failed,
                         fmt::format("{}: dependency cycle {}", key_prefix, describe_cycle(stages, by_name, placed)));
   }

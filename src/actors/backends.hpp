@@ -1,0 +1,18 @@
+// Builds each pipeline stage's backend from config and restores its durable
+// state from the store, once, at start.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "actors/context.hpp"
+#include "core/config.hpp"
+#include "core/result.hpp"
+#include "store/database.hpp"
+
+namespace pw::actors {
+
+core::result<std::map<std::string, pipeline_binding>> bind_pipelines(const core::config& cfg,
+                                                                     const store::database& db);
+
+}  // namespace pw::actors

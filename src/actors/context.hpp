@@ -1,0 +1,50 @@
+// What every actor of a node shares: config, the store writer, timers, the
+// stage backends of each pipeline, and the notifier. Immutable once the node
+// runs; passed to actors as shared_ptr<const node_context>.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "actors/timer_service.hpp"
+#include "core/config.hpp"
+#include "stages/stage.hpp"
+#include "store/writer.hpp"
+
+namespace pw::actors {
+
+struct stage_binding {
+  std::shared_ptr<stages::stage_backend> backend;
+  std::string data_prefix;  // "<pipeline>/<stage>/": namespace of the backend's durable state
+};
+
+struct pipeline_binding {
+  const core::pipeline* pipeline = nullptr;
+  std::vector<stage_binding> stages;  // indexed like pipeline->stages()
+};
+
+struct node_flags {
+  std::atomic<bool> ready{false};
+  std::atomic<bool> draining{false};
+  std::atomic<std::int64_t> active{0};
+  std::atomic<std::int64_t> waiting{0};
+  std::atomic<std::int64_t> workers{0};
+};
+
+struct node_context {
+  const core::config* cfg = nullptr;
+  store::writer* writer = nullptr;
+  timer_service* timers = nullptr;
+  node_flags* flags = nullptr;
+  std::map<std::string, pipeline_binding> pipelines;
+  caf::actor notifier;
+};
+
+using context_ptr = std::shared_ptr<const node_context>;
+
+}  // namespace pw::actors

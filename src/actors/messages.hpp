@@ -1,0 +1,55 @@
+// Atoms and local message types of the actor runtime. Payloads are passed
+// as shared_ptr and never leave the process (CAF_ALLOW_UNSAFE_MESSAGE_TYPE):
+// items are processed on the node that owns their workspace.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include "actors/gateway.hpp"
+#include "stages/stage.hpp"
+#include "store/recovery.hpp"
+#include "store/write_set.hpp"
+
+namespace pw::actors {
+
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using accepted_atom = caf::atom_constant<caf::atom("accepted")>;
+using recovered_atom = caf::atom_constant<caf::atom("recovered")>;
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using run_atom = caf::atom_constant<caf::atom("run")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using fail_atom = caf::atom_constant<caf::atom("fail")>;
+using written_atom = caf::atom_constant<caf::atom("written")>;
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using leave_atom = caf::atom_constant<caf::atom("leave")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+struct submission {
+  submit_request request;
+  submit_callback done;
+};
+
+using submission_ptr = std::shared_ptr<submission>;
+using stored_item_ptr = std::shared_ptr<store::stored_item>;
+using stored_batch_ptr = std::shared_ptr<std::vector<store::stored_item>>;
+using success_ptr = std::shared_ptr<stages::stage_success>;
+using events_ptr = std::shared_ptr<std::vector<store::committed_event>>;
+using sink_ptr = std::shared_ptr<event_sink>;
+
+}  // namespace pw::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::submission_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::stored_item_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::stored_batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::success_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::events_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::sink_ptr)

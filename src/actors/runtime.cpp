@@ -1,0 +1,117 @@
+#include "actors/runtime.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/admission.hpp"
+#include "actors/messages.hpp"
+#include "actors/notifier.hpp"
+
+namespace pw::actors {
+
+namespace {
+
+caf::actor_system_config& configure(caf::actor_system_config& c, const core::config& cfg) {
+  c.set("scheduler.max-threads", static_cast<std::size_t>(cfg.actors.scheduler_threads));
+  return c;
+}
+
+}  // namespace
+
+struct runtime::impl {
+  impl(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines)
+      : system(configure(system_config, cfg)),
+        notifier_actor(system.spawn(notifier)),
+        writer(db, store::writer_options{cfg.store.sync, cfg.store.event_retention, 2048},
+               [n = notifier_actor](std::vector<store::committed_event>&& events) {
+                 caf::anon_send(n, publish_atom::value, std::make_shared<std::vector<store::committed_event>>(std::move(events)));
+               }) {
+    auto ctx = std::make_shared<node_context>();
+    ctx->cfg = &cfg;
+    ctx->writer = &writer;
+    ctx->timers = &timers;
+    ctx->flags = &flags;
+    ctx->pipelines = std::move(pipelines);
+    ctx->notifier = notifier_actor;
+    context = ctx;
+    admission_actor = system.spawn(admission, context);
+  }
+
+  caf::actor_system_config system_config;
+  caf::actor_system system;
+  node_flags flags;
+  timer_service timers;
+  caf::actor notifier_actor;
+  store::writer writer;
+  context_ptr context;
+  caf::actor admission_actor;
+  bool shut_down = false;
+};
+
+runtime::runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines)
+    : impl_(std::make_unique<impl>(cfg, db, std::move(pipelines))) {}
+
+runtime::~runtime() { shutdown(); }
+
+void runtime::submit(submit_request req, submit_callback done) {
+  if (impl_->flags.draining) {
+    done(core::make_error(core::errc::draining, "the node is shutting down; retry later"));
+    return;
+  }
+  caf::anon_send(impl_->admission_actor, submit_atom::value,
+                 std::make_shared<submission>(submission{std::move(req), std::move(done)}));
+}
+
+void runtime::join(std::shared_ptr<event_sink> sink) { caf::anon_send(impl_->notifier_actor, join_atom::value, std::move(sink)); }
+void runtime::leave(std::shared_ptr<event_sink> sink) { caf::anon_send(impl_->notifier_actor, leave_atom::value, std::move(sink)); }
+bool runtime::ready() const noexcept { return impl_->flags.ready && !impl_->flags.draining; }
+bool runtime::draining() const noexcept { return impl_->flags.draining; }
+bool runtime::store_healthy() const noexcept { return impl_->writer.healthy(); }
+
+void runtime::resume(std::vector<store::stored_item>&& batch) {
+  caf::anon_send(impl_->admission_actor, recovered_atom::value, std::make_shared<std::vector<store::stored_item>>(std::move(batch)));
+}
+
+void runtime::mark_ready() { caf::anon_send(impl_->admission_actor, ready_atom::value); }
+
+bool runtime::drain(std::chrono::milliseconds deadline) {
+  impl_->flags.draining = true;
+  caf::scoped_actor self{impl_->system};
+  bool done = false;
+  self->request(impl_->admission_actor, caf::duration{deadline}, drain_atom::value)
+      .receive([&](done_atom) { done = true; },
+               [&](const caf::error& e) {
+                 spdlog::warn("event=drain.timeout deadline_ms={} detail=\"{}\"", deadline.count(), impl_->system.render(e));
+               });
+  return done;
+}
+
+void runtime::shutdown() {
+  if (impl_->shut_down) return;
+  impl_->shut_down = true;
+  impl_->flags.draining = true;
+  // Supervisors trap user_shutdown, kill their workers and quit; admission
+  // forwards it to every supervisor still alive.
+  caf::anon_send_exit(impl_->admission_actor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->notifier_actor, caf::exit_reason::user_shutdown);
+  impl_->timers.stop();   // drops pending timers and the actor handles they hold
+  impl_->writer.stop();   // commits what was submitted
+  impl_->admission_actor = nullptr;
+  impl_->notifier_actor = nullptr;
+  impl_->context.reset();
+  impl_->system.await_all_actors_done();
+}
+
+runtime_stats runtime::stats() const {
+  runtime_stats s;
+  s.active_supervisors = impl_->flags.active.load();
+  s.waiting_items = impl_->flags.waiting.load();
+  s.running_workers = impl_->flags.workers.load();
+  s.pending_timers = impl_->timers.pending();
+  s.writer = impl_->writer.stats();
+  return s;
+}
+
+}  // namespace pw::actors

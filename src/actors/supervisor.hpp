@@ -1,0 +1,17 @@
+// The item supervisor: one actor per active item (DESIGN §3). It resumes the
+// item from its persisted state, starts a worker for every ready stage,
+// persists every transition before acting on it, applies the stage's
+// supervision policy when a worker fails, crashes or times out, and quits
+// once the item reached a terminal status (or, draining, once nothing runs).
+#pragma once
+
+#include <caf/fwd.hpp>
+
+#include "actors/context.hpp"
+#include "actors/messages.hpp"
+
+namespace pw::actors {
+
+caf::behavior item_supervisor(caf::event_based_actor* self, context_ptr ctx, stored_item_ptr rec);
+
+}  // namespace pw::actors

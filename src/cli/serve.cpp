@@ -1,0 +1,120 @@
+// `pipewright serve`: the composition root. Opens the store, builds the
+// stage backends, starts the actor runtime and the server, recovers every
+// unfinished item, and on SIGTERM/SIGINT drains and exits 0.
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "actors/backends.hpp"
+#include "actors/runtime.hpp"
+#include "cli/commands.hpp"
+#include "cli/load.hpp"
+#include "cli/logging.hpp"
+#include "net/api.hpp"
+#include "net/server.hpp"
+#include "store/recovery.hpp"
+
+namespace pw::cli {
+
+namespace {
+
+sigset_t shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// After the first signal: a second one, or a drain that outlives its budget,
+// ends the process at once. The store stays consistent (every write is
+// atomic and logged); the next start recovers.
+void start_watchdog(std::chrono::milliseconds budget) {
+  std::thread([budget] {
+    auto set = shutdown_signals();
+    timespec ts{static_cast<time_t>(budget.count() / 1000), static_cast<long>((budget.count() % 1000) * 1000000)};
+    int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig > 0) spdlog::warn("event=node.forced_exit reason=\"second signal\" signal={}", sig);
+    else spdlog::critical("event=node.forced_exit reason=\"shutdown took longer than {} ms\"", budget.count());
+    spdlog::default_logger()->flush();
+    _exit(sig > 0 ? 130 : 3);
+  }).detach();
+}
+
+}  // namespace
+
+int serve(const serve_options& o) {
+  // Signals are taken with sigwait on this thread; block them before any
+  // other thread exists so that none of them receives one.
+  auto signals = shutdown_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto cfg = load(o.config_file, o.listen, o.data_dir);
+  if (!cfg) {
+    std::cerr << "pipewright: " << cfg.err().message << "\n";
+    return 2;
+  }
+  setup_logging(cfg->log_level);
+  spdlog::info("event=node.starting data_dir={} sync={} max_active={} scheduler_threads={}", cfg->server.data_dir,
+               cfg->store.sync, cfg->actors.max_active, cfg->actors.scheduler_threads);
+
+  auto db = store::database::open(cfg->server.data_dir, store::open_options{cfg->store.block_cache_mb});
+  if (!db) {
+    spdlog::critical("event=node.failed reason=\"{}\"", db.err().message);
+    return 1;
+  }
+  auto bindings = actors::bind_pipelines(*cfg, *db.value());
+  if (!bindings) {
+    std::cerr << "pipewright: " << bindings.err().message << "\n";
+    return 2;
+  }
+
+  actors::runtime rt(*cfg, *db.value(), std::move(bindings).value());
+  net::authenticator auth(cfg->auth.jwt_secret);
+  net::body_parser bodies(cfg->limits);
+  net::router routes(auth);
+  net::api_context ctx{*cfg, rt, *db.value(), bodies, [&rt] { return rt.store_healthy(); }};
+  net::add_health_routes(routes, ctx);
+  net::add_item_routes(routes, ctx);
+  net::add_admin_routes(routes, ctx);
+
+  net::server srv(*cfg, routes, auth, rt, *db.value());
+  auto port = srv.start();
+  if (!port) {
+    spdlog::critical("event=node.failed reason=\"{}\"", port.err().message);
+    rt.shutdown();
+    return 1;
+  }
+  const auto& host = cfg->server.listen.host;
+  spdlog::info("listening on http://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host, port.value());
+
+  const auto t0 = std::chrono::steady_clock::now();
+  std::map<std::string, core::pipeline> pipelines;
+  auto report = store::recover(*db.value(), cfg->pipelines, 512,
+                               [&rt](std::vector<store::stored_item>&& batch) { rt.resume(std::move(batch)); });
+  rt.mark_ready();
+  spdlog::info("event=recovery.done resumed={} unreadable={} elapsed_ms={}", report.resumed, report.unreadable,
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("event=node.draining signal={} drain_timeout_ms={}", strsignal(sig), cfg->server.drain_timeout.count());
+  start_watchdog(cfg->server.drain_timeout + std::chrono::seconds(5));
+
+  const bool drained = rt.drain(cfg->server.drain_timeout);
+  srv.stop();
+  rt.shutdown();
+  auto stats = rt.stats();
+  db.value().reset();
+  spdlog::info("event=node.stopped drained={} batches={} write_sets={}", drained, stats.writer.batches,
+               stats.writer.write_sets);
+  spdlog::default_logger()->flush();
+  return 0;
+}
+
+}  // namespace pw::cli

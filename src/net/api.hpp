@@ -1,0 +1,30 @@
+// The REST routes (DESIGN §5) and what they need: the gateway to submit to,
+// the store to read from, the config for limits.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "actors/gateway.hpp"
+#include "core/config.hpp"
+#include "net/auth.hpp"
+#include "net/router.hpp"
+#include "net/submit_body.hpp"
+#include "store/database.hpp"
+
+namespace pw::net {
+
+struct api_context {
+  const core::config& cfg;
+  actors::gateway& gate;
+  const store::database& db;
+  body_parser& bodies;
+  // True while the store accepts writes.
+  std::function<bool()> store_healthy;
+};
+
+void add_health_routes(router& r, api_context& ctx);
+void add_item_routes(router& r, api_context& ctx);
+void add_admin_routes(router& r, api_context& ctx);
+
+}  // namespace pw::net

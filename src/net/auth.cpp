@@ -1,0 +1,135 @@
+#include "net/auth.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+#include <jwt/jwt.hpp>
+
+namespace pw::net {
+
+namespace {
+
+constexpr std::size_t cache_limit = 100000;
+
+std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+core::error unauthorized(std::string msg) { return core::make_error(core::errc::unauthorized, std::move(msg)); }
+
+bool valid_subject(const std::string& s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return false;
+  return s.front() != '@';  // "@admins" and friends are rooms, not users
+}
+
+}  // namespace
+
+bool principal::may_use(std::string_view workspace) const {
+  if (all_workspaces) return true;
+  for (const auto& w : workspaces)
+    if (w == workspace) return true;
+  return false;
+}
+
+authenticator::authenticator(std::string secret) : secret_(std::move(secret)) {}
+
+core::result<principal> authenticator::from_header(std::string_view header) {
+  if (header.empty()) return unauthorized("missing Authorization header (expected: Bearer <token>)");
+  constexpr std::string_view scheme = "bearer ";
+  if (header.size() <= scheme.size()) return unauthorized("malformed Authorization header (expected: Bearer <token>)");
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i])
+      return unauthorized("unsupported Authorization scheme (expected: Bearer <token>)");
+  auto token = header.substr(scheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  return verify(token);
+}
+
+core::result<principal> authenticator::verify(std::string_view token_view) {
+  if (token_view.empty() || token_view.size() > 8192) return unauthorized("missing or oversized token");
+  std::string token(token_view);
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(token);
+    if (it != cache_.end()) {
+      if (it->second.exp != 0 && it->second.exp <= now_s()) {
+        cache_.erase(it);
+        return unauthorized("token expired");
+      }
+      return it->second;
+    }
+  }
+  auto p = decode(token);
+  if (!p) return p;
+  std::lock_guard lock(mu_);
+  if (cache_.size() >= cache_limit) cache_.clear();
+  cache_.emplace(std::move(token), p.value());
+  return p;
+}
+
+core::result<principal> authenticator::decode(const std::string& token) const {
+  try {
+    std::error_code ec;
+    auto obj = jwt::decode(token, jwt::params::algorithms({"HS256"}), ec, jwt::params::secret(secret_),
+                           jwt::params::verify(true));
+    if (ec) {
+      if (ec == jwt::VerificationErrc::TokenExpired) return unauthorized("token expired");
+      if (ec == jwt::VerificationErrc::InvalidSignature) return unauthorized("invalid token signature");
+      if (ec == jwt::AlgorithmErrc::NoneAlgorithmUsed || ec == jwt::VerificationErrc::InvalidAlgorithm)
+        return unauthorized("token algorithm not accepted (HS256 only)");
+      return unauthorized("invalid token: " + ec.message());
+    }
+    if (obj.header().algo() != jwt::algorithm::HS256) return unauthorized("token algorithm not accepted (HS256 only)");
+    auto claims = obj.payload().create_json_obj();
+    principal p;
+    auto sub = claims.find("sub");
+    if (sub == claims.end() || !sub->is_string()) return unauthorized("token has no `sub` claim");
+    p.sub = sub->get<std::string>();
+    if (!valid_subject(p.sub)) return unauthorized("token `sub` must be 1-128 printable characters, not starting with '@'");
+    auto role = claims.find("role");
+    if (role != claims.end()) {
+      if (!role->is_string()) return unauthorized("token `role` must be \"user\" or \"admin\"");
+      auto r = role->get<std::string>();
+      if (r == "admin") p.admin = true;
+      else if (r != "user") return unauthorized("token `role` must be \"user\" or \"admin\"");
+    }
+    auto ws = claims.find("workspaces");
+    if (ws != claims.end()) {
+      if (ws->is_string() && ws->get<std::string>() == "*") {
+        p.all_workspaces = true;
+      } else if (ws->is_array()) {
+        for (const auto& w : *ws) {
+          if (!w.is_string()) return unauthorized("token `workspaces` must be a list of strings or \"*\"");
+          if (w.get<std::string>() == "*") p.all_workspaces = true;
+          else p.workspaces.push_back(w.get<std::string>());
+        }
+      } else {
+        return unauthorized("token `workspaces` must be a list of strings or \"*\"");
+      }
+    }
+    auto exp = claims.find("exp");
+    if (exp != claims.end()) {
+      if (!exp->is_number()) return unauthorized("token `exp` must be a number");
+      p.exp = exp->get<std::int64_t>();
+      if (p.exp <= now_s()) return unauthorized("token expired");
+    }
+    return p;
+  } catch (const std::exception& e) {
+    return unauthorized(std::string("invalid token: ") + e.what());
+  }
+}
+
+std::string mint_token(const std::string& secret, const token_request& req) {
+  jwt::jwt_object obj{jwt::params::algorithm("HS256"), jwt::params::secret(secret)};
+  obj.add_claim("sub", req.sub);
+  obj.add_claim("role", req.role);
+  if (req.workspaces.size() == 1 && req.workspaces.front() == "*") obj.add_claim("workspaces", "*");
+  else obj.payload().add_claim("workspaces", req.workspaces);
+  obj.add_claim("iat", std::chrono::system_clock::now());
+  obj.add_claim("exp", std::chrono::system_clock::now() + std::chrono::seconds(req.ttl_s));
+  return obj.signature();
+}
+
+}  // namespace pw::net

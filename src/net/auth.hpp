@@ -1,0 +1,50 @@
+// JWT authentication (DESIGN §5): HS256 tokens with claims sub, workspaces
+// (a list, or "*"), role (user | admin) and exp. Verified tokens are cached
+// by their text, so the signature is checked once per token, not per request.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace pw::net {
+
+struct principal {
+  std::string sub;
+  bool admin = false;
+  bool all_workspaces = false;
+  std::vector<std::string> workspaces;
+  std::int64_t exp = 0;  // seconds since the epoch; 0: none
+
+  bool may_use(std::string_view workspace) const;
+};
+
+class authenticator {
+ public:
+  explicit authenticator(std::string secret);
+  // `header` is an Authorization header value ("Bearer <token>").
+  core::result<principal> from_header(std::string_view header);
+  core::result<principal> verify(std::string_view token);
+
+ private:
+  core::result<principal> decode(const std::string& token) const;
+  std::string secret_;
+  std::mutex mu_;
+  std::unordered_map<std::string, principal> cache_;
+};
+
+struct token_request {
+  std::string sub;
+  std::string role = "user";
+  std::vector<std::string> workspaces;  // {"*"} for every workspace
+  std::int64_t ttl_s = 86400;
+};
+
+std::string mint_token(const std::string& secret, const token_request& req);
+
+}  // namespace pw::net

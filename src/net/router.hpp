@@ -1,0 +1,46 @@
+// Routes: a method and a path pattern ("/api/v1/items/{id}") mapped to a
+// handler, with the authentication the route needs. An unknown path is 404;
+// a known path with another method is 405.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/auth.hpp"
+#include "net/http_types.hpp"
+
+namespace pw::net {
+
+enum class access : std::uint8_t { open, user, admin };
+
+// `who` is empty for open routes.
+using handler = std::function<void(http_request& req, const principal* who, responder respond)>;
+
+struct route {
+  std::string method;
+  std::string pattern;
+  access needs = access::user;
+  handler fn;
+};
+
+class router {
+ public:
+  explicit router(authenticator& auth);
+  void add(route r);
+  void dispatch(http_request& req, responder respond) const;
+  // "METHOD pattern" of every route, for the API document check.
+  std::vector<std::string> describe() const;
+
+ private:
+  struct compiled {
+    route r;
+    std::vector<std::string> segments;  // "{id}" marks a parameter
+  };
+  static bool match(const compiled& c, const std::vector<std::string_view>& parts, http_request& req);
+  authenticator& auth_;
+  std::vector<compiled> routes_;
+};
+
+}  // namespace pw::net

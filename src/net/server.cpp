@@ -1,0 +1,255 @@
+#include "net/server.hpp"
+
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "net/ws_session.hpp"
+
+namespace pw::net {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct server::impl {
+  impl(const core::config& c, router& r, authenticator& a, actors::gateway& g, const store::database& d)
+      : cfg(c), routes(r), auth(a), gate(g), db(d), ioc(static_cast<int>(c.server.io_threads)), acceptor(asio::make_strand(ioc)) {}
+
+  const core::config& cfg;
+  router& routes;
+  authenticator& auth;
+  actors::gateway& gate;
+  const store::database& db;
+  // Declared before ioc: sessions destroyed with the io_context's pending
+  // handlers still update these.
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::uint64_t> request_counter{0};
+  std::atomic<bool> stopped{false};
+  ws_registry sockets;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+
+  void do_accept();
+};
+
+namespace {
+
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(tcp::socket&& socket, server::impl& srv, bool over_limit)
+      : stream_(std::move(socket)), srv_(srv), over_limit_(over_limit) {
+    ++srv_.connections;
+  }
+  ~http_session() { --srv_.connections; }
+
+  void run() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+  }
+
+ private:
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(16 * 1024);
+    parser_->body_limit(srv_.cfg.limits.max_body_bytes);
+    stream_.expires_after(std::chrono::seconds(120));  // idle keep-alive connections close after this
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_header(ec);
+    });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof)
+      return close();
+    if (ec == http::error::body_limit) return refuse_body_limit();
+    if (ec) return reply_and_close(error_response(core::errc::validation_failed, "malformed HTTP request: " + ec.message()));
+    auto& req = parser_->get();
+    if (auto len = parser_->content_length(); len && *len > srv_.cfg.limits.max_body_bytes) return refuse_body_limit();
+    auto expect = req[http::field::expect];
+    if (beast::iequals(expect, "100-continue") && !parser_->is_done()) {
+      // curl and others wait for this before sending a body over 1 KiB.
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, req.version());
+      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+        if (ec) return self->close();
+        self->read_body();
+      });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    stream_.expires_after(std::chrono::seconds(60));
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_request(ec);
+    });
+  }
+
+  void refuse_body_limit() {
+    reply_and_close(error_response(core::errc::payload_too_large,
+                                   fmt::format("the body is larger than {} bytes (limits.max_body_bytes)",
+                                               srv_.cfg.limits.max_body_bytes)));
+  }
+
+  void on_request(beast::error_code ec) {
+    if (ec == http::error::body_limit) return refuse_body_limit();
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+        ec == asio::error::eof)
+      return close();
+    if (ec) return reply_and_close(error_response(core::errc::validation_failed, "malformed HTTP request: " + ec.message()));
+    stream_.expires_never();
+    auto req = parser_->release();
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    if (over_limit_) {
+      return reply_and_close(error_response(core::errc::rate_limited,
+                                            "too many connections (server.max_connections); retry later"));
+    }
+    if (beast::websocket::is_upgrade(req)) return upgrade(std::move(req));
+
+    http_request r;
+    r.method = std::string(req.method_string());
+    if (!parse_target(req.target(), r.path, r.query))
+      return reply(error_response(core::errc::validation_failed, "the request target is not valid percent-encoding"));
+    r.authorization = std::string(req[http::field::authorization]);
+    r.content_type = std::string(req[http::field::content_type]);
+    r.idempotency_key = std::string(req["Idempotency-Key"]);
+    r.body = std::move(req.body());
+    r.request_id = std::to_string(++srv_.request_counter);
+    srv_.routes.dispatch(r, [self = shared_from_this()](http_response resp) {
+      asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable { self->reply(std::move(resp)); });
+    });
+  }
+
+  void upgrade(http::request<http::string_body>&& req) {
+    std::string path;
+    std::map<std::string, std::string, std::less<>> query;
+    if (!parse_target(req.target(), path, query) || path != "/api/v1/ws")
+      return reply(error_response(core::errc::not_found, "WebSocket endpoint is /api/v1/ws"));
+    auto token = query.find("token");
+    auto who = token != query.end() ? srv_.auth.verify(token->second) : srv_.auth.from_header(req[http::field::authorization]);
+    if (!who) return reply(error_response(who.err()));
+    ws_options opts;
+    opts.send_queue = srv_.cfg.limits.ws_send_queue;
+    for (auto [name, field] : {std::pair{"since", &opts.since}, std::pair{"admins_since", &opts.admins_since}}) {
+      auto it = query.find(name);
+      if (it == query.end()) continue;
+      std::uint64_t v = 0;
+      auto& s = it->second;
+      if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos)
+        return reply(error_response(core::errc::validation_failed, fmt::format("'{}' must be a non-negative integer", name),
+                                    fmt::format("{{\"field\":\"{}\"}}", name)));
+      for (char c : s) v = v * 10 + static_cast<std::uint64_t>(c - '0');
+      *field = v;
+    }
+    auto ws = std::make_shared<ws_session>(stream_.release_socket(), std::move(who).value(), opts, srv_.gate, srv_.db,
+                                           srv_.sockets);
+    ws->run(std::move(req));
+  }
+
+  void reply(http_response resp) { write(std::move(resp), !keep_alive_); }
+  void reply_and_close(http_response resp) { write(std::move(resp), true); }
+
+  void write(http_response resp, bool then_close) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(resp.status), version_ ? version_ : 11);
+    res->set(http::field::server, "pipewright");
+    res->set(http::field::content_type, resp.content_type);
+    for (auto& [k, v] : resp.headers) res->set(k, v);
+    res->body() = std::move(resp.body);
+    res->keep_alive(!then_close);
+    res->prepare_payload();
+    if (resp.status >= 500) spdlog::warn("event=http.error status={} body={}", resp.status, res->body());
+    http::async_write(stream_, *res, [self = shared_from_this(), res, then_close](beast::error_code ec, std::size_t) {
+      if (ec || then_close) return self->close();
+      self->read_header();
+    });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  server::impl& srv_;
+  bool over_limit_;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+};
+
+}  // namespace
+
+void server::impl::do_accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopped) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      const bool over = connections.load() >= cfg.server.max_connections;
+      std::make_shared<http_session>(std::move(socket), *this, over)->run();
+    } else if (ec != asio::error::operation_aborted) {
+      spdlog::warn("event=http.accept_failed error=\"{}\"", ec.message());
+    }
+    do_accept();
+  });
+}
+
+server::server(const core::config& cfg, router& routes, authenticator& auth, actors::gateway& gate,
+               const store::database& db)
+    : impl_(std::make_unique<impl>(cfg, routes, auth, gate, db)) {}
+
+server::~server() { stop(); }
+
+core::result<std::uint16_t> server::start() {
+  auto& i = *impl_;
+  beast::error_code ec;
+  auto address = asio::ip::make_address(i.cfg.server.listen.host == "localhost" ? "127.0.0.1" : i.cfg.server.listen.host, ec);
+  if (ec)
+    return core::make_error(core::errc::validation_failed,
+                            fmt::format("config: server.listen: '{}' is not an IP address", i.cfg.server.listen.host));
+  tcp::endpoint ep(address, i.cfg.server.listen.port);
+  i.acceptor.open(ep.protocol(), ec);
+  if (!ec) i.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) i.acceptor.bind(ep, ec);
+  if (!ec) i.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return core::make_error(core::errc::internal, fmt::format("cannot listen on {}:{}: {}", i.cfg.server.listen.host,
+                                                              i.cfg.server.listen.port, ec.message()));
+  const auto port = i.acceptor.local_endpoint().port();
+  i.do_accept();
+  for (std::uint32_t t = 0; t < i.cfg.server.io_threads; ++t) i.threads.emplace_back([&i] { i.ioc.run(); });
+  return port;
+}
+
+void server::stop() {
+  auto& i = *impl_;
+  if (i.stopped.exchange(true)) return;
+  asio::post(i.acceptor.get_executor(), [&i] {
+    beast::error_code ec;
+    i.acceptor.close(ec);
+  });
+  i.sockets.shutdown_all();
+  // Give close frames a moment to leave, then stop everything.
+  for (int k = 0; k < 20 && i.sockets.size() > 0; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  i.ioc.stop();
+  for (auto& t : i.threads)
+    if (t.joinable()) t.join();
+  i.threads.clear();
+}
+
+std::size_t server::connections() const noexcept { return impl_->connections.load(); }
+
+}  // namespace pw::net

@@ -1,0 +1,188 @@
+#include "net/ws_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/websocket.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "store/write_set.hpp"
+
+namespace pw::net {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace asio = boost::asio;
+
+ws_session::ws_session(asio::ip::tcp::socket&& socket, principal who, ws_options opts, actors::gateway& gate,
+                       const store::database& db, ws_registry& registry)
+    : ws_(std::move(socket)), who_(std::move(who)), opts_(opts), gate_(gate), db_(db), registry_(registry) {
+  rooms_.push_back(who_.sub);
+  if (who_.admin) rooms_.emplace_back(store::admins_room);
+}
+
+ws_session::~ws_session() { registry_.remove(this); }
+
+void ws_session::run(beast::http::request<beast::http::string_body> upgrade) {
+  registry_.add(shared_from_this());
+  auto t = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  t.idle_timeout = std::chrono::seconds(60);  // a ping after 30 s of silence; no pong in 30 s more: dropped
+  t.keep_alive_pings = true;
+  ws_.set_option(t);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "pipewright"); }));
+  ws_.read_message_max(64 * 1024);
+  ws_.async_accept(upgrade, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
+}
+
+void ws_session::on_accept(beast::error_code ec) {
+  if (ec) return finish();
+  joined_gateway_ = true;
+  gate_.join(shared_from_this());
+  do_read();
+}
+
+void ws_session::joined() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()] { self->replay(); });
+}
+
+void ws_session::deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), room, seq, frame = std::move(frame)]() mutable {
+    if (self->replaying_) self->held_.emplace_back(room, seq, std::move(frame));
+    else self->forward(room, seq, std::move(frame));
+  });
+}
+
+void ws_session::replay() {
+  // Events committed before the join: read them from the store. Live events
+  // that raced with this read were held and are forwarded after it; the seq
+  // filter drops whichever copy comes second.
+  for (const auto& room : rooms_) {
+    const bool admins = room == store::admins_room;
+    auto since = admins ? opts_.admins_since : opts_.since;
+    if (!since) continue;
+    std::uint64_t after = *since;
+    bool first_page = true;
+    for (;;) {
+      auto page = db_.events(room, after, 512);
+      if (first_page && page.first_retained > after + 1 && after < page.last_seq) {
+        enqueue(std::make_shared<const std::string>(
+            fmt::format("{{\"type\":\"replay.truncated\",\"room\":\"{}\",\"since\":{},\"first_available\":{}}}",
+                        admins ? "admins" : "user", *since, page.first_retained)));
+      }
+      first_page = false;
+      if (page.events.empty()) break;
+      for (auto& [seq, frame] : page.events) {
+        after = seq;
+        forward(room, seq, std::make_shared<const std::string>(std::move(frame)));
+      }
+      if (closing_) return;
+    }
+  }
+  replaying_ = false;
+  auto held = std::move(held_);
+  for (auto& [room, seq, frame] : held) forward(room, seq, std::move(frame));
+}
+
+void ws_session::forward(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame) {
+  auto& last = last_sent_[room];
+  if (seq <= last) return;
+  last = seq;
+  enqueue(std::move(frame));
+}
+
+void ws_session::enqueue(std::shared_ptr<const std::string> frame) {
+  if (closing_ || finished_) return;
+  if (queue_.size() >= opts_.send_queue) {
+    spdlog::warn("event=ws.overflow user={} queued={} action=close code={}", who_.sub, queue_.size(), close_send_overflow);
+    return close(close_send_overflow, "send queue overflow: reconnect with ?since=<last seq>");
+  }
+  queue_.push_back(std::move(frame));
+  if (!writing_) do_write();
+}
+
+void ws_session::do_write() {
+  if (pending_close_) {
+    auto reason = *pending_close_;
+    pending_close_.reset();
+    writing_ = true;
+    ws_.async_close(reason, [self = shared_from_this()](beast::error_code) { self->finish(); });
+    return;
+  }
+  if (queue_.empty()) {
+    writing_ = false;
+    return;
+  }
+  writing_ = true;
+  ws_.text(true);
+  ws_.async_write(asio::buffer(*queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (ec) return self->finish();
+    self->queue_.pop_front();
+    self->do_write();
+  });
+}
+
+void ws_session::do_read() {
+  ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (ec) return self->finish();
+    // Clients have nothing to say yet; their frames are read and dropped so
+    // that control frames (ping, pong, close) keep flowing.
+    self->read_buffer_.consume(self->read_buffer_.size());
+    self->do_read();
+  });
+}
+
+void ws_session::close(std::uint16_t code, std::string reason) {
+  if (closing_ || finished_) return;
+  closing_ = true;
+  queue_.clear();
+  websocket::close_reason why;
+  why.code = code;
+  why.reason = reason;
+  pending_close_ = why;
+  // A write in flight finishes first, then the close frame goes out.
+  if (!writing_) do_write();
+}
+
+void ws_session::shutdown() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()] { self->close(websocket::close_code::going_away, "server shutting down"); });
+}
+
+void ws_session::finish() {
+  if (finished_) return;
+  finished_ = true;
+  closing_ = true;
+  queue_.clear();
+  held_.clear();
+  if (joined_gateway_) gate_.leave(shared_from_this());
+  beast::error_code ec;
+  beast::get_lowest_layer(ws_).socket().close(ec);
+}
+
+void ws_registry::add(const std::shared_ptr<ws_session>& s) {
+  std::lock_guard lock(mu_);
+  sessions_[s.get()] = s;
+}
+
+void ws_registry::remove(ws_session* s) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(s);
+}
+
+void ws_registry::shutdown_all() {
+  std::vector<std::shared_ptr<ws_session>> live;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [p, w] : sessions_)
+      if (auto s = w.lock()) live.push_back(std::move(s));
+  }
+  for (auto& s : live) s->shutdown();
+}
+
+std::size_t ws_registry::size() const {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
+}
+
+}  // namespace pw::net

@@ -1,0 +1,95 @@
+// Internal to src/net: a WebSocket subscriber. It joins its rooms through
+// the gateway, replays what the client missed (?since=SEQ) from the store,
+// then forwards live events, each once and in seq order per room. A socket
+// whose send queue overflows is closed with code 4001 so that one slow
+// client never slows the others; it reconnects with ?since=.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "actors/gateway.hpp"
+#include "net/auth.hpp"
+#include "store/database.hpp"
+
+namespace pw::net {
+
+inline constexpr std::uint16_t close_send_overflow = 4001;
+
+struct ws_options {
+  std::size_t send_queue = 4096;
+  std::optional<std::uint64_t> since;         // replay the user's room after this seq
+  std::optional<std::uint64_t> admins_since;  // replay the admins room after this seq
+};
+
+class ws_registry;
+
+class ws_session final : public actors::event_sink, public std::enable_shared_from_this<ws_session> {
+ public:
+  ws_session(boost::asio::ip::tcp::socket&& socket, principal who, ws_options opts, actors::gateway& gate,
+             const store::database& db, ws_registry& registry);
+  ~ws_session() override;
+
+  void run(boost::beast::http::request<boost::beast::http::string_body> upgrade);
+  // Closes with 1001 (going away); any thread.
+  void shutdown();
+
+  const std::vector<std::string>& rooms() const override { return rooms_; }
+  void deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame) override;
+  void joined() override;
+
+ private:
+  void on_accept(boost::beast::error_code ec);
+  void replay();
+  void forward(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame);
+  void enqueue(std::shared_ptr<const std::string> frame);
+  void do_write();
+  void do_read();
+  void close(std::uint16_t code, std::string reason);
+  void finish();
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer read_buffer_;
+  principal who_;
+  ws_options opts_;
+  actors::gateway& gate_;
+  const store::database& db_;
+  ws_registry& registry_;
+  std::vector<std::string> rooms_;
+  std::map<std::string, std::uint64_t> last_sent_;
+  bool replaying_ = true;
+  std::vector<std::tuple<std::string, std::uint64_t, std::shared_ptr<const std::string>>> held_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  bool writing_ = false;
+  bool joined_gateway_ = false;
+  bool closing_ = false;
+  bool finished_ = false;
+  std::optional<boost::beast::websocket::close_reason> pending_close_;
+};
+
+// The live sockets, so that stop() can close them.
+class ws_registry {
+ public:
+  void add(const std::shared_ptr<ws_session>& s);
+  void remove(ws_session* s);
+  void shutdown_all();
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<ws_session*, std::weak_ptr<ws_session>> sessions_;
+};
+
+}  // namespace pw::net

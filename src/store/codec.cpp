@@ -1,0 +1,222 @@
+#include "store/codec.hpp"
+
+#include <cstdint>
+
+namespace pw::store {
+
+namespace {
+
+constexpr std::uint8_t item_format = 1;
+constexpr std::uint8_t state_format = 1;
+constexpr std::uint8_t history_format = 1;
+
+class writer {
+ public:
+  void u8(std::uint8_t v) { out.push_back(static_cast<char>(v)); }
+  void varint(std::uint64_t v) {
+    while (v >= 0x80) {
+      out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+  }
+  void i64(std::int64_t v) { varint(static_cast<std::uint64_t>((v << 1) ^ (v >> 63))); }  // zigzag
+  void str(std::string_view s) {
+    varint(s.size());
+    out.append(s);
+  }
+  std::string out;
+};
+
+class reader {
+ public:
+  explicit reader(std::string_view in) : in_(in) {}
+  bool ok() const noexcept { return ok_; }
+  bool done() const noexcept { return pos_ == in_.size(); }
+  std::uint8_t u8() {
+    if (pos_ >= in_.size()) return fail(), 0;
+    return static_cast<std::uint8_t>(in_[pos_++]);
+  }
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ >= in_.size()) return fail(), 0;
+      auto b = static_cast<std::uint8_t>(in_[pos_++]);
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    return fail(), 0;
+  }
+  std::int64_t i64() {
+    auto v = varint();
+    return static_cast<std::int64_t>((v >> 1) ^ (~(v & 1) + 1));
+  }
+  std::string str() {
+    auto n = varint();
+    if (!ok_ || n > in_.size() - pos_) return fail(), std::string();
+    std::string s(in_.substr(pos_, n));
+    pos_ += n;
+    return s;
+  }
+
+ private:
+  void fail() noexcept { ok_ = false; pos_ = in_.size(); }
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+template <class Enum>
+bool enum_in_range(std::uint8_t v, Enum last) noexcept {
+  return v <= static_cast<std::uint8_t>(last);
+}
+
+}  // namespace
+
+std::string encode_item(const core::item& it) {
+  writer w;
+  w.u8(item_format);
+  w.str(it.id);
+  w.str(it.owner);
+  w.str(it.workspace);
+  w.str(it.pipeline);
+  w.u8(it.title ? 1 : 0);
+  w.str(it.title.value_or(""));
+  w.str(it.text);
+  w.str(it.metadata_json);
+  w.i64(it.created_at_ms);
+  return std::move(w.out);
+}
+
+std::optional<core::item> decode_item(std::string_view bytes) {
+  reader r(bytes);
+  if (r.u8() != item_format) return std::nullopt;
+  core::item it;
+  it.id = r.str();
+  it.owner = r.str();
+  it.workspace = r.str();
+  it.pipeline = r.str();
+  bool has_title = r.u8() != 0;
+  auto title = r.str();
+  if (has_title) it.title = std::move(title);
+  it.text = r.str();
+  it.metadata_json = r.str();
+  it.created_at_ms = r.i64();
+  if (!r.ok() || !r.done()) return std::nullopt;
+  return it;
+}
+
+std::string encode_state(const core::pipeline& p, const core::item_state& s) {
+  writer w;
+  w.u8(state_format);
+  w.u8(static_cast<std::uint8_t>(s.status));
+  w.i64(s.started_at_ms);
+  w.i64(s.completed_at_ms);
+  w.varint(s.history_seq);
+  w.varint(s.stages.size());
+  for (std::size_t i = 0; i < s.stages.size(); ++i) {
+    const auto& st = s.stages[i];
+    w.str(i < p.size() ? p.stages()[i].name : std::string());
+    w.u8(static_cast<std::uint8_t>(st.status));
+    w.varint(st.attempts);
+    w.i64(st.started_at_ms);
+    w.i64(st.finished_at_ms);
+    w.i64(st.next_due_ms);
+    w.str(st.error);
+    w.varint(st.log.size());
+    for (const auto& a : st.log) {
+      w.varint(a.attempt);
+      w.i64(a.started_at_ms);
+      w.i64(a.ended_at_ms);
+      w.u8(static_cast<std::uint8_t>(a.outcome));
+      w.str(a.error);
+    }
+  }
+  return std::move(w.out);
+}
+
+namespace {
+
+bool read_header(reader& r, core::item_state& s) {
+  if (r.u8() != state_format) return false;
+  auto status = r.u8();
+  if (!enum_in_range(status, core::item_status::cancelled)) return false;
+  s.status = static_cast<core::item_status>(status);
+  s.started_at_ms = r.i64();
+  s.completed_at_ms = r.i64();
+  s.history_seq = static_cast<std::uint32_t>(r.varint());
+  return r.ok();
+}
+
+}  // namespace
+
+std::optional<core::item_state> decode_state(std::string_view bytes, const core::pipeline& p) {
+  reader r(bytes);
+  core::item_state s;
+  if (!read_header(r, s)) return std::nullopt;
+  s.stages.assign(p.size(), core::stage_state{});
+  auto n = r.varint();
+  for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+    auto name = r.str();
+    core::stage_state st;
+    auto status = r.u8();
+    if (!enum_in_range(status, core::stage_status::skipped)) return std::nullopt;
+    st.status = static_cast<core::stage_status>(status);
+    st.attempts = static_cast<std::uint32_t>(r.varint());
+    st.started_at_ms = r.i64();
+    st.finished_at_ms = r.i64();
+    st.next_due_ms = r.i64();
+    st.error = r.str();
+    auto attempts = r.varint();
+    if (attempts > 10000) return std::nullopt;
+    for (std::uint64_t k = 0; k < attempts && r.ok(); ++k) {
+      core::attempt_record a;
+      a.attempt = static_cast<std::uint32_t>(r.varint());
+      a.started_at_ms = r.i64();
+      a.ended_at_ms = r.i64();
+      auto outcome = r.u8();
+      if (!enum_in_range(outcome, core::attempt_outcome::interrupted)) return std::nullopt;
+      a.outcome = static_cast<core::attempt_outcome>(outcome);
+      a.error = r.str();
+      st.log.push_back(std::move(a));
+    }
+    if (auto idx = p.index_of(name)) s.stages[*idx] = std::move(st);
+  }
+  if (!r.ok() || !r.done()) return std::nullopt;
+  return s;
+}
+
+std::optional<core::item_status> decode_state_status(std::string_view bytes) {
+  reader r(bytes);
+  core::item_state s;
+  if (!read_header(r, s)) return std::nullopt;
+  return s.status;
+}
+
+std::string encode_history(const core::history_entry& e) {
+  writer w;
+  w.u8(history_format);
+  w.i64(e.at_ms);
+  w.str(e.stage);
+  w.str(e.from);
+  w.str(e.to);
+  w.varint(e.attempt);
+  w.str(e.cause);
+  return std::move(w.out);
+}
+
+std::optional<core::history_entry> decode_history(std::string_view bytes) {
+  reader r(bytes);
+  if (r.u8() != history_format) return std::nullopt;
+  core::history_entry e;
+  e.at_ms = r.i64();
+  e.stage = r.str();
+  e.from = r.str();
+  e.to = r.str();
+  e.attempt = static_cast<std::uint32_t>(r.varint());
+  e.cause = r.str();
+  if (!r.ok() || !r.done()) return std::nullopt;
+  return e;
+}
+
+}  // namespace pw::store

@@ -1,0 +1,32 @@
+// Binary records for items, item states and history entries. Each record
+// starts with a format version; decoding checks every length and answers
+// nullopt for a record it cannot read instead of crashing.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/item.hpp"
+#include "core/item_state.hpp"
+#include "core/pipeline.hpp"
+#include "core/state_machine.hpp"
+
+namespace pw::store {
+
+std::string encode_item(const core::item& it);
+std::optional<core::item> decode_item(std::string_view bytes);
+
+// Stage states are stored with their stage names, so a record still reads
+// after the pipeline's config changed: stages are matched by name, new
+// stages start pending, removed ones are dropped.
+std::string encode_state(const core::pipeline& p, const core::item_state& s);
+std::optional<core::item_state> decode_state(std::string_view bytes, const core::pipeline& p);
+// The item status alone, without the pipeline (for listings).
+std::optional<core::item_status> decode_state_status(std::string_view bytes);
+
+std::string encode_history(const core::history_entry& e);
+std::optional<core::history_entry> decode_history(std::string_view bytes);
+
+}  // namespace pw::store

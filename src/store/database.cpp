@@ -1,0 +1,175 @@
+#include "store/database.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include "store/codec.hpp"
+#include "store/rocks.hpp"
+
+namespace pw::store {
+
+database::impl::~impl() {
+  if (!db) return;
+  for (auto* h : handles)
+    if (h) db->DestroyColumnFamilyHandle(h);
+  db->Close();
+}
+
+database::database(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+database::~database() = default;
+
+core::result<std::unique_ptr<database>> database::open(const std::string& dir, const open_options& opts) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return core::make_error(core::errc::store_failed, fmt::format("cannot create data dir {}: {}", dir, ec.message()));
+
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.IncreaseParallelism(2);
+  options.max_background_jobs = 2;
+  options.compression = rocksdb::kLZ4Compression;
+  options.bytes_per_sync = 1 << 20;
+  options.max_total_wal_size = 256ull << 20;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(opts.block_cache_mb << 20);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions cf_options(options);
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.write_buffer_size = 32ull << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (std::size_t i = 0; i < cf_count; ++i)
+    descriptors.emplace_back(std::string(cf_name(static_cast<cf>(i))), cf_options);
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  auto st = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, descriptors, &handles, &raw);
+  if (!st.ok()) return core::make_error(core::errc::store_failed, fmt::format("cannot open store in {}: {}", dir, st.ToString()));
+  auto i = std::make_unique<impl>();
+  i->db.reset(raw);
+  raw->DestroyColumnFamilyHandle(handles[0]);  // default family: unused
+  for (std::size_t k = 0; k < cf_count; ++k) i->handles[k] = handles[k + 1];
+  return std::unique_ptr<database>(new database(std::move(i)));
+}
+
+namespace {
+
+std::optional<std::string> get(const database::impl& d, cf c, std::string_view key) {
+  std::string value;
+  auto st = d.db->Get(rocksdb::ReadOptions(), d.handle(c), rocksdb::Slice(key.data(), key.size()), &value);
+  if (!st.ok()) return std::nullopt;
+  return value;
+}
+
+// Calls fn(key, value) for keys in [prefix, prefix_end) until fn returns false.
+template <class F>
+void scan(const database::impl& d, cf c, std::string_view start, std::string_view prefix, F fn) {
+  rocksdb::ReadOptions ro;
+  std::string end = prefix_end(std::string(prefix));
+  rocksdb::Slice upper(end);
+  if (!end.empty()) ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.handle(c)));
+  for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
+    auto k = it->key(), v = it->value();
+    if (!fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
+  }
+}
+
+}  // namespace
+
+std::optional<core::item> database::item(std::string_view id) const {
+  auto v = get(*impl_, cf::items, id);
+  if (!v) return std::nullopt;
+  return decode_item(*v);
+}
+
+std::optional<std::string> database::state_record(std::string_view id) const { return get(*impl_, cf::state, id); }
+
+std::vector<std::pair<std::string, std::string>> database::results(std::string_view id) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string prefix = std::string(id) + '/';
+  scan(*impl_, cf::results, prefix, prefix, [&](std::string_view k, std::string_view v) {
+    out.emplace_back(std::string(k.substr(prefix.size())), std::string(v));
+    return true;
+  });
+  return out;
+}
+
+std::vector<core::history_entry> database::history(std::string_view id) const {
+  std::vector<core::history_entry> out;
+  scan(*impl_, cf::history, id, id, [&](std::string_view k, std::string_view v) {
+    if (k.size() != id.size() + 4) return true;  // another id that starts with this one
+    if (auto e = decode_history(v)) out.push_back(std::move(*e));
+    return true;
+  });
+  return out;
+}
+
+event_page database::events(std::string_view room, std::uint64_t after, std::size_t limit) const {
+  event_page page;
+  std::string prefix = std::string(room) + '\0';
+  scan(*impl_, cf::events, prefix, prefix, [&](std::string_view k, std::string_view) {
+    page.first_retained = get_be64(k.substr(prefix.size()));
+    return false;
+  });
+  page.last_seq = last_event_seq(room);
+  scan(*impl_, cf::events, event_key(room, after + 1), prefix, [&](std::string_view k, std::string_view v) {
+    page.events.emplace_back(get_be64(k.substr(prefix.size())), std::string(v));
+    return page.events.size() < limit;
+  });
+  return page;
+}
+
+std::uint64_t database::last_event_seq(std::string_view room) const {
+  auto v = get(*impl_, cf::meta, room_seq_key(room));
+  return v ? get_be64(*v) : 0;
+}
+
+std::int64_t database::counter(std::string_view name) const {
+  auto v = get(*impl_, cf::meta, counter_key(name));
+  return v ? static_cast<std::int64_t>(get_be64(*v)) : 0;
+}
+
+std::vector<std::pair<std::string, std::string>> database::dead_letters(std::string_view cursor, std::size_t limit) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string start = cursor.empty() ? std::string() : std::string(cursor) + '\0';
+  scan(*impl_, cf::dlq, start, "", [&](std::string_view k, std::string_view v) {
+    out.emplace_back(std::string(k), std::string(v));
+    return out.size() < limit;
+  });
+  return out;
+}
+
+std::optional<std::string> database::dead_letter(std::string_view id, std::string_view stage) const {
+  return get(*impl_, cf::dlq, dlq_key(id, stage));
+}
+
+void database::scan_queue(const std::function<void(std::string_view id)>& fn) const {
+  scan(*impl_, cf::queue, "", "", [&](std::string_view k, std::string_view) {
+    fn(k);
+    return true;
+  });
+}
+
+void database::scan_stage_data(std::string_view prefix,
+                               const std::function<void(std::string_view key, std::string_view value)>& fn) const {
+  scan(*impl_, cf::stage_data, prefix, prefix, [&](std::string_view k, std::string_view v) {
+    fn(k, v);
+    return true;
+  });
+}
+
+std::size_t database::count_timers() const {
+  std::size_t n = 0;
+  scan(*impl_, cf::timers, "", "", [&](std::string_view, std::string_view) { return ++n, true; });
+  return n;
+}
+
+}  // namespace pw::store

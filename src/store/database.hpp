@@ -1,0 +1,71 @@
+// The durable store: one RocksDB database with a column family per concern
+// (store/keys.hpp). This class opens and closes it and serves reads; writes
+// go through store::writer. Reads are synchronous and short (point lookups
+// and bounded prefix scans); call them from I/O threads, never from the
+// actor scheduler.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/item.hpp"
+#include "core/item_state.hpp"
+#include "core/pipeline.hpp"
+#include "core/result.hpp"
+#include "core/state_machine.hpp"
+
+namespace pw::store {
+
+struct open_options {
+  std::size_t block_cache_mb = 64;
+};
+
+struct event_page {
+  std::vector<std::pair<std::uint64_t, std::string>> events;  // (seq, frame), ascending
+  std::uint64_t first_retained = 0;                            // oldest seq still stored, 0 if none
+  std::uint64_t last_seq = 0;                                  // newest seq stored, 0 if none
+};
+
+class database {
+ public:
+  static core::result<std::unique_ptr<database>> open(const std::string& dir, const open_options& opts);
+  ~database();
+  database(const database&) = delete;
+  database& operator=(const database&) = delete;
+
+  std::optional<core::item> item(std::string_view id) const;
+  // The raw state record (decode with store::decode_state and the item's pipeline).
+  std::optional<std::string> state_record(std::string_view id) const;
+  // (stage, result JSON) for every stored result of the item.
+  std::vector<std::pair<std::string, std::string>> results(std::string_view id) const;
+  std::vector<core::history_entry> history(std::string_view id) const;
+  // Events of `room` with seq > after, at most `limit`.
+  event_page events(std::string_view room, std::uint64_t after, std::size_t limit) const;
+  std::uint64_t last_event_seq(std::string_view room) const;
+  std::int64_t counter(std::string_view name) const;
+  // Dead letters in key order after `cursor` (exclusive): (key, JSON).
+  std::vector<std::pair<std::string, std::string>> dead_letters(std::string_view cursor, std::size_t limit) const;
+  std::optional<std::string> dead_letter(std::string_view id, std::string_view stage) const;
+
+  // Ids of every accepted item that has not finished, oldest first.
+  void scan_queue(const std::function<void(std::string_view id)>& fn) const;
+  // Every stage_data key under `prefix`.
+  void scan_stage_data(std::string_view prefix,
+                       const std::function<void(std::string_view key, std::string_view value)>& fn) const;
+  std::size_t count_timers() const;
+
+  struct impl;
+  impl& internals() noexcept { return *impl_; }
+
+ private:
+  explicit database(std::unique_ptr<impl> i);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace pw::store
