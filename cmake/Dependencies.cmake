@@ -10,6 +10,8 @@ find_package(cpp-jwt CONFIG REQUIRED)
 find_package(tomlplusplus CONFIG REQUIRED)                # tomlplusplus::tomlplusplus
 find_package(CLI11 CONFIG QUIET)
 find_package(Catch2 2 CONFIG REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 # CAF 0.17.6: Debian ships no CMake config and no .pc file.
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)

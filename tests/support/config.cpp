@@ -1,0 +1,56 @@
+#include "config.hpp"
+
+#include "tokens.hpp"
+
+namespace pwtest {
+
+namespace {
+
+const std::pair<const char*, const char*> stages[] = {
+    {"embed", "[]"},
+    {"classify", "[\"embed\"]"},
+    {"sentiment", "[\"embed\"]"},
+    {"urgency", "[\"embed\"]"},
+    {"duplicate", "[\"embed\"]"},
+    {"theme", "[\"embed\"]"},
+    {"priority", "[\"sentiment\", \"urgency\", \"classify\", \"duplicate\"]"},
+};
+
+}  // namespace
+
+config_builder::config_builder() {
+  top_ = "[auth]\njwt_secret = \"" + test_secret + "\"\n\n[log]\nlevel = \"info\"\n\n"
+         "[supervision]\nmax_attempts = 3\ninitial_backoff_ms = 20\nmultiplier = 2.0\nmax_backoff_ms = 200\n"
+         "jitter = 0.2\ntimeout_ms = 5000\n\n";
+}
+
+config_builder& config_builder::top(const std::string& toml) {
+  top_ += toml + "\n";
+  return *this;
+}
+
+config_builder& config_builder::stage(const std::string& name, const std::string& keys) {
+  stage_keys_[name] += keys;
+  return *this;
+}
+
+config_builder& config_builder::chaos(const std::string& name, const std::string& keys) {
+  chaos_keys_[name] += keys;
+  return *this;
+}
+
+std::string config_builder::str() const {
+  std::string out = top_;
+  for (auto [name, after] : stages) {
+    const bool chaotic = chaos_keys_.count(name) > 0;
+    out += std::string("[pipelines.feedback.stages.") + name + "]\n";
+    out += std::string("backend = \"") + (chaotic ? "chaos" : "synthetic") + "\"\n";
+    out += std::string("after = ") + after + "\n";
+    if (auto it = stage_keys_.find(name); it != stage_keys_.end()) out += it->second;
+    out += "\n";
+    if (chaotic) out += std::string("[pipelines.feedback.stages.") + name + ".chaos]\n" + chaos_keys_.at(name) + "\n";
+  }
+  return out;
+}
+
+}  // namespace pwtest

@@ -1,0 +1,43 @@
+// A small HTTP client for tests (cpp-httplib underneath), JSON via Boost.JSON.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/json/value.hpp>
+
+namespace pwtest {
+
+struct response {
+  int status = 0;  // 0: no response (connection failed)
+  std::string body;
+  std::multimap<std::string, std::string> headers;
+  boost::json::value json() const;  // throws when the body is not JSON
+  std::string header(const std::string& name) const;
+  std::string error_code() const;   // error.code of a JSON error body, or ""
+};
+
+class http {
+ public:
+  explicit http(std::uint16_t port);
+  ~http();
+  http(http&&) noexcept;
+  response get(const std::string& path, const std::string& token = {});
+  response post(const std::string& path, const std::string& body, const std::string& token = {},
+                const std::string& content_type = "application/json",
+                const std::map<std::string, std::string>& headers = {});
+  response send(const std::string& method, const std::string& path, const std::string& body,
+                const std::map<std::string, std::string>& headers);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// Writes `bytes` on a fresh connection and returns what came back until the
+// server closed or `timeout_ms` passed (for malformed HTTP).
+std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms = 2000);
+
+}  // namespace pwtest

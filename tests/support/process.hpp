@@ -1,0 +1,57 @@
+// A temp directory and a real `pipewright serve` process for tests: started
+// on 127.0.0.1 with port 0, its log captured, killed when the test ends.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+namespace pwtest {
+
+class temp_dir {
+ public:
+  temp_dir();
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+void write_file(const std::string& path, const std::string& content);
+std::string read_file(const std::string& path);
+
+class server_process {
+ public:
+  // `config_toml` is written next to the data dir and passed with --config.
+  server_process(const temp_dir& dir, std::string config_toml);
+  ~server_process();  // SIGKILL if still running
+
+  void start();  // throws std::runtime_error (with the log) when it does not listen in time
+  bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  void kill9();
+  // SIGTERM and wait; the exit code, or nullopt when it did not exit in time.
+  std::optional<int> terminate(std::chrono::milliseconds timeout);
+  bool running() const { return pid_ > 0; }
+  std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  std::string log() const;
+  const std::string& data_dir() const { return data_dir_; }
+
+ private:
+  std::string config_path_, data_dir_, log_path_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+  int starts_ = 0;
+};
+
+// The pipewright binary under test (set by CMake).
+const char* binary_path();
+
+}  // namespace pwtest
