@@ -136,8 +136,8 @@ void item_run::advance(step& out, std::int64_t now_ms) {
     }
     if (broken) {
       st.finished_at_ms = now_ms;
-      apply(out, transition(st, spec.name, stage_status::skipped, now_ms,
-                            fmt::format("dependency '{}' did not complete", *broken)));
+      st.error = fmt::format("dependency '{}' did not complete", *broken);
+      apply(out, transition(st, spec.name, stage_status::skipped, now_ms, st.error));
     } else if (ready) {
       start_stage(out, static_cast<stage_index>(i), now_ms, "dependencies completed");
     }
