@@ -32,6 +32,7 @@ std::string response::error_code() const {
 struct http::impl {
   explicit impl(std::uint16_t port) : client("127.0.0.1", port) {
     client.set_keep_alive(true);
+    client.set_tcp_nodelay(true);
     client.set_connection_timeout(5, 0);
     client.set_read_timeout(30, 0);
     client.set_write_timeout(30, 0);
