@@ -142,6 +142,7 @@ std::string dead_letter_event(const core::item& it, const core::pipeline& p, con
   const auto& st = s.stages[stage];
   std::string out;
   head(out, "dlq.added", it);
+  field(out, "room", "admins");  // its seq counts in the admins room, not the user's
   field(out, "stage", p.stages()[stage].name);
   field(out, "owner", it.owner);
   field(out, "error", st.error);

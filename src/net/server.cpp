@@ -169,7 +169,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     res->body() = std::move(resp.body);
     res->keep_alive(!then_close);
     res->prepare_payload();
-    if (resp.status >= 500) spdlog::warn("event=http.error status={} body={}", resp.status, res->body());
+    if (resp.status == 500) spdlog::error("event=http.internal_error body={}", res->body());
     http::async_write(stream_, *res, [self = shared_from_this(), res, then_close](beast::error_code ec, std::size_t) {
       if (ec || then_close) return self->close();
       self->read_header();

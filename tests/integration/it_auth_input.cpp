@@ -98,7 +98,7 @@ TEST_CASE("workspaces and ownership: 403 outside the token's workspaces, 404 for
   still_serving(c, alice);
 }
 
-TEST_CASE("bad bodies: each answered with its status and code; the server keeps serving") {
+TEST_CASE("bad bodies: each answered with its status and code - the server keeps serving") {
   fixture f;
   http c(f.srv.port());
   const auto token = make_token("alice", {"w1"});

@@ -50,7 +50,7 @@ boost::json::object stage_of(http& c, const std::string& token, const std::strin
 
 }  // namespace
 
-TEST_CASE("transient failures at 50 %: every item completes; attempts and backoff gaps show in history") {
+TEST_CASE("transient failures at 50 %: every item completes - attempts and backoff gaps show in history") {
   temp_dir dir;
   auto cfg = config_builder()
                  .top("[supervision]\n")  // (defaults of the builder already set; stage keys below)
@@ -140,7 +140,8 @@ TEST_CASE("a permanent failure is not retried: stage failed, dependents skipped,
   CHECK(admins.wait_for(
       [&](const auto& frames) {
         for (const auto& f : frames)
-          if (f.at("type").as_string() == "dlq.added" && f.at("item_id").as_string() == id) return true;
+          if (f.at("type").as_string() == "dlq.added" && f.at("item_id").as_string() == id)
+            return f.at("room").as_string() == "admins" && f.at("stage").as_string() == "classify";
         return false;
       },
       std::chrono::seconds(5)));
@@ -233,7 +234,7 @@ TEST_CASE("a retry due in 3 s survives kill -9 and fires after the restart") {
   CHECK(second_attempt);
 }
 
-TEST_CASE("a hung worker hits the stage timeout and is retried; a worker that throws counts as transient") {
+TEST_CASE("a hung worker hits the stage timeout and is retried - a worker that throws counts as transient") {
   temp_dir dir;
   server_process srv(dir, config_builder()
                               .stage("urgency", "timeout_ms = 300\n")

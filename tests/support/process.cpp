@@ -56,6 +56,8 @@ server_process::~server_process() {
   if (pid_ > 0) kill9();
 }
 
+void server_process::rewrite_config(const std::string& config_toml) { write_file(config_path_, config_toml); }
+
 std::string server_process::log() const { return read_file(log_path_); }
 
 void server_process::start() {

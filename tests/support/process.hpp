@@ -33,6 +33,8 @@ class server_process {
   server_process(const temp_dir& dir, std::string config_toml);
   ~server_process();  // SIGKILL if still running
 
+  // Replaces the config file; the next start() reads it.
+  void rewrite_config(const std::string& config_toml);
   void start();  // throws std::runtime_error (with the log) when it does not listen in time
   bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void kill9();

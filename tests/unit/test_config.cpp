@@ -1,4 +1,7 @@
+#include <cstdio>
 #include <fstream>
+
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -12,11 +15,27 @@ using namespace pw::core;
 
 namespace {
 
+// A config file of its own for each call: ctest runs cases in parallel.
+struct config_file {
+  explicit config_file(const std::string& toml) {
+    char tmpl[] = "/tmp/pw-config-test-XXXXXX";
+    int fd = mkstemp(tmpl);
+    close(fd);
+    path = tmpl;
+    std::ofstream(path) << toml;
+  }
+  ~config_file() { std::remove(path.c_str()); }
+  std::string path;
+};
+
 std::string error_of(const std::string& file_toml, const env_map& env = {}) {
-  std::string path = "/tmp/pw-config-test.toml";
-  std::ofstream(path) << file_toml;
-  auto cfg = load_config(pw::embedded::pipewright_toml(), path, env);
-  return cfg ? std::string() : cfg.err().message;
+  config_file f(file_toml);
+  auto cfg = load_config(pw::embedded::pipewright_toml(), f.path, env);
+  if (cfg) return std::string();
+  // Parse errors name the file; keep the tests independent of its random name.
+  auto msg = cfg.err().message;
+  if (auto at = msg.find(f.path); at != std::string::npos) msg.replace(at, f.path.size(), "FILE");
+  return msg;
 }
 
 }  // namespace
@@ -54,15 +73,14 @@ TEST_CASE("every config error names its key") {
   CHECK(error_of("[pipelines.feedback.stages.embed]\nbackend = \"chaos\"\nafter = []\n"
                  "[pipelines.feedback.stages.embed.chaos]\ntransient_rate = 0.7\nhang_rate = 0.7\n") ==
         "config: pipelines.feedback.stages.embed.chaos.: transient_rate + permanent_rate + throw_rate + hang_rate must not exceed 1");
-  CHECK(error_of("[server\n").rfind("config: /tmp/pw-config-test.toml:1:", 0) == 0);
+  CHECK(error_of("[server\n").rfind("config: FILE:1:", 0) == 0);
   CHECK(error_of("[pipelines.other.stages.x]\nbackend = \"synthetic\"\nafter = []\n[pipelines.feedback]\nstages = {}\n") ==
         "config: pipelines.feedback.stages: a pipeline needs at least one stage");
 }
 
-TEST_CASE("a file overlays the defaults; a pipeline it names replaces the built-in one") {
-  std::ofstream("/tmp/pw-config-test.toml") << "[server]\ndata_dir = \"/tmp/x\"\n"
-                                               "[pipelines.feedback.stages.only]\nbackend = \"synthetic\"\nafter = []\n";
-  auto cfg = load_config(pw::embedded::pipewright_toml(), "/tmp/pw-config-test.toml", {});
+TEST_CASE("a file overlays the defaults - a pipeline it names replaces the built-in one") {
+  config_file f("[server]\ndata_dir = \"/tmp/x\"\n[pipelines.feedback.stages.only]\nbackend = \"synthetic\"\nafter = []\n");
+  auto cfg = load_config(pw::embedded::pipewright_toml(), f.path, {});
   REQUIRE(cfg);
   CHECK(cfg->server.data_dir == "/tmp/x");
   CHECK(cfg->server.listen.port == 8080);  // untouched default

@@ -93,7 +93,7 @@ TEST_CASE("a transient failure is retried with backoff until attempts run out") 
   CHECK_THAT(s.stages[e].error, Catch::Contains("attempts exhausted: 3/3"));
 }
 
-TEST_CASE("a permanent failure is not retried; independent branches finish; the item is partial") {
+TEST_CASE("a permanent failure is not retried - independent branches finish - the item is partial") {
   auto p = feedback(5);
   auto s = fresh(p);
   item_run run(p, s);

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Pipewright builds with, if any is missing.
+# Uses sudo when not root. Safe to run again: it does nothing when all are there.
+set -euo pipefail
+
+packages=(
+  cmake g++ make ninja-build pkg-config ccache
+  libcaf-dev libboost1.81-dev libboost-json1.81-dev libcpp-httplib-dev librocksdb-dev libsimdjson-dev
+  libspdlog-dev libfmt-dev catch2 libcpp-jwt-dev nlohmann-json3-dev libhnswlib-dev libssl-dev
+  libtomlplusplus-dev libcli11-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
