@@ -1,6 +1,6 @@
 #include "actors/supervisor.hpp"
 
-#include <deque>
+#include <chrono>
 #include <random>
 
 #include <boost/json/parse.hpp>
@@ -26,11 +26,12 @@ struct running_stage {
   timer_service::timer_id timeout = 0;
 };
 
-struct pending_write {
-  std::uint64_t no = 0;
+// What to do once a write is durable: start workers, arm retry timers, finish.
+struct follow_up {
   std::vector<stage_index> start;
   std::vector<stage_index> retry;
   bool finished = false;
+  bool empty() const noexcept { return start.empty() && retry.empty() && !finished; }
 };
 
 // A completed stage's output, persisted with the step it caused.
@@ -39,6 +40,15 @@ struct stage_output {
   std::string json;
   std::vector<stages::state_write> state;
 };
+
+// Jitter needs no cryptographic randomness; std::random_device per item
+// costs a system call.
+std::uint64_t seed_for(const std::string& id) {
+  std::uint64_t h = 0xcbf29ce484222325ull ^ static_cast<std::uint64_t>(
+                                                std::chrono::steady_clock::now().time_since_epoch().count());
+  for (unsigned char c : id) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
 
 class supervisor {
  public:
@@ -52,7 +62,7 @@ class supervisor {
         run_(pipe_, state_),
         running_(pipe_.size()),
         retry_timers_(pipe_.size(), 0),
-        rng_(std::random_device{}()) {
+        rng_(seed_for(item_->id)) {
     for (auto& [stage, json] : rec->results) {
       boost::system::error_code ec;
       auto v = boost::json::parse(json, ec);
@@ -109,23 +119,23 @@ class supervisor {
   }
 
   void on_written(std::uint64_t no, bool ok) {
-    if (writes_.empty() || writes_.front().no != no) {
-      spdlog::critical("event=supervisor.write_order item={} got={} expected={}", item_->id, no,
-                       writes_.empty() ? 0 : writes_.front().no);
+    if (!in_flight_ || no != written_no_) {
+      spdlog::critical("event=supervisor.write_order item={} got={} expected={}", item_->id, no, written_no_);
       return stop(caf::sec::invalid_argument);
     }
-    auto w = std::move(writes_.front());
-    writes_.pop_front();
+    in_flight_ = false;
+    auto done = std::move(in_flight_actions_);
     if (!ok) {
       // The item stays in the durable queue; a restart resumes it.
       spdlog::error("event=supervisor.store_failed item={} action=stop", item_->id);
       return stop(caf::sec::runtime_error);
     }
-    finished_ = finished_ || w.finished;
+    finished_ = finished_ || done.finished;
     if (!draining_) {
-      for (auto i : w.start) start_worker(i);
-      for (auto i : w.retry) arm_retry(i);
+      for (auto i : done.start) start_worker(i);
+      for (auto i : done.retry) arm_retry(i);
     }
+    flush();
     maybe_quit();
   }
 
@@ -177,10 +187,12 @@ class supervisor {
     return true;
   }
 
+  // Adds a step to the next write. Steps that happen while a write is in
+  // flight (parallel stages finishing together) share one write, which goes
+  // out when the previous one is durable: fewer commits, same order.
   void persist(core::step step, stage_output* out) {
     const auto& it = *item_;
-    store::write_set ws;
-    ws.put_state(it.id, pipe_, state_);
+    auto& ws = next_;
     auto seq = static_cast<std::uint32_t>(state_.history_seq - step.history.size());
     for (const auto& e : step.history) {
       ws.append_history(it.id, seq++, e);
@@ -210,9 +222,28 @@ class supervisor {
       spdlog::debug("event=item.finished item={} status={} duration_ms={}", it.id, core::to_string(state_.status),
                     state_.completed_at_ms - state_.started_at_ms);
     }
-    const auto no = next_write_++;
-    writes_.push_back(pending_write{no, std::move(step.start), std::move(step.retry), step.finished});
-    ctx_->writer->submit(std::move(ws), [h = handle(), no](bool ok) { caf::anon_send(h, written_atom::value, no, ok); });
+    auto& next = next_actions_;
+    next.start.insert(next.start.end(), step.start.begin(), step.start.end());
+    next.retry.insert(next.retry.end(), step.retry.begin(), step.retry.end());
+    next.finished = next.finished || step.finished;
+    dirty_ = true;
+    flush();
+  }
+
+  // Submits the accumulated write, with the state as it is now, unless a
+  // write is still in flight.
+  void flush() {
+    if (in_flight_ || !dirty_) return;
+    next_.put_state(item_->id, pipe_, state_);
+    in_flight_ = true;
+    dirty_ = false;
+    written_no_ = next_write_++;
+    in_flight_actions_ = std::move(next_actions_);
+    next_actions_ = {};
+    auto ws = std::move(next_);
+    next_ = store::write_set{};
+    ctx_->writer->submit(std::move(ws),
+                         [h = handle(), no = written_no_](bool ok) { caf::anon_send(h, written_atom::value, no, ok); });
   }
 
   void start_worker(stage_index i) {
@@ -223,9 +254,10 @@ class supervisor {
         worker_job{handle(), ctx_, item_, snapshot_, &spec, binding_->stages[i].backend, i, attempt});
     auto worker = self_->spawn<caf::monitored>(stage_worker, std::move(job));
     running_[i].worker = worker;
-    running_[i].timeout = ctx_->timers->schedule(spec.timeout, [h = handle(), i, attempt] {
-      caf::anon_send(h, timeout_atom::value, i, attempt);
-    });
+    if (spec.chaos || binding_->stages[i].backend->asynchronous())
+      running_[i].timeout = ctx_->timers->schedule(spec.timeout, [h = handle(), i, attempt] {
+        caf::anon_send(h, timeout_atom::value, i, attempt);
+      });
     self_->send(worker, run_atom::value);
   }
 
@@ -240,7 +272,7 @@ class supervisor {
   }
 
   void maybe_quit() {
-    if (!writes_.empty()) return;
+    if (in_flight_ || dirty_) return;
     bool any_running = false;
     for (auto& r : running_) any_running = any_running || static_cast<bool>(r.worker);
     if (finished_ || (draining_ && !any_running)) stop(caf::error{});
@@ -257,7 +289,12 @@ class supervisor {
   std::shared_ptr<const stages::stage_results> snapshot_;
   std::vector<running_stage> running_;
   std::vector<timer_service::timer_id> retry_timers_;
-  std::deque<pending_write> writes_;
+  store::write_set next_;        // steps not yet submitted
+  follow_up next_actions_;       // what to do once `next_` is durable
+  follow_up in_flight_actions_;  // what to do once the write in flight is durable
+  bool dirty_ = false;           // `next_` holds steps
+  bool in_flight_ = false;
+  std::uint64_t written_no_ = 0;
   std::uint64_t next_write_ = 0;
   bool draining_ = false;
   bool finished_ = false;

@@ -80,6 +80,11 @@ class stage_backend {
   // Rebuilds in-memory state (indexes) from what earlier runs persisted.
   virtual void restore(const state_reader&) {}
   virtual stage_outcome run(const stage_input& in) = 0;
+  // True when an attempt can outlive run() (it waits on the network): only
+  // then does the supervisor arm the stage timeout. A synchronous backend
+  // that never returned would hold a scheduler thread, and no timeout could
+  // take it back.
+  virtual bool asynchronous() const noexcept { return false; }
 };
 
 // Builds the backend a stage declares (`backend` and `options`), or says
