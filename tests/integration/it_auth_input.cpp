@@ -1,5 +1,7 @@
 // Auth and bad input: every refusal is a JSON error with the right status
 // and code, the server keeps serving after each, and nothing accepted is lost.
+#include <sys/wait.h>
+
 #include <catch2/catch.hpp>
 
 #include "api.hpp"
@@ -182,4 +184,33 @@ TEST_CASE("health and readiness need no token") {
   auto ready = c.get("/readyz");
   CHECK(ready.status == 200);
   CHECK(ready.json().at("status").as_string() == "ready");
+}
+
+TEST_CASE("pipewright token mints tokens the server accepts, with the role and workspaces asked for") {
+  fixture f;
+  http c(f.srv.port());
+  auto mint = [&](const std::string& args) {
+    std::string cmd = std::string(binary_path()) + " token --config " + f.dir.file("pipewright.toml") + " " + args + " 2>&1";
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    while (p && fgets(buf, sizeof buf, p)) out += buf;
+    int rc = p ? pclose(p) : -1;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return std::pair{WEXITSTATUS(rc), out};
+  };
+  auto [rc, token] = mint("--sub carol --workspaces w1,w2");
+  REQUIRE(rc == 0);
+  auto id = submit(c, token, "w2", "minted by the CLI");
+  CHECK(c.post("/api/v1/items", item_body("w3", "not granted"), token).status == 403);
+  CHECK(c.get("/api/v1/items/" + id, token).json().at("owner").as_string() == "carol");
+  auto [rc_admin, admin] = mint("--sub root --role admin --ttl 60");
+  REQUIRE(rc_admin == 0);
+  CHECK(c.get("/api/v1/admin/dlq", admin).status == 200);
+  auto [rc_bad, msg] = mint("--sub x --role superuser");
+  CHECK(rc_bad != 0);
+  CHECK_THAT(msg, Catch::Contains("role"));
+  auto [rc_nosub, msg2] = mint("--role admin");
+  CHECK(rc_nosub != 0);
+  CHECK_THAT(msg2, Catch::Contains("--sub"));
 }

@@ -176,3 +176,25 @@ TEST_CASE("kill -9 at random instants, 6 rounds: nothing accepted is lost, nothi
     }
   }
 }
+
+TEST_CASE("with store.sync = true (fsync per group commit) kill -9 loses nothing either") {
+  temp_dir dir;
+  server_process srv(dir, config_builder()
+                              .top("[store]\nsync = true\n")
+                              .chaos("embed", "latency = \"uniform\"\nlatency_min_ms = 1\nlatency_max_ms = 20\n")
+                              .str());
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto token = make_token("alice");
+  std::vector<std::string> ids;
+  {
+    http c(srv.port());
+    for (int i = 0; i < 300; ++i) ids.push_back(submit(c, token, "w", "synced " + std::to_string(i)));
+  }
+  srv.kill9();
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  http c(srv.port());
+  REQUIRE(wait_terminal(c, token, ids, std::chrono::seconds(60)));
+  for (const auto& id : ids) CHECK(status_of(c, token, id) == "completed");
+}
