@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
+#include "core/config_toml.hpp"
 
 extern char** environ;
 
@@ -16,198 +16,7 @@ namespace pw::core {
 namespace {
 
 using fmt::format;
-
-// Reads one TOML table, remembering which keys it consumed so that any other
-// key is reported as unknown. The first error wins; later reads are no-ops.
-class section {
- public:
-  section(const toml::table* t, std::string path, std::optional<error>& err) : t_(t), path_(std::move(path)), err_(err) {}
-
-  std::string key(std::string_view k) const { return path_.empty() ? std::string(k) : path_ + "." + std::string(k); }
-  void fail(std::string msg) {
-    if (!err_) err_ = make_error(errc::validation_failed, "config: " + std::move(msg));
-  }
-  bool failed() const { return err_.has_value(); }
-
-  const toml::node* find(std::string_view k) {
-    known_.emplace(k);
-    return t_ ? t_->get(k) : nullptr;
-  }
-
-  void str(std::string_view k, std::string& out, bool non_empty = false) {
-    auto* n = find(k);
-    if (!n) return;
-    if (auto v = n->value<std::string>()) {
-      if (non_empty && v->empty()) return fail(format("{}: must not be empty", key(k)));
-      out = *v;
-    } else {
-      fail(format("{}: expected a string", key(k)));
-    }
-  }
-
-  void boolean(std::string_view k, bool& out) {
-    auto* n = find(k);
-    if (!n) return;
-    if (auto v = n->as_boolean()) out = v->get();
-    else fail(format("{}: expected true or false", key(k)));
-  }
-
-  template <class Int>
-  void integer(std::string_view k, Int& out, std::int64_t lo, std::int64_t hi) {
-    auto* n = find(k);
-    if (!n) return;
-    auto v = n->as_integer();
-    if (!v) return fail(format("{}: expected an integer", key(k)));
-    if (v->get() < lo || v->get() > hi) return fail(format("{}: {} is out of range [{}, {}]", key(k), v->get(), lo, hi));
-    out = static_cast<Int>(v->get());
-  }
-
-  void number(std::string_view k, double& out, double lo, double hi) {
-    auto* n = find(k);
-    if (!n) return;
-    double x;
-    if (auto f = n->as_floating_point()) x = f->get();
-    else if (auto i = n->as_integer()) x = static_cast<double>(i->get());
-    else return fail(format("{}: expected a number", key(k)));
-    if (!(x >= lo && x <= hi)) return fail(format("{}: {} is out of range [{}, {}]", key(k), x, lo, hi));
-    out = x;
-  }
-
-  void duration(std::string_view k, millis& out, std::int64_t lo, std::int64_t hi) {
-    std::int64_t v = out.count();
-    integer(k, v, lo, hi);
-    out = millis{v};
-  }
-
-  void strings(std::string_view k, std::vector<std::string>& out) {
-    auto* n = find(k);
-    if (!n) return;
-    auto* a = n->as_array();
-    if (!a) return fail(format("{}: expected an array of strings", key(k)));
-    std::vector<std::string> v;
-    for (auto& e : *a) {
-      auto s = e.value<std::string>();
-      if (!s) return fail(format("{}: expected an array of strings", key(k)));
-      v.push_back(*s);
-    }
-    out = std::move(v);
-  }
-
-  template <class Enum, std::size_t N>
-  void choice(std::string_view k, Enum& out, const std::pair<std::string_view, Enum> (&options)[N]) {
-    std::string text;
-    auto* n = find(k);
-    if (!n) return;
-    if (auto v = n->value<std::string>()) text = *v;
-    for (auto& [name, value] : options)
-      if (name == text) { out = value; return; }
-    std::string names;
-    for (auto& [name, value] : options) names += (names.empty() ? "" : ", ") + std::string(name);
-    fail(format("{}: expected one of {}", key(k), names));
-  }
-
-  // A nested table; `required` reports it when absent.
-  const toml::table* table(std::string_view k, bool required = false) {
-    auto* n = find(k);
-    if (!n) {
-      if (required) fail(format("{}: missing table", key(k)));
-      return nullptr;
-    }
-    auto* t = n->as_table();
-    if (!t) fail(format("{}: expected a table", key(k)));
-    return t;
-  }
-
-  void finish() {
-    if (!t_ || failed()) return;
-    for (auto& [k, v] : *t_)
-      if (!known_.count(std::string(k.str()))) return fail(format("{}: unknown key", key(k.str())));
-  }
-
- private:
-  const toml::table* t_;
-  std::string path_;
-  std::optional<error>& err_;
-  std::set<std::string, std::less<>> known_;
-};
-
-void copy_node(toml::table& into, std::string_view k, const toml::node& n) {
-  n.visit([&](auto&& x) { into.insert_or_assign(k, x); });
-}
-
-// Lays `over` onto `base`. Tables merge key by key, except a pipeline, which
-// the overlay replaces whole (otherwise a file could never drop a stage).
-void merge(toml::table& base, const toml::table& over, const std::string& path) {
-  for (auto& [k, n] : over) {
-    std::string child = path.empty() ? std::string(k.str()) : path + "." + std::string(k.str());
-    auto* existing = base.get(k.str());
-    bool replace_whole = path == "pipelines";
-    if (existing && existing->is_table() && n.is_table() && !replace_whole)
-      merge(*existing->as_table(), *n.as_table(), child);
-    else
-      copy_node(base, k.str(), n);
-  }
-}
-
-result<toml::table> parse_toml(std::string_view text, std::string_view source) {
-  try {
-    return toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    const auto& where = e.source().begin;
-    return make_error(errc::validation_failed,
-                      format("config: {}:{}:{}: {}", source, where.line, where.column, e.description()));
-  }
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-result<void> apply_env(toml::table& root, const env_map& env) {
-  for (const auto& [name, value] : env) {
-    if (name == "PIPEWRIGHT_JWT_SECRET") {
-      auto* auth = root.get("auth");
-      if (!auth) {
-        root.insert("auth", toml::table{});
-        auth = root.get("auth");
-      }
-      if (!auth->is_table()) return make_error(errc::validation_failed, "config: auth: expected a table");
-      auth->as_table()->insert_or_assign("jwt_secret", value);
-      continue;
-    }
-    constexpr std::string_view prefix = "PIPEWRIGHT_";
-    if (name.rfind(prefix, 0) != 0 || name.find("__") == std::string::npos) continue;
-    std::vector<std::string> parts;
-    std::string_view rest = std::string_view(name).substr(prefix.size());
-    for (std::size_t pos; (pos = rest.find("__")) != std::string_view::npos; rest.remove_prefix(pos + 2))
-      parts.push_back(lower(rest.substr(0, pos)));
-    parts.push_back(lower(rest));
-    toml::table* t = &root;
-    std::string path;
-    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-      path += (path.empty() ? "" : ".") + parts[i];
-      auto* n = t->get(parts[i]);
-      if (!n) {
-        t->insert(parts[i], toml::table{});
-        n = t->get(parts[i]);
-      }
-      t = n->as_table();
-      if (!t) return make_error(errc::validation_failed, format("config: {} (from {}): not a table", path, name));
-    }
-    // The value is TOML when it parses as such ("8080", "true", "[\"a\"]"), a string otherwise.
-    toml::table parsed;
-    try {
-      parsed = toml::parse("v = " + value);
-    } catch (const toml::parse_error&) {
-      parsed.insert_or_assign("v", value);
-    }
-    copy_node(*t, parts.back(), *parsed.get("v"));
-  }
-  return ok();
-}
+using toml_config::section;
 
 void read_retry(section& s, retry_policy& r, millis& timeout) {
   s.integer("max_attempts", r.max_attempts, 1, 100);
@@ -330,7 +139,7 @@ result<listen_address> parse_listen(std::string_view text, std::string_view key)
 
 result<config> load_config(std::string_view defaults_toml, const std::optional<std::string>& file_path,
                            const env_map& env) {
-  auto base = parse_toml(defaults_toml, "defaults");
+  auto base = toml_config::parse(defaults_toml, "defaults");
   if (!base) return std::move(base).err();
   toml::table root = std::move(base).value();
   if (file_path) {
@@ -338,11 +147,11 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
     if (!in) return make_error(errc::validation_failed, format("config: cannot read file {}", *file_path));
     std::stringstream buffer;
     buffer << in.rdbuf();
-    auto over = parse_toml(buffer.str(), *file_path);
+    auto over = toml_config::parse(buffer.str(), *file_path);
     if (!over) return std::move(over).err();
-    merge(root, over.value(), "");
+    toml_config::merge(root, over.value(), "");
   }
-  if (auto r = apply_env(root, env); !r) return std::move(r).err();
+  if (auto r = toml_config::apply_env(root, env); !r) return std::move(r).err();
 
   std::optional<error> err;
   config cfg;
