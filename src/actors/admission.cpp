@@ -5,12 +5,14 @@
 
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "store/codec.hpp"
 
 namespace pw::actors {
 
@@ -24,11 +26,10 @@ class admission_state {
     auto refuse = [&](core::errc code, std::string msg) { sub->done(core::make_error(code, std::move(msg))); };
     if (!ready_) return refuse(core::errc::not_ready, "the node is recovering accepted work; retry shortly");
     if (draining_) return refuse(core::errc::draining, "the node is shutting down; retry on another node or later");
-    if (waiting_ + active_.size() + accepting_ >= ctx_->cfg->actors.max_queued)
+    if (waiting_.size() + active_.size() + accepting_ >= ctx_->cfg->actors.max_queued)
       return refuse(core::errc::queue_full, "the queue is full (actors.max_queued); retry later");
     auto p = ctx_->pipelines.find(sub->request.pipeline);
-    if (p == ctx_->pipelines.end())
-      return refuse(core::errc::validation_failed, "no pipeline '" + sub->request.pipeline + "'");
+    if (p == ctx_->pipelines.end()) return refuse(core::errc::validation_failed, "no pipeline '" + sub->request.pipeline + "'");
 
     const auto now = core::now_ms();
     auto rec = std::make_shared<store::stored_item>();
@@ -44,16 +45,21 @@ class admission_state {
     it.created_at_ms = now;
     rec->state.stages.assign(p->second.pipeline->size(), core::stage_state{});
     rec->state.history_seq = 1;
+    submit_reply reply{it.id, now};
 
     store::write_set ws;
     ws.put_item(it);
     ws.put_state(it.id, *p->second.pipeline, rec->state);
     ws.append_history(it.id, 0, core::history_entry{now, {}, {}, "queued", 0, "accepted"});
     ws.enqueue(it.id);
-    ws.count_status(it.workspace, std::nullopt, core::item_status::queued);
+    ws.status_change(it, std::nullopt, core::item_status::queued);
+    if (!req.idempotency_key.empty())
+      // The answer is stored with the item: a replay finds both or neither.
+      ws.put_idempotency(it.owner, req.idempotency_key, now,
+                         store::encode_idempotency({req.request_hash, 201, reply.json(), now}));
     ++accepting_;
-    ctx_->writer->submit(std::move(ws), [sub, rec, h = caf::actor_cast<caf::actor>(self_)](bool ok) {
-      if (ok) sub->done(submit_reply{rec->item.id, rec->item.created_at_ms});
+    ctx_->writer->submit(std::move(ws), [sub, rec, reply, h = handle()](bool ok) {
+      if (ok) sub->done(reply);
       else sub->done(core::make_error(core::errc::store_failed, "the store refused the write; see the server log"));
       caf::anon_send(h, accepted_atom::value, rec, ok);
     });
@@ -61,11 +67,7 @@ class admission_state {
 
   void accepted(const stored_item_ptr& rec, bool ok) {
     --accepting_;
-    if (ok) {
-      spdlog::debug("event=item.accepted item={} owner={} workspace={}", rec->item.id, rec->item.owner,
-                    rec->item.workspace);
-      enqueue(rec);
-    }
+    if (ok) enqueue(rec);
     activate();
   }
 
@@ -79,11 +81,69 @@ class admission_state {
     ctx_->flags->ready = true;
   }
 
+  // Routes an operator's action to whoever holds the item: its supervisor,
+  // the waiting queue, or the store (through the loader).
+  void control(const control_ptr& c) {
+    if (!ready_) return c->done(core::make_error(core::errc::not_ready, "the node is recovering; retry shortly"));
+    if (draining_) return c->done(core::make_error(core::errc::draining, "the node is shutting down; retry later"));
+    const auto& id = c->request.item_id;
+    if (auto a = by_id_.find(id); a != by_id_.end()) return forward(a->second, c);
+    if (auto w = waiting_.find(id); w != waiting_.end()) {
+      auto rec = std::move(w->second);
+      waiting_.erase(w);
+      publish_counts();
+      return forward(spawn_control(std::move(rec)), c);
+    }
+    if (auto l = loading_.find(id); l != loading_.end()) return l->second.push_back(c);
+    loading_[id].push_back(c);
+    ctx_->loader->load_item(id, [h = handle(), id](std::optional<store::stored_item> loaded) {
+      stored_item_ptr rec = loaded ? std::make_shared<store::stored_item>(std::move(*loaded)) : nullptr;
+      caf::anon_send(h, loaded_atom::value, id, std::move(rec));
+    });
+  }
+
+  void loaded(const std::string& id, const stored_item_ptr& rec) {
+    auto it = loading_.find(id);
+    if (it == loading_.end()) return;
+    auto pending = std::move(it->second);
+    loading_.erase(it);
+    if (!rec) {
+      for (auto& c : pending) c->done(core::make_error(core::errc::not_found, fmt::format("no item '{}'", id)));
+      return;
+    }
+    auto sup = spawn_control(rec);
+    for (auto& c : pending) forward(sup, c);
+  }
+
+  // A control supervisor made its item runnable again: queue it.
+  void requeue(const stored_item_ptr& rec, const caf::actor_addr& from) {
+    if (auto a = by_id_.find(rec->item.id); a != by_id_.end() && a->second.address() == from) by_id_.erase(a);
+    enqueue(rec);
+    activate();
+  }
+
+  // A bulk action: one control per request; answers how many were accepted.
+  void bulk(const bulk_ptr& b) {
+    if (b->requests.empty()) return b->done(std::size_t{0});
+    struct tally {
+      std::size_t left, ok = 0;
+      count_callback done;
+    };
+    auto t = std::make_shared<tally>(tally{b->requests.size(), 0, b->done});
+    for (auto& req : b->requests) {
+      control(std::make_shared<control_envelope>(control_envelope{std::move(req), [t](core::result<control_reply> r) {
+                                                                    if (r) ++t->ok;
+                                                                    if (--t->left == 0) t->done(t->ok);
+                                                                  }}));
+    }
+  }
+
   void supervisor_down(const caf::down_msg& dm) {
     auto it = active_.find(dm.source);
     if (it == active_.end()) return;
     if (dm.reason && dm.reason != caf::exit_reason::user_shutdown)
       spdlog::error("event=supervisor.down item={} reason=\"{}\"", it->second.id, self_->system().render(dm.reason));
+    if (auto a = by_id_.find(it->second.id); a != by_id_.end() && a->second.address() == dm.source) by_id_.erase(a);
     active_.erase(it);
     activate();
     if (draining_ && active_.empty()) {
@@ -95,6 +155,9 @@ class admission_state {
   void drain(caf::response_promise rp) {
     draining_ = true;
     ctx_->flags->draining = true;
+    for (auto& [id, pending] : loading_)
+      for (auto& c : pending) c->done(core::make_error(core::errc::draining, "the node is shutting down"));
+    loading_.clear();
     if (active_.empty()) return rp.deliver(done_atom::value);
     for (auto& [addr, sup] : active_) self_->send(sup.handle, drain_atom::value);
     drain_waiters_.push_back(std::move(rp));
@@ -110,11 +173,36 @@ class admission_state {
     std::string id;
   };
 
+  caf::actor handle() const { return caf::actor_cast<caf::actor>(self_); }
+
+  // Hands the action to a supervisor. If it is gone by the time the message
+  // arrives (it just finished), the action is routed again.
+  void forward(const caf::actor& sup, const control_ptr& c) {
+    self_->request(sup, std::chrono::seconds(30), control_atom::value, c)
+        .then([](done_atom) {},
+              [this, sup, c](caf::error& e) {
+                if (e == caf::sec::request_receiver_down) {
+                  if (auto a = by_id_.find(c->request.item_id); a != by_id_.end() && a->second == sup) by_id_.erase(a);
+                  return control(c);
+                }
+                c->done(core::make_error(core::errc::internal, "the item's supervisor did not answer: " + self_->system().render(e)));
+              });
+  }
+
+  caf::actor spawn_control(stored_item_ptr rec) {
+    std::string id = rec->item.id;
+    auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, std::move(rec), handle(), true);
+    active_.emplace(sup.address(), active_supervisor{sup, id});
+    by_id_[id] = sup;
+    return sup;
+  }
+
   void enqueue(stored_item_ptr rec) {
-    auto& q = waiting_by_workspace_[rec->item.workspace];
-    if (q.empty()) rotation_.push_back(rec->item.workspace);
-    q.push_back(std::move(rec));
-    ++waiting_;
+    const auto& ws = rec->item.workspace;
+    auto& q = queue_by_workspace_[ws];
+    if (q.empty()) rotation_.push_back(ws);
+    q.push_back(rec->item.id);
+    waiting_[rec->item.id] = std::move(rec);
     publish_counts();
   }
 
@@ -122,32 +210,39 @@ class admission_state {
     while (!draining_ && active_.size() < ctx_->cfg->actors.max_active && !rotation_.empty()) {
       auto ws = std::move(rotation_.front());
       rotation_.pop_front();
-      auto q = waiting_by_workspace_.find(ws);
-      auto rec = std::move(q->second.front());
+      auto q = queue_by_workspace_.find(ws);
+      auto id = std::move(q->second.front());
       q->second.pop_front();
-      --waiting_;
-      if (q->second.empty()) waiting_by_workspace_.erase(q);
+      if (q->second.empty()) queue_by_workspace_.erase(q);
       else rotation_.push_back(std::move(ws));
-      std::string id = rec->item.id;
-      auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, std::move(rec));
-      active_.emplace(sup.address(), active_supervisor{sup, std::move(id)});
+      // An id taken out of the queue by an operator's action stays in the
+      // deque; it is skipped here.
+      auto w = waiting_.find(id);
+      if (w == waiting_.end()) continue;
+      auto rec = std::move(w->second);
+      waiting_.erase(w);
+      auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, std::move(rec), handle(), false);
+      active_.emplace(sup.address(), active_supervisor{sup, id});
+      by_id_[id] = sup;
     }
     publish_counts();
   }
 
   void publish_counts() {
-    ctx_->flags->waiting.store(static_cast<std::int64_t>(waiting_), std::memory_order_relaxed);
+    ctx_->flags->waiting.store(static_cast<std::int64_t>(waiting_.size()), std::memory_order_relaxed);
     ctx_->flags->active.store(static_cast<std::int64_t>(active_.size()), std::memory_order_relaxed);
   }
 
   caf::event_based_actor* self_;
   context_ptr ctx_;
   core::id_generator ids_;
-  std::unordered_map<std::string, std::deque<stored_item_ptr>> waiting_by_workspace_;
-  std::deque<std::string> rotation_;
-  std::size_t waiting_ = 0;
+  std::unordered_map<std::string, std::deque<std::string>> queue_by_workspace_;  // ids, FIFO per workspace
+  std::deque<std::string> rotation_;                                              // workspaces with ids queued
+  std::unordered_map<std::string, stored_item_ptr> waiting_;                     // the waiting items themselves
   std::size_t accepting_ = 0;
   std::unordered_map<caf::actor_addr, active_supervisor> active_;
+  std::unordered_map<std::string, caf::actor> by_id_;
+  std::unordered_map<std::string, std::vector<control_ptr>> loading_;
   bool ready_ = false;
   bool draining_ = false;
   std::vector<caf::response_promise> drain_waiters_;
@@ -167,6 +262,10 @@ caf::behavior admission(caf::event_based_actor* self, context_ptr ctx) {
       [st](accepted_atom, const stored_item_ptr& rec, bool ok) { st->accepted(rec, ok); },
       [st](recovered_atom, const stored_batch_ptr& batch) { st->recovered(batch); },
       [st](ready_atom) { st->mark_ready(); },
+      [st](control_atom, const control_ptr& c) { st->control(c); },
+      [st](loaded_atom, const std::string& id, const stored_item_ptr& rec) { st->loaded(id, rec); },
+      [self, st](requeue_atom, const stored_item_ptr& rec) { st->requeue(rec, self->current_sender()->address()); },
+      [st](bulk_atom, const bulk_ptr& b) { st->bulk(b); },
       [self, st](drain_atom) {
         auto rp = self->make_response_promise();
         st->drain(rp);

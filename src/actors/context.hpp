@@ -14,6 +14,7 @@
 #include "actors/timer_service.hpp"
 #include "core/config.hpp"
 #include "stages/stage.hpp"
+#include "store/loader.hpp"
 #include "store/writer.hpp"
 
 namespace pw::actors {
@@ -39,6 +40,7 @@ struct node_flags {
 struct node_context {
   const core::config* cfg = nullptr;
   store::writer* writer = nullptr;
+  store::loader* loader = nullptr;
   timer_service* timers = nullptr;
   node_flags* flags = nullptr;
   std::map<std::string, pipeline_binding> pipelines;

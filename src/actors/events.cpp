@@ -89,13 +89,21 @@ std::string stage_updated_event(const core::item& it, const core::history_entry&
   field(out, "stage", e.stage);
   field(out, "status", e.to);
   fmt::format_to(std::back_inserter(out), ",\"attempt\":{}", e.attempt);
-  field(out, "at", core::iso8601(e.at_ms));
   if (e.to == "retrying") {
     field(out, "error", s.error);
     field(out, "next_retry_at", core::iso8601(s.next_due_ms));
   } else if (e.to == "failed" || e.to == "skipped") {
     field(out, "error", e.cause);
   }
+  return out;
+}
+
+std::string item_updated_event(const core::item& it, const core::history_entry& e) {
+  std::string out;
+  head(out, "item.updated", it);
+  field(out, "status", e.to);
+  field(out, "previous", e.from);
+  field(out, "cause", e.cause);
   return out;
 }
 

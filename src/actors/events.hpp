@@ -17,6 +17,8 @@ namespace pw::actors {
 std::string result_summary(const core::pipeline& p, const core::item_state& s, const stages::stage_results& r);
 
 std::string stage_updated_event(const core::item& it, const core::history_entry& e, const core::stage_state& s);
+// An operator's action changed the item's status (paused, cancelled, queued again).
+std::string item_updated_event(const core::item& it, const core::history_entry& e);
 std::string item_finished_event(const core::item& it, const core::pipeline& p, const core::item_state& s,
                                 const stages::stage_results& r);
 std::string dead_letter_record(const core::item& it, const core::pipeline& p, const core::item_state& s,

@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
@@ -21,11 +23,51 @@ struct submit_request {
   std::optional<std::string> title;
   std::string text;
   std::string metadata_json = "{}";
+  // With an Idempotency-Key: the key and the request's hash are stored with
+  // the item, in the same write.
+  std::string idempotency_key;
+  std::string request_hash;
 };
 
 struct submit_reply {
   std::string id;
   std::int64_t created_at_ms = 0;
+  // The 201 body, the same for the first answer and every replay.
+  std::string json() const;
+};
+
+// Operator actions on one item (DESIGN §5).
+enum class control_action : std::uint8_t {
+  pause,         // no new stage starts; running ones finish and are kept
+  resume,        // continue where it stopped
+  cancel,        // stop for good
+  retry,         // `stages`: those failed stages and what they skipped
+  retry_failed,  // every failed stage of the item
+  rerun,         // the whole pipeline again
+  rollback,      // `stages[0]` and everything downstream again
+  remove,        // delete; a running pipeline stops quietly, no event after
+  resolve,       // `stages[0]`'s dead letter: settled without a retry
+};
+
+std::string_view to_string(control_action a) noexcept;
+
+struct control_request {
+  control_action action = control_action::pause;
+  std::string item_id;
+  std::vector<std::string> stages;
+};
+
+struct control_reply {
+  std::string item_id;
+  std::string status;  // the item's status afterwards ("deleted" after remove)
+};
+
+using control_callback = std::function<void(core::result<control_reply>)>;
+using count_callback = std::function<void(core::result<std::size_t>)>;
+
+struct queue_counts {
+  std::int64_t waiting = 0;  // accepted, not started (in memory)
+  std::int64_t active = 0;   // item supervisors alive
 };
 
 // Called exactly once, on any thread, when the item is durable (or refused).
@@ -51,6 +93,21 @@ class gateway {
   virtual void leave(std::shared_ptr<event_sink> sink) = 0;
   virtual bool ready() const noexcept = 0;     // recovery finished
   virtual bool draining() const noexcept = 0;  // shutting down
+
+  // Applies an action once it is durable; 404 NOT_FOUND for an unknown item,
+  // 409 INVALID_TRANSITION when its status refuses the action.
+  virtual void control(control_request req, control_callback done) = 0;
+  // Retries the failed stages of a workspace's failed and partial items (at
+  // most `limit`); answers how many items were queued again.
+  virtual void retry_failed(std::string workspace, std::size_t limit, count_callback done) = 0;
+  // Retries the stages of these dead letters (item id, stage), or of every
+  // open one when `all`; answers how many were requeued.
+  virtual void requeue_dead_letters(std::vector<std::pair<std::string, std::string>> letters, bool all,
+                                    count_callback done) = 0;
+  // Stores the answer to a request that carried an Idempotency-Key
+  // (`record`: store::encode_idempotency).
+  virtual void remember(std::string owner, std::string key, std::int64_t created_ms, std::string record) = 0;
+  virtual queue_counts counts() const = 0;
 };
 
 }  // namespace pw::actors

@@ -32,13 +32,30 @@ using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using control_atom = caf::atom_constant<caf::atom("control")>;
+using loaded_atom = caf::atom_constant<caf::atom("loaded")>;
+using requeue_atom = caf::atom_constant<caf::atom("requeue")>;
+using bulk_atom = caf::atom_constant<caf::atom("bulk")>;
 
 struct submission {
   submit_request request;
   submit_callback done;
 };
 
+struct control_envelope {
+  control_request request;
+  control_callback done;
+};
+
+// A bulk action: one control per item, answered with how many succeeded.
+struct bulk_envelope {
+  std::vector<control_request> requests;
+  count_callback done;
+};
+
 using submission_ptr = std::shared_ptr<submission>;
+using control_ptr = std::shared_ptr<control_envelope>;
+using bulk_ptr = std::shared_ptr<bulk_envelope>;
 using stored_item_ptr = std::shared_ptr<store::stored_item>;
 using stored_batch_ptr = std::shared_ptr<std::vector<store::stored_item>>;
 using success_ptr = std::shared_ptr<stages::stage_success>;
@@ -48,6 +65,8 @@ using sink_ptr = std::shared_ptr<event_sink>;
 }  // namespace pw::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::submission_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::control_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::bulk_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::stored_item_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::stored_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::success_ptr)

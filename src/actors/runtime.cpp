@@ -8,6 +8,8 @@
 #include "actors/admission.hpp"
 #include "actors/messages.hpp"
 #include "actors/notifier.hpp"
+#include "core/clock.hpp"
+#include "store/maintenance.hpp"
 
 namespace pw::actors {
 
@@ -22,7 +24,9 @@ caf::actor_system_config& configure(caf::actor_system_config& c, const core::con
 
 struct runtime::impl {
   impl(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines)
-      : system(configure(system_config, cfg)),
+      : config(cfg),
+        loader(db, cfg.pipelines),
+        system(configure(system_config, cfg)),
         notifier_actor(system.spawn(notifier)),
         writer(db, store::writer_options{cfg.store.sync, cfg.store.event_retention, 2048},
                [n = notifier_actor](std::vector<store::committed_event>&& events) {
@@ -31,14 +35,30 @@ struct runtime::impl {
     auto ctx = std::make_shared<node_context>();
     ctx->cfg = &cfg;
     ctx->writer = &writer;
+    ctx->loader = &loader;
     ctx->timers = &timers;
     ctx->flags = &flags;
     ctx->pipelines = std::move(pipelines);
     ctx->notifier = notifier_actor;
     context = ctx;
     admission_actor = system.spawn(admission, context);
+    schedule_maintenance();
   }
 
+  // Every minute, on the loader thread: expired idempotency records and
+  // events older than store.event_max_age_ms go.
+  void schedule_maintenance() {
+    timers.schedule(std::chrono::seconds(60), [this] {
+      loader.post([this](const store::database& db) {
+        auto ws = store::maintenance_sweep(db, config.store, core::now_ms());
+        if (!ws.empty()) writer.submit(std::move(ws), nullptr);
+      });
+      schedule_maintenance();
+    });
+  }
+
+  const core::config& config;
+  store::loader loader;
   caf::actor_system_config system_config;
   caf::actor_system system;
   node_flags flags;
@@ -76,6 +96,44 @@ void runtime::resume(std::vector<store::stored_item>&& batch) {
 
 void runtime::mark_ready() { caf::anon_send(impl_->admission_actor, ready_atom::value); }
 
+void runtime::control(control_request req, control_callback done) {
+  caf::anon_send(impl_->admission_actor, control_atom::value,
+                 std::make_shared<control_envelope>(control_envelope{std::move(req), std::move(done)}));
+}
+
+void runtime::retry_failed(std::string workspace, std::size_t limit, count_callback done) {
+  impl_->loader.ids_by_status(
+      std::move(workspace), {core::item_status::failed, core::item_status::partial}, limit,
+      [h = impl_->admission_actor, done = std::move(done)](std::vector<std::string> ids) {
+        auto b = std::make_shared<bulk_envelope>();
+        for (auto& id : ids) b->requests.push_back(control_request{control_action::retry_failed, std::move(id), {}});
+        b->done = done;
+        caf::anon_send(h, bulk_atom::value, std::move(b));
+      });
+}
+
+void runtime::requeue_dead_letters(std::vector<std::pair<std::string, std::string>> letters, bool all,
+                                   count_callback done) {
+  auto send = [h = impl_->admission_actor, done](std::vector<std::pair<std::string, std::string>> list) {
+    auto b = std::make_shared<bulk_envelope>();
+    for (auto& [id, stage] : list) b->requests.push_back(control_request{control_action::retry, std::move(id), {std::move(stage)}});
+    b->done = done;
+    caf::anon_send(h, bulk_atom::value, std::move(b));
+  };
+  if (all) impl_->loader.dead_letters(100000, send);
+  else send(std::move(letters));
+}
+
+void runtime::remember(std::string owner, std::string key, std::int64_t created_ms, std::string record) {
+  store::write_set ws;
+  ws.put_idempotency(owner, key, created_ms, std::move(record));
+  impl_->writer.submit(std::move(ws), nullptr);
+}
+
+queue_counts runtime::counts() const {
+  return queue_counts{impl_->flags.waiting.load(), impl_->flags.active.load()};
+}
+
 bool runtime::drain(std::chrono::milliseconds deadline) {
   impl_->flags.draining = true;
   caf::scoped_actor self{impl_->system};
@@ -97,6 +155,7 @@ void runtime::shutdown() {
   caf::anon_send_exit(impl_->admission_actor, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(impl_->notifier_actor, caf::exit_reason::user_shutdown);
   impl_->timers.stop();   // drops pending timers and the actor handles they hold
+  impl_->loader.stop();
   impl_->writer.stop();   // commits what was submitted
   impl_->admission_actor = nullptr;
   impl_->notifier_actor = nullptr;

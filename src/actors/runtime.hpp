@@ -36,6 +36,12 @@ class runtime final : public gateway {
   void leave(std::shared_ptr<event_sink> sink) override;
   bool ready() const noexcept override;
   bool draining() const noexcept override;
+  void control(control_request req, control_callback done) override;
+  void retry_failed(std::string workspace, std::size_t limit, count_callback done) override;
+  void requeue_dead_letters(std::vector<std::pair<std::string, std::string>> letters, bool all,
+                            count_callback done) override;
+  void remember(std::string owner, std::string key, std::int64_t created_ms, std::string record) override;
+  queue_counts counts() const override;
 
   void resume(std::vector<store::stored_item>&& batch);
   void mark_ready();

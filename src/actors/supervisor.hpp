@@ -2,7 +2,9 @@
 // item from its persisted state, starts a worker for every ready stage,
 // persists every transition before acting on it, applies the stage's
 // supervision policy when a worker fails, crashes or times out, and quits
-// once the item reached a terminal status (or, draining, once nothing runs).
+// once the item reached a terminal status (or, paused or draining, once
+// nothing runs). Operator actions (pause, retry, delete, ...) reach it as
+// control messages and are answered once durable.
 #pragma once
 
 #include <caf/fwd.hpp>
@@ -12,6 +14,9 @@
 
 namespace pw::actors {
 
-caf::behavior item_supervisor(caf::event_based_actor* self, context_ptr ctx, stored_item_ptr rec);
+// `control`: spawned only to apply operator actions (the first arrives as a
+// control message) to an item no supervisor was running.
+caf::behavior item_supervisor(caf::event_based_actor* self, context_ptr ctx, stored_item_ptr rec, caf::actor admission,
+                              bool control);
 
 }  // namespace pw::actors

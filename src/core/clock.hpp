@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace pw::core {
 
@@ -15,5 +16,7 @@ inline std::int64_t now_ms() noexcept {
 
 // "2026-11-24T13:58:01.123Z"
 std::string iso8601(std::int64_t ms);
+// The inverse, for that exact form; -1 when it does not parse.
+std::int64_t parse_iso8601(std::string_view text);
 
 }  // namespace pw::core

@@ -190,6 +190,8 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
   section store(top.table("store"), "store", err);
   store.boolean("sync", cfg.store.sync);
   store.integer("event_retention", cfg.store.event_retention, 1, 100'000'000);
+  store.integer("event_max_age_ms", cfg.store.event_max_age_ms, 1000, 365LL * 86'400'000);
+  store.integer("idempotency_retention_ms", cfg.store.idempotency_retention_ms, 1000, 365LL * 86'400'000);
   store.integer("block_cache_mb", cfg.store.block_cache_mb, 1, 1 << 20);
   store.finish();
 

@@ -48,7 +48,9 @@ struct auth_config {
 
 struct store_config {
   bool sync = false;
-  std::size_t event_retention = 10000;
+  std::size_t event_retention = 10000;             // events kept per room
+  std::int64_t event_max_age_ms = 86'400'000;      // and none older than this
+  std::int64_t idempotency_retention_ms = 86'400'000;
   std::size_t block_cache_mb = 64;
 };
 

@@ -42,6 +42,7 @@ void item_run::start_stage(step& out, stage_index i, std::int64_t now_ms, std::s
 void item_run::settle_failed(step& out, stage_index i, std::int64_t now_ms, std::string message) {
   auto& st = s_.stages[i];
   st.error = message;
+  st.letter_open = true;
   st.finished_at_ms = now_ms;
   st.next_due_ms = 0;
   apply(out, transition(st, p_.stage(i).name, stage_status::failed, now_ms, std::move(message)));
@@ -64,7 +65,7 @@ step item_run::begin(std::int64_t now_ms) {
       apply(out, transition(st, p_.stage(static_cast<stage_index>(i)).name, stage_status::pending, now_ms,
                             "attempt interrupted by a restart"));
     } else if (st.status == stage_status::retrying) {
-      out.retry.push_back(static_cast<stage_index>(i));
+      out.rearm.push_back(static_cast<stage_index>(i));
     }
   }
   advance(out, now_ms);

@@ -24,9 +24,12 @@ struct stage_failure {
 struct step {
   std::vector<history_entry> history;                        // to append, in order
   std::vector<stage_index> start;                            // now processing: run one attempt each
-  std::vector<stage_index> retry;                            // now retrying: arm a timer for next_due_ms
+  std::vector<stage_index> retry;                            // now retrying: persist and arm a timer for next_due_ms
+  std::vector<stage_index> rearm;                            // already retrying (after a restart): arm its timer
   std::vector<std::pair<stage_index, std::int64_t>> cleared_timers;  // durable timers to delete (stage, due)
   std::vector<stage_index> dead;                             // failed for good: write a dead letter
+  std::vector<stage_index> reset;                            // back to pending by an operator: drop their results
+  std::vector<stage_index> undead;                           // their dead letters are settled: remove them
   bool finished = false;                                     // the item reached a terminal status
   bool empty() const noexcept { return history.empty(); }
 };
@@ -50,6 +53,30 @@ class item_run {
   // The retry timer of `stage` fired.
   step retry_due(stage_index stage, std::int64_t now_ms);
 
+  // Operator actions (src/core/item_control.cpp). Each refuses with
+  // invalid_transition, naming the current status, what that status does not
+  // allow. "Live" means a supervisor is running the item.
+
+  // queued|processing -> paused: running attempts finish, nothing new starts.
+  result<step> pause(std::int64_t now_ms);
+  // paused -> processing (live: ready stages start now) or -> queued (parked:
+  // admission will run it).
+  result<step> resume(std::int64_t now_ms, bool live);
+  // queued|processing|paused -> cancelled, for good; unsettled stages are skipped.
+  result<step> cancel(std::int64_t now_ms);
+  // Failed stages back to pending with a fresh attempt budget, and the stages
+  // skipped because of them. A finished item is queued again.
+  result<step> retry(const std::vector<stage_index>& stages, std::int64_t now_ms, bool live);
+  // The whole pipeline again: every stage pending, the item queued.
+  result<step> rerun(std::int64_t now_ms);
+  // `stage` and everything downstream back to pending; upstream results kept.
+  result<step> rollback(stage_index stage, std::int64_t now_ms);
+  // The stage's dead letter is settled without a retry; the stage stays failed.
+  result<step> resolve_letter(stage_index stage, std::int64_t now_ms);
+  // A stage was marked processing but its worker never started (the item was
+  // paused meanwhile): back to pending, the attempt not counted.
+  step unstart(stage_index stage, std::int64_t now_ms);
+
   // True when `attempt` is the running attempt of `stage`; results of any
   // other attempt are stale and ignored.
   bool is_current(stage_index stage, std::uint32_t attempt) const noexcept;
@@ -62,6 +89,8 @@ class item_run {
   void start_stage(step& out, stage_index i, std::int64_t now_ms, std::string cause);
   void settle_failed(step& out, stage_index i, std::int64_t now_ms, std::string message);
   void advance(step& out, std::int64_t now_ms);
+  void reset_stage(step& out, stage_index i, std::int64_t now_ms, std::string cause);
+  result<void> item_to(step& out, item_status to, std::int64_t now_ms, std::string cause);
   void apply(step& out, result<history_entry> r);
 
   const pipeline& p_;

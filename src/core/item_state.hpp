@@ -38,6 +38,7 @@ struct stage_state {
   std::int64_t next_due_ms = 0;     // while retrying: when the next attempt starts
   std::string error;                // last error, if any
   std::vector<attempt_record> log;  // one per attempt, bounded by max_attempts
+  bool letter_open = false;         // failed for good with a dead letter not yet requeued or resolved
 };
 
 struct item_state {

@@ -22,10 +22,11 @@ bool transition_allowed(stage_status from, stage_status to) noexcept {
   switch (from) {
     case s::pending: return to == s::processing || to == s::skipped;
     // processing -> pending: the attempt was interrupted (restart, drain, pause).
+    // processing -> skipped: the item was cancelled while it ran.
     case s::processing:
-      return to == s::completed || to == s::failed || to == s::retrying || to == s::pending;
-    // retrying -> pending: an operator reset; retrying -> failed: given up.
-    case s::retrying: return to == s::processing || to == s::pending || to == s::failed;
+      return to == s::completed || to == s::failed || to == s::retrying || to == s::pending || to == s::skipped;
+    // retrying -> pending: an operator reset; -> failed: given up; -> skipped: cancelled.
+    case s::retrying: return to == s::processing || to == s::pending || to == s::failed || to == s::skipped;
     // Settled stages only go back to pending, by an operator's retry or rollback.
     case s::completed:
     case s::failed:

@@ -22,6 +22,11 @@ const boost::json::object* stage_results::find(std::string_view stage) const noe
   return nullptr;
 }
 
+void stage_results::erase(std::string_view stage) {
+  entries_.erase(std::remove_if(entries_.begin(), entries_.end(), [&](const entry& e) { return e.first == stage; }),
+                 entries_.end());
+}
+
 namespace {
 
 // The algorithm a stage runs: its `options.kind`, or else its name.

@@ -29,6 +29,7 @@ class stage_results {
   using entry = std::pair<std::string, std::shared_ptr<const boost::json::object>>;
   void set(std::string stage, std::shared_ptr<const boost::json::object> result);
   const boost::json::object* find(std::string_view stage) const noexcept;
+  void erase(std::string_view stage);
   const std::vector<entry>& entries() const noexcept { return entries_; }
 
  private:

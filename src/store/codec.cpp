@@ -7,7 +7,7 @@ namespace pw::store {
 namespace {
 
 constexpr std::uint8_t item_format = 1;
-constexpr std::uint8_t state_format = 1;
+constexpr std::uint8_t state_format = 2;  // 2: stage_state.letter_open
 constexpr std::uint8_t history_format = 1;
 
 class writer {
@@ -123,6 +123,7 @@ std::string encode_state(const core::pipeline& p, const core::item_state& s) {
     w.i64(st.finished_at_ms);
     w.i64(st.next_due_ms);
     w.str(st.error);
+    w.u8(st.letter_open ? 1 : 0);
     w.varint(st.log.size());
     for (const auto& a : st.log) {
       w.varint(a.attempt);
@@ -137,8 +138,9 @@ std::string encode_state(const core::pipeline& p, const core::item_state& s) {
 
 namespace {
 
-bool read_header(reader& r, core::item_state& s) {
-  if (r.u8() != state_format) return false;
+bool read_header(reader& r, core::item_state& s, std::uint8_t& format) {
+  format = r.u8();
+  if (format != 1 && format != state_format) return false;
   auto status = r.u8();
   if (!enum_in_range(status, core::item_status::cancelled)) return false;
   s.status = static_cast<core::item_status>(status);
@@ -153,7 +155,8 @@ bool read_header(reader& r, core::item_state& s) {
 std::optional<core::item_state> decode_state(std::string_view bytes, const core::pipeline& p) {
   reader r(bytes);
   core::item_state s;
-  if (!read_header(r, s)) return std::nullopt;
+  std::uint8_t format = 0;
+  if (!read_header(r, s, format)) return std::nullopt;
   s.stages.assign(p.size(), core::stage_state{});
   auto n = r.varint();
   for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
@@ -167,6 +170,7 @@ std::optional<core::item_state> decode_state(std::string_view bytes, const core:
     st.finished_at_ms = r.i64();
     st.next_due_ms = r.i64();
     st.error = r.str();
+    st.letter_open = format >= 2 ? r.u8() != 0 : st.status == core::stage_status::failed;
     auto attempts = r.varint();
     if (attempts > 10000) return std::nullopt;
     for (std::uint64_t k = 0; k < attempts && r.ok(); ++k) {
@@ -189,8 +193,31 @@ std::optional<core::item_state> decode_state(std::string_view bytes, const core:
 std::optional<core::item_status> decode_state_status(std::string_view bytes) {
   reader r(bytes);
   core::item_state s;
-  if (!read_header(r, s)) return std::nullopt;
+  std::uint8_t format = 0;
+  if (!read_header(r, s, format)) return std::nullopt;
   return s.status;
+}
+
+std::string encode_idempotency(const idempotency_record& rec) {
+  writer w;
+  w.u8(1);
+  w.str(rec.hash);
+  w.varint(static_cast<std::uint64_t>(rec.status));
+  w.str(rec.body);
+  w.i64(rec.created_ms);
+  return std::move(w.out);
+}
+
+std::optional<idempotency_record> decode_idempotency(std::string_view bytes) {
+  reader r(bytes);
+  if (r.u8() != 1) return std::nullopt;
+  idempotency_record rec;
+  rec.hash = r.str();
+  rec.status = static_cast<int>(r.varint());
+  rec.body = r.str();
+  rec.created_ms = r.i64();
+  if (!r.ok() || !r.done()) return std::nullopt;
+  return rec;
 }
 
 std::string encode_history(const core::history_entry& e) {

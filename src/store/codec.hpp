@@ -26,6 +26,16 @@ std::optional<core::item_state> decode_state(std::string_view bytes, const core:
 // The item status alone, without the pipeline (for listings).
 std::optional<core::item_status> decode_state_status(std::string_view bytes);
 
+// The answer given to a request that carried an Idempotency-Key.
+struct idempotency_record {
+  std::string hash;  // of the request (method, path, body)
+  int status = 0;
+  std::string body;
+  std::int64_t created_ms = 0;
+};
+std::string encode_idempotency(const idempotency_record& r);
+std::optional<idempotency_record> decode_idempotency(std::string_view bytes);
+
 std::string encode_history(const core::history_entry& e);
 std::optional<core::history_entry> decode_history(std::string_view bytes);
 

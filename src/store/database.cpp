@@ -173,3 +173,96 @@ std::size_t database::count_timers() const {
 }
 
 }  // namespace pw::store
+
+namespace pw::store {
+
+index_page database::list(const index_query& q) const {
+  index_page page;
+  rocksdb::ReadOptions ro;
+  std::string lower = q.prefix;
+  rocksdb::Slice lower_slice(lower);
+  ro.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(q.family)));
+  if (q.before.empty()) {
+    auto end = prefix_end(q.prefix);
+    if (end.empty()) it->SeekToLast();
+    else it->SeekForPrev(rocksdb::Slice(end));
+  } else {
+    it->SeekForPrev(rocksdb::Slice(q.prefix + q.before));
+  }
+  std::size_t scanned = 0;
+  for (; it->Valid(); it->Prev()) {
+    auto key = it->key();
+    std::string_view k(key.data(), key.size());
+    if (k.size() < q.prefix.size() || k.substr(0, q.prefix.size()) != q.prefix) {
+      if (k < std::string_view(q.prefix)) break;
+      continue;  // the key just past the prefix range
+    }
+    auto id = k.substr(q.prefix.size());
+    if (!q.before.empty() && id >= std::string_view(q.before)) continue;
+    if (page.entries.size() >= q.limit) {
+      page.next = page.entries.back().first;  // the next page: ids below the last one returned
+      break;
+    }
+    if (scanned >= q.max_scan) {
+      page.next = std::string(id) + '\0';  // ids up to and including this unexamined one
+      break;
+    }
+    ++scanned;
+    auto v = it->value();
+    if (q.value_equals && std::string_view(v.data(), v.size()) != *q.value_equals) continue;
+    page.entries.emplace_back(std::string(id), q.family == cf::items ? std::string() : std::string(v.data(), v.size()));
+  }
+  return page;
+}
+
+index_page database::list_index(std::string_view prefix, std::string_view before, std::size_t limit) const {
+  index_query q;
+  q.prefix = std::string(prefix);
+  q.before = std::string(before);
+  q.limit = limit;
+  return list(q);
+}
+
+std::optional<std::string> database::idempotency(std::string_view owner, std::string_view key) const {
+  std::string value;
+  auto k = idempotency_key(owner, key);
+  auto st = impl_->db->Get(rocksdb::ReadOptions(), impl_->handle(cf::idempotency), rocksdb::Slice(k), &value);
+  if (!st.ok()) return std::nullopt;
+  return value;
+}
+
+std::vector<std::tuple<std::string, std::string, std::int64_t>> database::expired_idempotency(std::int64_t cutoff_ms,
+                                                                                            std::size_t limit) const {
+  std::vector<std::tuple<std::string, std::string, std::int64_t>> out;
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(cf::idempotency)));
+  for (it->Seek(rocksdb::Slice("t")); it->Valid() && out.size() < limit; it->Next()) {
+    auto key = it->key();
+    std::string_view k(key.data(), key.size());
+    if (k.empty() || k[0] != 't' || k.size() < 9) break;
+    auto created = static_cast<std::int64_t>(get_be64(k.substr(1)));
+    if (created >= cutoff_ms) break;
+    auto rest = k.substr(9);
+    auto zero = rest.find('\0');
+    if (zero == std::string_view::npos) continue;
+    out.emplace_back(std::string(rest.substr(0, zero)), std::string(rest.substr(zero + 1)), created);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> database::rooms() const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(cf::meta)));
+  for (it->Seek(rocksdb::Slice("s/")); it->Valid(); it->Next()) {
+    auto key = it->key();
+    std::string_view k(key.data(), key.size());
+    if (k.substr(0, 2) != "s/") break;
+    auto v = it->value();
+    out.emplace_back(std::string(k.substr(2)), get_be64(std::string_view(v.data(), v.size())));
+  }
+  return out;
+}
+
+}  // namespace pw::store

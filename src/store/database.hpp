@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "core/item.hpp"
@@ -19,6 +20,7 @@
 #include "core/pipeline.hpp"
 #include "core/result.hpp"
 #include "core/state_machine.hpp"
+#include "store/keys.hpp"
 
 namespace pw::store {
 
@@ -30,6 +32,21 @@ struct event_page {
   std::vector<std::pair<std::uint64_t, std::string>> events;  // (seq, frame), ascending
   std::uint64_t first_retained = 0;                            // oldest seq still stored, 0 if none
   std::uint64_t last_seq = 0;                                  // newest seq stored, 0 if none
+};
+
+struct index_page {
+  std::vector<std::pair<std::string, std::string>> entries;  // (id, value), newest first
+  // Set when the scan stopped before the end: pass it as `before` to go on.
+  std::optional<std::string> next;
+};
+
+struct index_query {
+  cf family = cf::index;      // cf::index, cf::owners (prefix owner '\0') or cf::items (prefix "")
+  std::string prefix;         // the key up to the id
+  std::string before;         // exclusive upper bound on the id; empty: start at the newest
+  std::size_t limit = 50;
+  std::optional<std::string> value_equals;  // keep only entries whose value is this
+  std::size_t max_scan = 5000;              // entries examined at most (filtered scans)
 };
 
 class database {
@@ -59,6 +76,15 @@ class database {
   void scan_stage_data(std::string_view prefix,
                        const std::function<void(std::string_view key, std::string_view value)>& fn) const;
   std::size_t count_timers() const;
+  // A listing from an index, newest first (ids are ULIDs: time order).
+  index_page list(const index_query& q) const;
+  index_page list_index(std::string_view prefix, std::string_view before, std::size_t limit) const;
+  std::optional<std::string> idempotency(std::string_view owner, std::string_view key) const;
+  // (key, created_ms) of idempotency records created before `cutoff_ms`, oldest first.
+  std::vector<std::tuple<std::string, std::string, std::int64_t>> expired_idempotency(std::int64_t cutoff_ms,
+                                                                                     std::size_t limit) const;
+  // Every room that has events, with its newest seq.
+  std::vector<std::pair<std::string, std::uint64_t>> rooms() const;
 
   struct impl;
   impl& internals() noexcept { return *impl_; }

@@ -15,6 +15,8 @@ std::string_view cf_name(cf c) noexcept {
     case cf::owners: return "owners";
     case cf::meta: return "meta";
     case cf::stage_data: return "stage_data";
+    case cf::index: return "index";
+    case cf::idempotency: return "idempotency";
   }
   return "meta";
 }
@@ -74,6 +76,37 @@ std::string owner_key(std::string_view owner, std::string_view id) {
   std::string k(owner);
   k += '\0';
   k += id;
+  return k;
+}
+
+namespace {
+std::string joined(char tag, std::initializer_list<std::string_view> parts) {
+  std::string k(1, tag);
+  bool first = true;
+  for (auto p : parts) {
+    if (!first) k += '\0';
+    first = false;
+    k += p;
+  }
+  return k;
+}
+}  // namespace
+
+std::string index_status_key(std::string_view status, std::string_view id) { return joined('S', {status, id}); }
+std::string index_workspace_key(std::string_view ws, std::string_view id) { return joined('W', {ws, id}); }
+std::string index_workspace_status_key(std::string_view ws, std::string_view status, std::string_view id) {
+  return joined('X', {ws, status, id});
+}
+std::string index_owner_status_key(std::string_view owner, std::string_view status, std::string_view id) {
+  return joined('O', {owner, status, id});
+}
+std::string idempotency_key(std::string_view owner, std::string_view key) { return joined('k', {owner, key}); }
+std::string idempotency_expiry_key(std::int64_t created_ms, std::string_view owner, std::string_view key) {
+  std::string k(1, 't');
+  put_be64(k, static_cast<std::uint64_t>(created_ms));
+  k += owner;
+  k += '\0';
+  k += key;
   return k;
 }
 

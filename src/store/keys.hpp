@@ -21,8 +21,10 @@ enum class cf : std::uint8_t {
   owners,      // owner '\0' id -> workspace
   meta,        // "c/<counter>" -> i64, "s/<room>" -> u64 last seq
   stage_data,  // backend state, namespaced by pipeline and stage
+  index,       // listings by status, workspace and owner (index_*_key below)
+  idempotency, // 'k' owner '\0' key -> record; 't' be64(created) owner '\0' key -> "" (expiry order)
 };
-inline constexpr std::size_t cf_count = 11;
+inline constexpr std::size_t cf_count = 13;
 std::string_view cf_name(cf c) noexcept;
 
 void put_be32(std::string& out, std::uint32_t v);
@@ -38,6 +40,14 @@ std::string event_key(std::string_view room, std::uint64_t seq);
 std::string owner_key(std::string_view owner, std::string_view id);
 std::string counter_key(std::string_view counter);
 std::string room_seq_key(std::string_view room);
+
+// Index keys (cf::index). Every listing scans one prefix, newest id first.
+std::string index_status_key(std::string_view status, std::string_view id);  // 'S' status '\0' id -> workspace
+std::string index_workspace_key(std::string_view ws, std::string_view id);   // 'W' ws '\0' id
+std::string index_workspace_status_key(std::string_view ws, std::string_view status, std::string_view id);  // 'X' ...
+std::string index_owner_status_key(std::string_view owner, std::string_view status, std::string_view id);   // 'O' ... -> workspace
+std::string idempotency_key(std::string_view owner, std::string_view key);
+std::string idempotency_expiry_key(std::int64_t created_ms, std::string_view owner, std::string_view key);
 
 // The smallest key greater than every key that starts with `prefix`.
 std::string prefix_end(std::string prefix);

@@ -36,11 +36,12 @@ struct committed_event {
 
 class write_set {
  public:
+  enum class kind : std::uint8_t { put, erase, erase_range };
   struct op {
     cf family;
-    bool erase = false;
+    kind what = kind::put;
     std::string key;
-    std::string value;
+    std::string value;  // erase_range: the end key (exclusive)
   };
 
   void put_item(const core::item& it);  // the item and its owner index entry
@@ -49,15 +50,25 @@ class write_set {
   void append_history(std::string_view id, std::uint32_t seq, const core::history_entry& e);
   void enqueue(std::string_view id);
   void dequeue(std::string_view id);
-  void put_timer(std::int64_t due_ms, std::string_view id, std::string_view stage);
-  void delete_timer(std::int64_t due_ms, std::string_view id, std::string_view stage);
+  // Durable retry timers; they count as "delayed" in the workspace and overall.
+  void put_timer(std::int64_t due_ms, std::string_view id, std::string_view stage, std::string_view workspace);
+  void delete_timer(std::int64_t due_ms, std::string_view id, std::string_view stage, std::string_view workspace);
   void put_dead_letter(std::string_view id, std::string_view stage, std::string json);
   void put_stage_data(std::string key, std::optional<std::string> value);
-  // Status counters: the item entered `to` (and left `from`, if any), in
-  // its workspace and overall.
-  void count_status(std::string_view workspace, std::optional<core::item_status> from, core::item_status to);
+  // The item entered `to` (and left `from`, if any): status counters of its
+  // workspace and overall, and the listing indexes.
+  void status_change(const core::item& it, std::optional<core::item_status> from, core::item_status to);
+  // A finished item's processing time, for the workspace's average and p95.
+  void record_duration(std::string_view workspace, std::int64_t ms);
+  void delete_result(std::string_view id, std::string_view stage);
+  void delete_dead_letter(std::string_view id, std::string_view stage);
+  // Removes every record of the item (events already sent stay in the log).
+  void delete_item(const core::item& it, const core::pipeline& p, const core::item_state& s);
+  void put_idempotency(std::string_view owner, std::string_view key, std::int64_t created_ms, std::string record);
+  void delete_idempotency(std::string_view owner, std::string_view key, std::int64_t created_ms);
   void count(std::string counter, std::int64_t delta);
   void emit(std::string room, std::string json_tail);
+  void erase_range(cf family, std::string begin, std::string end);
 
   bool empty() const noexcept { return ops_.empty() && events_.empty() && counters_.empty(); }
   const std::vector<op>& ops() const noexcept { return ops_; }
@@ -72,6 +83,11 @@ class write_set {
 
 // Counter names, shared by writers and readers.
 std::string status_counter(std::string_view workspace, core::item_status s);  // "" workspace = all
+std::string delayed_counter(std::string_view workspace);                       // retry timers pending
 inline constexpr std::string_view dead_letters_counter = "dlq/open";
+// Processing-time histogram of a workspace: bucket upper bounds in ms.
+inline constexpr std::int64_t duration_buckets_ms[] = {1,    2,    5,     10,    20,    50,     100,   200,
+                                                       500,  1000, 2000,  5000,  10000, 30000, 60000, 300000};
+std::string duration_counter(std::string_view workspace, std::string_view part);  // "count", "sum", "le_<ms>", "le_inf"
 
 }  // namespace pw::store

@@ -5,6 +5,7 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
+#include "core/clock.hpp"
 #include "store/rocks.hpp"
 
 namespace pw::store {
@@ -81,10 +82,17 @@ void writer::commit(std::vector<request>& group) {
   std::vector<committed_event> events;
   std::unordered_set<std::string> touched_counters, touched_rooms;
 
+  // Every frame carries its commit time: clients see when, retention trims by it.
+  const std::string at = "\"at\":\"" + core::iso8601(core::now_ms()) + "\",";
   for (auto& r : group) {
     for (const auto& op : r.ws.ops()) {
-      if (op.erase) batch.Delete(d.handle(op.family), slice(op.key));
-      else batch.Put(d.handle(op.family), slice(op.key), slice(op.value));
+      switch (op.what) {
+        case write_set::kind::put: batch.Put(d.handle(op.family), slice(op.key), slice(op.value)); break;
+        case write_set::kind::erase: batch.Delete(d.handle(op.family), slice(op.key)); break;
+        case write_set::kind::erase_range:
+          batch.DeleteRange(d.handle(op.family), slice(op.key), slice(op.value));
+          break;
+      }
     }
     for (const auto& [name, delta] : r.ws.counters()) {
       auto it = counters_.find(name);
@@ -99,6 +107,7 @@ void writer::commit(std::vector<request>& group) {
       *frame += "{\"seq\":";
       *frame += std::to_string(seq);
       *frame += ',';
+      *frame += at;
       *frame += e.json_tail;
       *frame += '}';
       batch.Put(d.handle(cf::events), slice(event_key(e.room, seq)), slice(*frame));

@@ -127,6 +127,70 @@ TEST_CASE("resuming after a crash re-runs interrupted stages and keeps completed
   CHECK(st.start.size() == 4);  // classify, sentiment, urgency, duplicate: attempt 2
   CHECK(recovered.stages[idx(p, "classify")].attempts == 2);
   CHECK(recovered.stages[idx(p, "classify")].log[0].outcome == attempt_outcome::interrupted);
-  CHECK(st.retry == std::vector<stage_index>{idx(p, "theme")});
+  CHECK(st.retry.empty());  // its durable timer exists: arm it, do not write it again
+  CHECK(st.rearm == std::vector<stage_index>{idx(p, "theme")});
   CHECK(recovered.stages[idx(p, "theme")].status == stage_status::retrying);
+}
+
+TEST_CASE("pause stops new starts, resume continues where it stopped") {
+  auto p = feedback();
+  auto s = fresh(p);
+  item_run run(p, s);
+  run.begin(0);
+  REQUIRE(run.pause(1));
+  CHECK(s.status == item_status::paused);
+  // embed finishes while paused: kept, but nothing new starts.
+  auto st = run.complete(idx(p, "embed"), 2);
+  CHECK(st.start.empty());
+  CHECK(s.stages[idx(p, "classify")].status == stage_status::pending);
+  auto refused = run.pause(3);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.err().message == "cannot pause: the item is paused");
+  auto resumed = run.resume(4, true);
+  REQUIRE(resumed);
+  CHECK(s.status == item_status::processing);
+  CHECK(resumed->start.size() == 5);
+}
+
+TEST_CASE("retry resets failed stages and what they skipped, rollback resets downstream, cancel is final") {
+  auto p = feedback(1);
+  auto s = fresh(p);
+  item_run run(p, s);
+  run.begin(0);
+  run.fail(idx(p, "embed"), {attempt_outcome::permanent_error, "x"}, 1, 0.5);
+  REQUIRE(s.status == item_status::failed);
+  auto bad = run.retry({idx(p, "classify")}, 2, false);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.err().message == "cannot retry: the item is failed and stage 'classify' is skipped (only failed stages can be retried)");
+  auto st = run.retry({idx(p, "embed")}, 2, false);
+  REQUIRE(st);
+  CHECK(s.status == item_status::queued);
+  CHECK(st->undead == std::vector<stage_index>{idx(p, "embed")});
+  for (const auto& stage : s.stages) CHECK(stage.status == stage_status::pending);
+  CHECK(s.stages[idx(p, "embed")].attempts == 0);
+
+  run.begin(3);
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (s.stages[i].status == stage_status::processing) run.complete(static_cast<stage_index>(i), 4);
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (s.stages[i].status == stage_status::processing) run.complete(static_cast<stage_index>(i), 5);
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (s.stages[i].status == stage_status::processing) run.complete(static_cast<stage_index>(i), 6);
+  REQUIRE(s.status == item_status::completed);
+  auto rb = run.rollback(idx(p, "sentiment"), 7);
+  REQUIRE(rb);
+  CHECK(rb->reset.size() == 2);  // sentiment and priority
+  CHECK(s.stages[idx(p, "embed")].status == stage_status::completed);
+  CHECK(s.stages[idx(p, "sentiment")].status == stage_status::pending);
+  CHECK(s.stages[idx(p, "priority")].status == stage_status::pending);
+  CHECK(s.status == item_status::queued);
+
+  run.begin(8);
+  REQUIRE(run.cancel(9));
+  CHECK(s.status == item_status::cancelled);
+  for (const auto& stage : s.stages) CHECK(is_settled(stage.status));
+  auto again = run.resume(10, true);
+  REQUIRE_FALSE(again);
+  CHECK(again.err().code == errc::invalid_transition);
+  CHECK_FALSE(run.rerun(11));
 }

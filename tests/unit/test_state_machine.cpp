@@ -12,8 +12,8 @@ TEST_CASE("stage transitions: exactly the allowed table") {
   // from -> allowed targets
   const std::map<stage_status, std::set<stage_status>> allowed = {
       {s::pending, {s::processing, s::skipped}},
-      {s::processing, {s::completed, s::failed, s::retrying, s::pending}},
-      {s::retrying, {s::processing, s::pending, s::failed}},
+      {s::processing, {s::completed, s::failed, s::retrying, s::pending, s::skipped}},
+      {s::retrying, {s::processing, s::pending, s::failed, s::skipped}},
       {s::completed, {s::pending}},
       {s::failed, {s::pending}},
       {s::skipped, {s::pending}},

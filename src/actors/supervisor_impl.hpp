@@ -1,0 +1,115 @@
+// Internal to src/actors: the item supervisor's state and steps. The run
+// (starting workers, their outcomes, retries, persistence) is in
+// supervisor.cpp; operator actions in supervisor_control.cpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <caf/event_based_actor.hpp>
+
+#include "actors/context.hpp"
+#include "actors/messages.hpp"
+#include "actors/timer_service.hpp"
+#include "core/item_run.hpp"
+#include "stages/stage.hpp"
+#include "store/write_set.hpp"
+
+namespace pw::actors {
+
+using core::stage_index;
+
+// What to do once a write is durable.
+struct follow_up {
+  std::vector<stage_index> start;   // start a worker for each
+  std::vector<stage_index> retry;   // arm a retry timer for each
+  std::vector<control_ptr> replies; // answer these requests
+  bool finished = false;            // the item reached a terminal status
+  bool deleted = false;             // the item's records are gone
+  void merge(follow_up&& other);
+};
+
+// A completed stage's output, persisted with the step it caused.
+struct stage_output {
+  stage_index stage = 0;
+  std::string json;
+  std::vector<stages::state_write> state;
+};
+
+class supervisor {
+ public:
+  // `control`: a supervisor spawned to apply one operator action to an item
+  // that no supervisor was running; it never starts stages, and hands the
+  // item back to admission when it is runnable.
+  supervisor(caf::event_based_actor* self, context_ptr ctx, stored_item_ptr rec, caf::actor admission, bool control);
+
+  void begin();
+  void on_done(stage_index i, std::uint32_t attempt, success_ptr res);
+  void on_fail(stage_index i, std::uint32_t attempt, bool permanent, std::string message);
+  void on_timeout(stage_index i, std::uint32_t attempt);
+  void on_down(const caf::down_msg& dm);
+  void on_retry(stage_index i, std::uint32_t attempt);
+  void on_written(std::uint64_t no, bool ok);
+  void on_drain();
+  void on_control(const control_ptr& c);
+  // Stops every worker and timer and quits; unanswered requests get `why`.
+  void stop(caf::error reason);
+
+ private:
+  struct running_stage {
+    caf::actor worker;
+    timer_service::timer_id timeout = 0;
+  };
+
+  caf::actor handle() const { return caf::actor_cast<caf::actor>(self_); }
+  bool settle_running(stage_index i, std::uint32_t attempt);
+  void fail(stage_index i, const core::stage_failure& f);
+  bool emits(const std::string& to) const;
+  void persist(core::step step, stage_output* out, control_ptr reply = nullptr);
+  void flush();
+  void start_worker(stage_index i);
+  void arm_retry(stage_index i);
+  void maybe_quit();
+  bool any_running() const;
+  void stop_work();
+  void reply_all(std::vector<control_ptr>& replies, const core::error* err);
+
+  // supervisor_control.cpp
+  core::result<core::step> apply(const control_request& req);
+  core::result<std::vector<stage_index>> resolve_stages(const control_request& req, std::string_view verb) const;
+  void remove(const control_ptr& c);
+  void give_back();
+
+  caf::event_based_actor* self_;
+  context_ptr ctx_;
+  const pipeline_binding* binding_;
+  const core::pipeline& pipe_;
+  std::shared_ptr<const core::item> item_;
+  core::item_state state_;
+  core::item_run run_;
+  stages::stage_results results_;
+  std::shared_ptr<const stages::stage_results> snapshot_;
+  std::vector<running_stage> running_;
+  std::vector<timer_service::timer_id> retry_timers_;
+  caf::actor admission_;
+  bool control_mode_;
+
+  store::write_set next_;        // steps not yet submitted
+  follow_up next_actions_;       // what to do once `next_` is durable
+  follow_up in_flight_actions_;  // what to do once the write in flight is durable
+  bool dirty_ = false;           // `next_` holds steps
+  bool in_flight_ = false;
+  std::uint64_t written_no_ = 0;
+  std::uint64_t next_write_ = 0;
+  bool draining_ = false;
+  bool finished_ = false;
+  bool removed_ = false;         // a delete was requested: nothing else is persisted
+  std::optional<follow_up> pending_delete_;  // the delete, written after what is already pending
+  std::mt19937_64 rng_;
+};
+
+}  // namespace pw::actors
