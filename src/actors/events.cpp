@@ -131,9 +131,9 @@ std::string item_finished_event(const core::item& it, const core::pipeline& p, c
 std::string dead_letter_record(const core::item& it, const core::pipeline& p, const core::item_state& s,
                                core::stage_index stage) {
   const auto& st = s.stages[stage];
-  std::string out = "{";
-  out += "\"item_id\":";
-  core::append_json_string(out, it.id);
+  std::string out = "{\"id\":";
+  core::append_json_string(out, it.id + ":" + p.stages()[stage].name);
+  field(out, "item_id", it.id);
   field(out, "stage", p.stages()[stage].name);
   field(out, "owner", it.owner);
   field(out, "workspace", it.workspace);

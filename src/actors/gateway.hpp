@@ -97,9 +97,10 @@ class gateway {
   // Applies an action once it is durable; 404 NOT_FOUND for an unknown item,
   // 409 INVALID_TRANSITION when its status refuses the action.
   virtual void control(control_request req, control_callback done) = 0;
-  // Retries the failed stages of a workspace's failed and partial items (at
-  // most `limit`); answers how many items were queued again.
-  virtual void retry_failed(std::string workspace, std::size_t limit, count_callback done) = 0;
+  // Retries the failed stages of a workspace's failed and partial items (only
+  // `owner`'s when given; at most `limit`); answers how many were queued again.
+  virtual void retry_failed(std::string workspace, std::optional<std::string> owner, std::size_t limit,
+                            count_callback done) = 0;
   // Retries the stages of these dead letters (item id, stage), or of every
   // open one when `all`; answers how many were requeued.
   virtual void requeue_dead_letters(std::vector<std::pair<std::string, std::string>> letters, bool all,

@@ -101,9 +101,10 @@ void runtime::control(control_request req, control_callback done) {
                  std::make_shared<control_envelope>(control_envelope{std::move(req), std::move(done)}));
 }
 
-void runtime::retry_failed(std::string workspace, std::size_t limit, count_callback done) {
+void runtime::retry_failed(std::string workspace, std::optional<std::string> owner, std::size_t limit,
+                           count_callback done) {
   impl_->loader.ids_by_status(
-      std::move(workspace), {core::item_status::failed, core::item_status::partial}, limit,
+      std::move(workspace), std::move(owner), {core::item_status::failed, core::item_status::partial}, limit,
       [h = impl_->admission_actor, done = std::move(done)](std::vector<std::string> ids) {
         auto b = std::make_shared<bulk_envelope>();
         for (auto& id : ids) b->requests.push_back(control_request{control_action::retry_failed, std::move(id), {}});

@@ -37,7 +37,8 @@ class runtime final : public gateway {
   bool ready() const noexcept override;
   bool draining() const noexcept override;
   void control(control_request req, control_callback done) override;
-  void retry_failed(std::string workspace, std::size_t limit, count_callback done) override;
+  void retry_failed(std::string workspace, std::optional<std::string> owner, std::size_t limit,
+                    count_callback done) override;
   void requeue_dead_letters(std::vector<std::pair<std::string, std::string>> letters, bool all,
                             count_callback done) override;
   void remember(std::string owner, std::string key, std::int64_t created_ms, std::string record) override;

@@ -77,11 +77,11 @@ int serve(const serve_options& o) {
   actors::runtime rt(*cfg, *db.value(), std::move(bindings).value());
   net::authenticator auth(cfg->auth.jwt_secret);
   net::body_parser bodies(cfg->limits);
+  net::idempotency idem(*db.value(), rt, cfg->store.idempotency_retention_ms);
+  net::rate_limiter submits(cfg->limits.submit_rate_per_user, cfg->limits.submit_burst);
   net::router routes(auth);
-  net::api_context ctx{*cfg, rt, *db.value(), bodies, [&rt] { return rt.store_healthy(); }};
-  net::add_health_routes(routes, ctx);
-  net::add_item_routes(routes, ctx);
-  net::add_admin_routes(routes, ctx);
+  net::api_context ctx{*cfg, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_healthy(); }};
+  net::add_all_routes(routes, ctx);
 
   net::server srv(*cfg, routes, auth, rt, *db.value());
   auto port = srv.start();
@@ -94,7 +94,6 @@ int serve(const serve_options& o) {
   spdlog::info("listening on http://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host, port.value());
 
   const auto t0 = std::chrono::steady_clock::now();
-  std::map<std::string, core::pipeline> pipelines;
   auto report = store::recover(*db.value(), cfg->pipelines, 512,
                                [&rt](std::vector<store::stored_item>&& batch) { rt.resume(std::move(batch)); });
   rt.mark_ready();

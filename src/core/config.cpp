@@ -178,6 +178,11 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
   limits.integer("max_title_bytes", cfg.limits.max_title_bytes, 1, 1LL << 20);
   limits.integer("max_metadata_bytes", cfg.limits.max_metadata_bytes, 2, 1LL << 30);
   limits.integer("ws_send_queue", cfg.limits.ws_send_queue, 1, 1'000'000);
+  limits.integer("ws_max_frame_bytes", cfg.limits.ws_max_frame_bytes, 16, 64LL << 20);
+  limits.number("ws_max_messages_per_s", cfg.limits.ws_max_messages_per_s, 0.1, 1e6);
+  limits.duration("ws_idle_timeout_ms", cfg.limits.ws_idle_timeout, 200, 3'600'000);
+  limits.number("submit_rate_per_user", cfg.limits.submit_rate_per_user, 0, 1e9);
+  limits.number("submit_burst", cfg.limits.submit_burst, 1, 1e9);
   limits.finish();
 
   section auth(top.table("auth"), "auth", err);

@@ -39,6 +39,11 @@ struct limits_config {
   std::size_t max_title_bytes = 1024;
   std::size_t max_metadata_bytes = 16384;
   std::size_t ws_send_queue = 4096;
+  std::size_t ws_max_frame_bytes = 65536;   // a larger client frame closes the socket (1009)
+  double ws_max_messages_per_s = 50;        // more client messages than this closes it (1008)
+  millis ws_idle_timeout{60000};            // no pong for this long: the socket is dropped
+  double submit_rate_per_user = 1000;       // items/s per user; 0: unlimited
+  double submit_burst = 2000;
 };
 
 struct auth_config {

@@ -8,8 +8,10 @@
 #include "actors/gateway.hpp"
 #include "core/config.hpp"
 #include "net/auth.hpp"
+#include "net/idempotency.hpp"
+#include "net/rate_limit.hpp"
 #include "net/router.hpp"
-#include "net/submit_body.hpp"
+#include "net/bodies.hpp"
 #include "store/database.hpp"
 
 namespace pw::net {
@@ -19,12 +21,18 @@ struct api_context {
   actors::gateway& gate;
   const store::database& db;
   body_parser& bodies;
+  idempotency& idem;
+  rate_limiter& submits;
   // True while the store accepts writes.
   std::function<bool()> store_healthy;
 };
 
 void add_health_routes(router& r, api_context& ctx);
 void add_item_routes(router& r, api_context& ctx);
+void add_control_routes(router& r, api_context& ctx);
+void add_workspace_routes(router& r, api_context& ctx);
 void add_admin_routes(router& r, api_context& ctx);
+// Every route of the API, in one call.
+void add_all_routes(router& r, api_context& ctx);
 
 }  // namespace pw::net

@@ -1,12 +1,12 @@
-// Item routes: submit, read, status, history.
+// Item routes: submit, read, status, history, checkpoints, listing.
 #include <fmt/format.h>
 
 #include "core/clock.hpp"
-#include "core/ids.hpp"
 #include "core/json.hpp"
-#include "net/api.hpp"
+#include "net/api_common.hpp"
 #include "net/render.hpp"
 #include "store/codec.hpp"
+#include "store/keys.hpp"
 
 namespace pw::net {
 
@@ -14,84 +14,173 @@ namespace {
 
 bool json_content_type(std::string_view ct) {
   if (ct.empty()) return true;  // tolerate clients that send none
-  auto semi = ct.find(';');
-  auto base = ct.substr(0, semi);
+  auto base = ct.substr(0, ct.find(';'));
   while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
-  if (base.size() != 16) return false;
   constexpr std::string_view expected = "application/json";
+  if (base.size() != expected.size()) return false;
   for (std::size_t i = 0; i < base.size(); ++i)
     if (std::tolower(static_cast<unsigned char>(base[i])) != expected[i]) return false;
   return true;
 }
 
-struct loaded {
-  core::item item;
-  const core::pipeline* pipe;
-  core::item_state state;
-};
-
-// The item if `who` may see it. Another user's item is 404, not 403: its
-// existence is not the caller's business.
-core::result<loaded> load_visible(const api_context& ctx, std::string_view id, const principal& who) {
-  auto not_found = [&] { return core::make_error(core::errc::not_found, fmt::format("no item '{}'", id)); };
-  if (!core::looks_like_id(id)) return not_found();
-  auto it = ctx.db.item(id);
-  if (!it || (it->owner != who.sub && !who.admin)) return not_found();
-  auto p = ctx.cfg.pipelines.find(it->pipeline);
-  auto record = ctx.db.state_record(id);
-  if (p == ctx.cfg.pipelines.end() || !record)
-    return core::make_error(core::errc::internal, fmt::format("item '{}' has no readable state", id));
-  auto state = store::decode_state(*record, p->second);
-  if (!state) return core::make_error(core::errc::internal, fmt::format("item '{}' has no readable state", id));
-  return loaded{std::move(*it), &p->second, std::move(*state)};
-}
-
-void submit(api_context& ctx, http_request& req, const principal* who, responder respond) {
+void submit(api_context& ctx, http_request& req, const principal& who, responder respond) {
   if (!json_content_type(req.content_type))
     return respond(error_response(core::errc::unsupported_media_type,
                                   "send the item as JSON with Content-Type: application/json"));
+  if (auto wait = ctx.submits.admit(who.sub)) {
+    auto r = error_response(core::errc::rate_limited,
+                            fmt::format("more than {} items a second (limits.submit_rate_per_user); retry in {} s",
+                                        ctx.cfg.limits.submit_rate_per_user, *wait));
+    for (auto& [k, v] : r.headers)
+      if (k == "Retry-After") v = std::to_string(*wait);
+    return respond(std::move(r));
+  }
   auto parsed = ctx.bodies.parse_submit(req.body);
   if (!parsed) return respond(error_response(parsed.err()));
   auto sub = std::move(parsed).value();
-  if (!who->may_use(sub.workspace))
+  if (!who.may_use(sub.workspace))
     return respond(error_response(core::errc::forbidden, fmt::format("your token does not grant workspace '{}'", sub.workspace)));
-  sub.owner = who->sub;
+  sub.owner = who.sub;
   sub.pipeline = "feedback";
-  ctx.gate.submit(std::move(sub), [respond = std::move(respond)](core::result<actors::submit_reply> r) {
-    if (!r) return respond(error_response(r.err()));
-    std::string body = "{\"id\":\"" + r->id + "\",\"status\":\"queued\",\"created_at\":\"" +
-                       core::iso8601(r->created_at_ms) + "\"}";
-    auto resp = json_response(201, std::move(body));
-    resp.headers.emplace_back("Location", "/api/v1/items/" + r->id);
-    respond(std::move(resp));
-  });
+  guarded(
+      ctx, req, who, std::move(respond),
+      [&ctx, sub = std::move(sub)](responder respond, const std::string& key, const std::string& hash) mutable {
+        sub.idempotency_key = key;
+        sub.request_hash = hash;
+        ctx.gate.submit(std::move(sub), [respond = std::move(respond)](core::result<actors::submit_reply> r) {
+          if (!r) return respond(error_response(r.err()));
+          auto resp = json_response(201, r->json());
+          resp.headers.emplace_back("Location", "/api/v1/items/" + r->id);
+          respond(std::move(resp));
+        });
+      },
+      /*stored_by_handler=*/true);
+}
+
+std::string render_checkpoints(const visible_item& v, const stored_results& results) {
+  std::string out = "{\"item_id\":";
+  core::append_json_string(out, v.item.id);
+  out += ",\"status\":";
+  core::append_json_string(out, core::to_string(v.state.status));
+  out += ",\"checkpoints\":[";
+  bool first = true;
+  for (std::size_t i = 0; i < v.pipe->size(); ++i) {
+    const auto& st = v.state.stages[i];
+    if (st.status != core::stage_status::completed) continue;
+    const auto& name = v.pipe->stages()[i].name;
+    for (const auto& [stage, json] : results) {
+      if (stage != name) continue;
+      if (!first) out += ',';
+      first = false;
+      out += "{\"stage\":";
+      core::append_json_string(out, name);
+      out += fmt::format(",\"attempts\":{},\"completed_at\":\"{}\",\"result\":", st.attempts, core::iso8601(st.finished_at_ms));
+      out += json;
+      out += '}';
+    }
+  }
+  out += "]}";
+  return out;
+}
+
+// GET /items: the caller's items (an admin's: everyone's), newest first,
+// from an index chosen by the filters; never a scan of all items.
+void list(api_context& ctx, http_request& req, const principal& who, responder respond) {
+  auto limit = parse_limit(req, 50, 200);
+  if (!limit) return respond(error_response(limit.err()));
+  std::optional<std::string> workspace, status;
+  if (auto w = req.query_value("workspace"); w && !w->empty()) {
+    if (!valid_workspace_id(*w))
+      return respond(error_response(core::errc::validation_failed, "'workspace' is not a workspace id", "{\"field\":\"workspace\"}"));
+    if (!who.may_use(*w))
+      return respond(error_response(core::errc::forbidden, fmt::format("your token does not grant workspace '{}'", *w)));
+    workspace = std::string(*w);
+  }
+  if (auto s = req.query_value("status"); s && !s->empty()) {
+    if (!core::parse_item_status(*s))
+      return respond(error_response(core::errc::validation_failed,
+                                    "'status' must be one of queued, processing, paused, completed, partial, failed, cancelled",
+                                    "{\"field\":\"status\"}"));
+    status = std::string(*s);
+  }
+  store::index_query q;
+  q.limit = limit.value();
+  if (auto c = req.query_value("cursor"); c && !c->empty()) {
+    auto raw = decode_cursor(*c);
+    if (!raw) return respond(error_response(raw.err()));
+    q.before = std::move(raw).value();
+  }
+  if (!who.admin) {
+    if (status) q.prefix = store::index_owner_status_key(who.sub, *status, "");
+    else {
+      q.family = store::cf::owners;
+      q.prefix = store::owner_key(who.sub, "");
+    }
+    if (workspace) q.value_equals = *workspace;
+  } else if (workspace) {
+    q.prefix = status ? store::index_workspace_status_key(*workspace, *status, "") : store::index_workspace_key(*workspace, "");
+  } else if (status) {
+    q.prefix = store::index_status_key(*status, "");
+  } else {
+    q.family = store::cf::items;
+  }
+  auto page = ctx.db.list(q);
+  std::string body = "{\"items\":[";
+  bool first = true;
+  for (const auto& [id, value] : page.entries) {
+    auto it = ctx.db.item(id);
+    auto record = ctx.db.state_record(id);
+    if (!it || !record) continue;  // deleted meanwhile
+    auto st = store::decode_state_status(*record);
+    if (!first) body += ',';
+    first = false;
+    body += render_summary(*it, st.value_or(core::item_status::queued));
+  }
+  body += "],\"next_cursor\":";
+  if (page.next) {
+    body += '"';
+    body += encode_cursor(*page.next);
+    body += '"';
+  } else {
+    body += "null";
+  }
+  body += '}';
+  respond(json_response(200, std::move(body)));
 }
 
 }  // namespace
 
 void add_item_routes(router& r, api_context& ctx) {
   r.add({"POST", "/api/v1/items", access::user,
-         [&ctx](http_request& req, const principal* who, responder respond) { submit(ctx, req, who, std::move(respond)); }});
+         [&ctx](http_request& req, const principal* who, responder respond) { submit(ctx, req, *who, std::move(respond)); }});
+  r.add({"GET", "/api/v1/items", access::user,
+         [&ctx](http_request& req, const principal* who, responder respond) { list(ctx, req, *who, std::move(respond)); }});
 
   r.add({"GET", "/api/v1/items/{id}", access::user, [&ctx](http_request& req, const principal* who, responder respond) {
-           auto l = load_visible(ctx, req.param("id"), *who);
-           if (!l) return respond(error_response(l.err()));
-           auto results = ctx.db.results(l->item.id);
-           respond(json_response(200, render_item(l->item, *l->pipe, l->state, results)));
+           auto v = load_visible(ctx, req.param("id"), *who);
+           if (!v) return respond(error_response(v.err()));
+           respond(json_response(200, render_item(v->item, *v->pipe, v->state, ctx.db.results(v->item.id))));
          }});
 
   r.add({"GET", "/api/v1/items/{id}/processing-status", access::user,
          [&ctx](http_request& req, const principal* who, responder respond) {
-           auto l = load_visible(ctx, req.param("id"), *who);
-           if (!l) return respond(error_response(l.err()));
-           respond(json_response(200, render_status(l->item, *l->pipe, l->state)));
+           auto v = load_visible(ctx, req.param("id"), *who);
+           if (!v) return respond(error_response(v.err()));
+           respond(json_response(200, render_status(v->item, *v->pipe, v->state)));
          }});
 
   r.add({"GET", "/api/v1/items/{id}/history", access::user,
          [&ctx](http_request& req, const principal* who, responder respond) {
-           auto l = load_visible(ctx, req.param("id"), *who);
-           if (!l) return respond(error_response(l.err()));
-           respond(json_response(200, render_history(l->item, ctx.db.history(l->item.id))));
+           auto v = load_visible(ctx, req.param("id"), *who);
+           if (!v) return respond(error_response(v.err()));
+           respond(json_response(200, render_history(v->item, ctx.db.history(v->item.id))));
+         }});
+
+  r.add({"GET", "/api/v1/items/{id}/checkpoints", access::user,
+         [&ctx](http_request& req, const principal* who, responder respond) {
+           auto v = load_visible(ctx, req.param("id"), *who);
+           if (!v) return respond(error_response(v.err()));
+           respond(json_response(200, render_checkpoints(v.value(), ctx.db.results(v->item.id))));
          }});
 }
 
@@ -108,6 +197,14 @@ void add_health_routes(router& r, api_context& ctx) {
              return respond(error_response(core::errc::store_failed, "the store refused a write; see the server log"));
            respond(json_response(200, "{\"status\":\"ready\"}"));
          }});
+}
+
+void add_all_routes(router& r, api_context& ctx) {
+  add_health_routes(r, ctx);
+  add_item_routes(r, ctx);
+  add_control_routes(r, ctx);
+  add_workspace_routes(r, ctx);
+  add_admin_routes(r, ctx);
 }
 
 }  // namespace pw::net

@@ -131,6 +131,21 @@ std::string render_item(const core::item& it, const core::pipeline& p, const cor
   return out;
 }
 
+std::string render_summary(const core::item& it, core::item_status status) {
+  std::string out = "{";
+  str_field(out, "id", it.id);
+  str_field(out, "owner", it.owner);
+  str_field(out, "workspace", it.workspace);
+  str_field(out, "status", core::to_string(status));
+  key(out, "title");
+  if (it.title) core::append_json_string(out, *it.title);
+  else out += "null";
+  out += ',';
+  time_field(out, "created_at", it.created_at_ms);
+  close_object(out);
+  return out;
+}
+
 std::string render_status(const core::item& it, const core::pipeline& p, const core::item_state& s) {
   std::string out = "{";
   str_field(out, "id", it.id);

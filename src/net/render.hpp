@@ -18,6 +18,8 @@ using stored_results = std::vector<std::pair<std::string, std::string>>;  // (st
 // `result`, the summary pushed in item.completed.
 std::string render_item(const core::item& it, const core::pipeline& p, const core::item_state& s,
                         const stored_results& results);
+// One line of a listing: id, owner, workspace, status, title, created_at.
+std::string render_summary(const core::item& it, core::item_status status);
 // GET /items/{id}/processing-status
 std::string render_status(const core::item& it, const core::pipeline& p, const core::item_state& s);
 // GET /items/{id}/history

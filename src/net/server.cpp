@@ -142,6 +142,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (!who) return reply(error_response(who.err()));
     ws_options opts;
     opts.send_queue = srv_.cfg.limits.ws_send_queue;
+    opts.max_frame_bytes = srv_.cfg.limits.ws_max_frame_bytes;
+    opts.max_messages_per_s = srv_.cfg.limits.ws_max_messages_per_s;
+    opts.idle_timeout = srv_.cfg.limits.ws_idle_timeout;
     for (auto [name, field] : {std::pair{"since", &opts.since}, std::pair{"admins_since", &opts.admins_since}}) {
       auto it = query.find(name);
       if (it == query.end()) continue;

@@ -27,12 +27,14 @@ ws_session::~ws_session() { registry_.remove(this); }
 void ws_session::run(beast::http::request<beast::http::string_body> upgrade) {
   registry_.add(shared_from_this());
   auto t = websocket::stream_base::timeout::suggested(beast::role_type::server);
-  t.idle_timeout = std::chrono::seconds(60);  // a ping after 30 s of silence; no pong in 30 s more: dropped
+  // Beast pings after half the idle timeout of silence and drops the socket
+  // when the other half passes without a pong.
+  t.idle_timeout = opts_.idle_timeout;
   t.keep_alive_pings = true;
   ws_.set_option(t);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "pipewright"); }));
-  ws_.read_message_max(64 * 1024);
+  ws_.read_message_max(opts_.max_frame_bytes);
   ws_.async_accept(upgrade, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
 }
 
@@ -125,12 +127,34 @@ void ws_session::do_write() {
 
 void ws_session::do_read() {
   ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-    if (ec) return self->finish();
-    // Clients have nothing to say yet; their frames are read and dropped so
-    // that control frames (ping, pong, close) keep flowing.
+    if (ec) {
+      if (ec == websocket::error::message_too_big)
+        spdlog::warn("event=ws.frame_too_big user={} limit={}", self->who_.sub, self->opts_.max_frame_bytes);
+      return self->finish();
+    }
+    auto data = self->read_buffer_.cdata();
+    std::string text(static_cast<const char*>(data.data()), data.size());
     self->read_buffer_.consume(self->read_buffer_.size());
-    self->do_read();
+    self->on_message(text);
+    if (!self->closing_) self->do_read();
   });
+}
+
+// Clients may send {"type":"ping"} (browsers cannot send WebSocket pings);
+// anything else is read and ignored. More than limits.ws_max_messages_per_s
+// messages in a second closes the socket (1008).
+void ws_session::on_message(std::string_view text) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - window_start_ >= std::chrono::seconds(1)) {
+    window_start_ = now;
+    window_count_ = 0;
+  }
+  if (++window_count_ > opts_.max_messages_per_s) {
+    spdlog::warn("event=ws.rate_exceeded user={} limit_per_s={}", who_.sub, opts_.max_messages_per_s);
+    return close(websocket::close_code::policy_error, "too many messages: limits.ws_max_messages_per_s");
+  }
+  if (text.find("\"ping\"") != std::string_view::npos)
+    enqueue(std::make_shared<const std::string>("{\"type\":\"pong\"}"));
 }
 
 void ws_session::close(std::uint16_t code, std::string reason) {

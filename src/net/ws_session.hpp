@@ -5,6 +5,7 @@
 // client never slows the others; it reconnects with ?since=.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -30,6 +31,9 @@ inline constexpr std::uint16_t close_send_overflow = 4001;
 
 struct ws_options {
   std::size_t send_queue = 4096;
+  std::size_t max_frame_bytes = 65536;
+  double max_messages_per_s = 50;
+  std::chrono::milliseconds idle_timeout{60000};
   std::optional<std::uint64_t> since;         // replay the user's room after this seq
   std::optional<std::uint64_t> admins_since;  // replay the admins room after this seq
 };
@@ -58,6 +62,7 @@ class ws_session final : public actors::event_sink, public std::enable_shared_fr
   void do_write();
   void do_read();
   void close(std::uint16_t code, std::string reason);
+  void on_message(std::string_view text);
   void finish();
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
@@ -77,6 +82,9 @@ class ws_session final : public actors::event_sink, public std::enable_shared_fr
   bool closing_ = false;
   bool finished_ = false;
   std::optional<boost::beast::websocket::close_reason> pending_close_;
+  // Client messages in the current one-second window, for the rate limit.
+  std::chrono::steady_clock::time_point window_start_{};
+  double window_count_ = 0;
 };
 
 // The live sockets, so that stop() can close them.

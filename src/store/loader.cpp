@@ -45,13 +45,23 @@ void loader::load_item(std::string id, std::function<void(std::optional<stored_i
   post([this, id = std::move(id), done = std::move(done)](const database& db) { done(store::load_item(db, id, pipelines_)); });
 }
 
-void loader::ids_by_status(std::string workspace, std::vector<core::item_status> statuses, std::size_t limit,
+void loader::ids_by_status(std::string workspace, std::optional<std::string> owner,
+                           std::vector<core::item_status> statuses, std::size_t limit,
                            std::function<void(std::vector<std::string>)> done) {
-  post([workspace = std::move(workspace), statuses = std::move(statuses), limit, done = std::move(done)](const database& db) {
+  post([workspace = std::move(workspace), owner = std::move(owner), statuses = std::move(statuses), limit,
+        done = std::move(done)](const database& db) {
     std::vector<std::string> ids;
     for (auto s : statuses) {
-      auto page = db.list_index(index_workspace_status_key(workspace, core::to_string(s), ""), {}, limit - ids.size());
-      for (auto& [id, value] : page.entries) ids.push_back(std::move(id));
+      index_query q;
+      q.limit = limit - ids.size();
+      q.max_scan = 1'000'000;
+      if (owner) {
+        q.prefix = index_owner_status_key(*owner, core::to_string(s), "");
+        q.value_equals = workspace;
+      } else {
+        q.prefix = index_workspace_status_key(workspace, core::to_string(s), "");
+      }
+      for (auto& [id, value] : db.list(q).entries) ids.push_back(std::move(id));
       if (ids.size() >= limit) break;
     }
     done(std::move(ids));

@@ -30,9 +30,10 @@ class loader {
 
   // Callbacks run on the loader thread and must only post (anon_send).
   void load_item(std::string id, std::function<void(std::optional<stored_item>)> done);
-  // Ids of a workspace's items in any of `statuses`, newest first, at most `limit`.
-  void ids_by_status(std::string workspace, std::vector<core::item_status> statuses, std::size_t limit,
-                     std::function<void(std::vector<std::string>)> done);
+  // Ids of a workspace's items in any of `statuses` (only `owner`'s when
+  // given), newest first, at most `limit`.
+  void ids_by_status(std::string workspace, std::optional<std::string> owner, std::vector<core::item_status> statuses,
+                     std::size_t limit, std::function<void(std::vector<std::string>)> done);
   // (item id, stage) of open dead letters, oldest key first, at most `limit`.
   void dead_letters(std::size_t limit, std::function<void(std::vector<std::pair<std::string, std::string>>)> done);
   // Any other read-only job (maintenance sweeps).

@@ -29,6 +29,11 @@ config_builder& config_builder::top(const std::string& toml) {
   return *this;
 }
 
+config_builder& config_builder::section(const std::string& table, const std::string& keys) {
+  sections_[table] += keys;
+  return *this;
+}
+
 config_builder& config_builder::stage(const std::string& name, const std::string& keys) {
   stage_keys_[name] += keys;
   return *this;
@@ -41,6 +46,10 @@ config_builder& config_builder::chaos(const std::string& name, const std::string
 
 std::string config_builder::str() const {
   std::string out = top_;
+  auto sections = sections_;
+  if (sections["limits"].find("submit_rate_per_user") == std::string::npos)
+    sections["limits"] += "submit_rate_per_user = 0\n";
+  for (const auto& [table, keys] : sections) out += "[" + table + "]\n" + keys + "\n";
   for (auto [name, after] : stages) {
     const bool chaotic = chaos_keys_.count(name) > 0;
     out += std::string("[pipelines.feedback.stages.") + name + "]\n";

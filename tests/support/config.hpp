@@ -12,6 +12,9 @@ class config_builder {
   config_builder();
   // Verbatim TOML appended at the top level (e.g. "[store]\nsync = true\n").
   config_builder& top(const std::string& toml);
+  // Keys merged into one top-level table, emitted once (e.g. section("limits", "max_body_bytes = 4096\n")).
+  // Tests default [limits] submit_rate_per_user to 0 (unlimited) unless they set it.
+  config_builder& section(const std::string& table, const std::string& keys);
   // Extra keys for one stage's table (e.g. "max_attempts = 5\ntimeout_ms = 200\n").
   config_builder& stage(const std::string& name, const std::string& keys);
   // The stage's chaos table (keys), which also makes its backend "chaos".
@@ -20,7 +23,7 @@ class config_builder {
 
  private:
   std::string top_;
-  std::map<std::string, std::string> stage_keys_, chaos_keys_;
+  std::map<std::string, std::string> sections_, stage_keys_, chaos_keys_;
 };
 
 }  // namespace pwtest

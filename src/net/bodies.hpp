@@ -1,9 +1,12 @@
-// Parses and validates the body of POST /api/v1/items with simdjson:
-// {workspace, text, title?, metadata?}. Every refusal names the field.
+// Parses and validates request bodies with simdjson: the item submission
+// {workspace, text, title?, metadata?} and the bodies of control actions.
+// Every refusal names the field; unknown fields are refused.
 #pragma once
 
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +27,18 @@ class body_parser {
   // Checks that `body` is a JSON object within the limits; returns its
   // compact text ("{}" for an empty body when `empty_ok`).
   core::result<std::string> parse_object(std::string_view body, bool empty_ok);
+  // Empty, or {}.
+  core::result<void> parse_empty(std::string_view body);
+  // POST /items/{id}/retry: empty or {} (the whole pipeline), or {"stages": [...]}.
+  core::result<std::optional<std::vector<std::string>>> parse_retry(std::string_view body);
+  // POST /items/{id}/rollback: {"stage": "..."}.
+  core::result<std::string> parse_rollback(std::string_view body);
+  // POST /admin/dlq/requeue: {"ids": ["<item>:<stage>", ...]} or {"all": true}.
+  struct requeue_body {
+    bool all = false;
+    std::vector<std::string> ids;
+  };
+  core::result<requeue_body> parse_requeue(std::string_view body);
 
  private:
   struct pool;

@@ -1,0 +1,93 @@
+#include "net/api_common.hpp"
+
+#include <fmt/format.h>
+
+#include "core/ids.hpp"
+#include "store/codec.hpp"
+
+namespace pw::net {
+
+core::result<visible_item> load_visible(const api_context& ctx, std::string_view id, const principal& who) {
+  auto not_found = [&] { return core::make_error(core::errc::not_found, fmt::format("no item '{}'", id)); };
+  if (!core::looks_like_id(id)) return not_found();
+  auto it = ctx.db.item(id);
+  if (!it || (it->owner != who.sub && !who.admin)) return not_found();
+  auto p = ctx.cfg.pipelines.find(it->pipeline);
+  auto record = ctx.db.state_record(id);
+  if (p == ctx.cfg.pipelines.end() || !record)
+    return core::make_error(core::errc::internal, fmt::format("item '{}' has no readable state", id));
+  auto state = store::decode_state(*record, p->second);
+  if (!state) return core::make_error(core::errc::internal, fmt::format("item '{}' has no readable state", id));
+  return visible_item{std::move(*it), &p->second, std::move(*state)};
+}
+
+core::result<std::size_t> parse_limit(const http_request& req, std::size_t fallback, std::size_t max) {
+  auto v = req.query_value("limit");
+  if (!v) return fallback;
+  auto bad = [&] {
+    return core::make_error(core::errc::validation_failed, fmt::format("'limit' must be an integer from 1 to {}", max),
+                            "{\"field\":\"limit\"}");
+  };
+  if (v->empty() || v->size() > 7) return bad();
+  std::size_t n = 0;
+  for (char c : *v) {
+    if (c < '0' || c > '9') return bad();
+    n = n * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (n == 0 || n > max) return bad();
+  return n;
+}
+
+namespace {
+constexpr char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+int b64_value(char c) {
+  for (int i = 0; i < 64; ++i)
+    if (b64[i] == c) return i;
+  return -1;
+}
+}  // namespace
+
+std::string encode_cursor(std::string_view raw) {
+  std::string out;
+  unsigned bits = 0, acc = 0;
+  for (unsigned char c : raw) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += b64[(acc >> bits) & 63];
+    }
+  }
+  if (bits > 0) out += b64[(acc << (6 - bits)) & 63];
+  return out;
+}
+
+core::result<std::string> decode_cursor(std::string_view cursor) {
+  auto bad = [] {
+    return core::make_error(core::errc::validation_failed, "'cursor' is not a cursor this API returned",
+                            "{\"field\":\"cursor\"}");
+  };
+  if (cursor.size() > 512) return bad();
+  std::string out;
+  unsigned bits = 0, acc = 0;
+  for (char c : cursor) {
+    int v = b64_value(c);
+    if (v < 0) return bad();
+    acc = (acc << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  if (out.empty()) return bad();
+  return out;
+}
+
+void guarded(api_context& ctx, const http_request& req, const principal& who, responder respond,
+             idempotency::handler fn, bool stored_by_handler) {
+  if (req.idempotency_key.empty()) return fn(std::move(respond), {}, {});
+  ctx.idem.run(who, req.idempotency_key, req, std::move(respond), std::move(fn), stored_by_handler);
+}
+
+}  // namespace pw::net

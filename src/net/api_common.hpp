@@ -1,0 +1,37 @@
+// Internal to src/net: what several route files need.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/config.hpp"
+#include "core/item.hpp"
+#include "core/item_state.hpp"
+#include "core/pipeline.hpp"
+#include "core/result.hpp"
+#include "net/api.hpp"
+
+namespace pw::net {
+
+struct visible_item {
+  core::item item;
+  const core::pipeline* pipe = nullptr;
+  core::item_state state;
+};
+
+// The item if `who` may see it (its owner, or an admin). Another user's item
+// is 404, not 403: its existence is not the caller's business.
+core::result<visible_item> load_visible(const api_context& ctx, std::string_view id, const principal& who);
+
+// ?limit=: 1..max, `fallback` when absent.
+core::result<std::size_t> parse_limit(const http_request& req, std::size_t fallback, std::size_t max);
+// Opaque cursors: base64url of a store position.
+std::string encode_cursor(std::string_view raw);
+core::result<std::string> decode_cursor(std::string_view cursor);
+
+// Runs `fn` under the request's Idempotency-Key, if it has one.
+void guarded(api_context& ctx, const http_request& req, const principal& who, responder respond,
+             idempotency::handler fn, bool stored_by_handler = false);
+
+}  // namespace pw::net

@@ -1,0 +1,176 @@
+// Workspace routes (the token must hold the workspace): metrics from
+// counters, failed items from the status index, bulk retry. A user sees and
+// retries only their own items; an admin, everyone's.
+#include <fmt/format.h>
+
+#include "core/clock.hpp"
+#include "core/json.hpp"
+#include "net/api_common.hpp"
+#include "store/codec.hpp"
+#include "store/keys.hpp"
+#include "store/write_set.hpp"
+
+namespace pw::net {
+
+namespace {
+
+core::result<std::string> workspace_of(const http_request& req, const principal& who) {
+  auto ws = req.param("id");
+  if (!valid_workspace_id(ws)) return core::make_error(core::errc::not_found, "no such workspace");
+  if (!who.may_use(ws))
+    return core::make_error(core::errc::forbidden, fmt::format("your token does not grant workspace '{}'", ws));
+  return std::string(ws);
+}
+
+std::string metrics(const store::database& db, const std::string& ws) {
+  auto c = [&](const std::string& name) { return db.counter(name); };
+  std::string out = "{\"workspace\":";
+  core::append_json_string(out, ws);
+  out += ",\"items\":{";
+  std::int64_t total = 0;
+  for (auto s : core::all_item_statuses) {
+    auto n = c(store::status_counter(ws, s));
+    total += n;
+    out += fmt::format("\"{}\":{},", core::to_string(s), n);
+  }
+  out += fmt::format("\"total\":{}}}", total);
+
+  const auto count = c(store::duration_counter(ws, "count"));
+  const auto sum = c(store::duration_counter(ws, "sum"));
+  out += fmt::format(",\"processing_time_ms\":{{\"count\":{},\"average\":", count);
+  if (count > 0) core::append_json_number(out, static_cast<double>(sum) / static_cast<double>(count));
+  else out += "null";
+  // p95: the upper bound of the histogram bucket that holds the 95th percentile.
+  out += ",\"p95\":";
+  if (count == 0) {
+    out += "null";
+  } else {
+    std::int64_t seen = 0;
+    const auto target = (count * 95 + 99) / 100;
+    std::string p95 = "null";
+    for (auto bound : store::duration_buckets_ms) {
+      seen += c(store::duration_counter(ws, "le_" + std::to_string(bound)));
+      if (seen >= target) {
+        p95 = std::to_string(bound);
+        break;
+      }
+    }
+    out += p95;
+  }
+  out += '}';
+  const auto failed = c(store::status_counter(ws, core::item_status::failed));
+  const auto partial = c(store::status_counter(ws, core::item_status::partial));
+  out += fmt::format(",\"failed_pending\":{}", failed + partial);
+  out += fmt::format(",\"queue\":{{\"queued\":{},\"processing\":{},\"paused\":{},\"delayed\":{}}}}}",
+                     c(store::status_counter(ws, core::item_status::queued)),
+                     c(store::status_counter(ws, core::item_status::processing)),
+                     c(store::status_counter(ws, core::item_status::paused)), c(store::delayed_counter(ws)));
+  return out;
+}
+
+std::string failed_item(const core::item& it, const core::pipeline& p, const core::item_state& s) {
+  std::string out = "{\"id\":";
+  core::append_json_string(out, it.id);
+  out += ",\"owner\":";
+  core::append_json_string(out, it.owner);
+  out += ",\"status\":";
+  core::append_json_string(out, core::to_string(s.status));
+  out += ",\"completed_at\":";
+  if (s.completed_at_ms > 0) core::append_json_string(out, core::iso8601(s.completed_at_ms));
+  else out += "null";
+  out += ",\"failed_stages\":[";
+  bool first = true;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const auto& st = s.stages[i];
+    if (st.status != core::stage_status::failed) continue;
+    if (!first) out += ',';
+    first = false;
+    out += "{\"stage\":";
+    core::append_json_string(out, p.stages()[i].name);
+    out += fmt::format(",\"attempts\":{},\"dead_letter_open\":{},\"error\":", st.attempts, st.letter_open);
+    core::append_json_string(out, st.error);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+void failed_items(api_context& ctx, http_request& req, const principal& who, responder respond) {
+  auto ws = workspace_of(req, who);
+  if (!ws) return respond(error_response(ws.err()));
+  auto limit = parse_limit(req, 50, 200);
+  if (!limit) return respond(error_response(limit.err()));
+  std::string before;
+  if (auto c = req.query_value("cursor"); c && !c->empty()) {
+    auto raw = decode_cursor(*c);
+    if (!raw) return respond(error_response(raw.err()));
+    before = std::move(raw).value();
+  }
+  // failed and partial, merged newest first.
+  std::vector<std::string> ids;
+  bool more = false;
+  for (auto status : {core::item_status::failed, core::item_status::partial}) {
+    store::index_query q;
+    q.before = before;
+    q.limit = limit.value();
+    q.max_scan = 100000;
+    if (who.admin) {
+      q.prefix = store::index_workspace_status_key(ws.value(), core::to_string(status), "");
+    } else {
+      q.prefix = store::index_owner_status_key(who.sub, core::to_string(status), "");
+      q.value_equals = ws.value();
+    }
+    auto page = ctx.db.list(q);
+    more = more || page.next.has_value();
+    for (auto& [id, v] : page.entries) ids.push_back(std::move(id));
+  }
+  std::sort(ids.rbegin(), ids.rend());
+  if (ids.size() > limit.value()) {
+    ids.resize(limit.value());
+    more = true;
+  }
+  std::string body = "{\"items\":[";
+  bool first = true;
+  for (const auto& id : ids) {
+    auto v = load_visible(ctx, id, who);
+    if (!v) continue;
+    if (!first) body += ',';
+    first = false;
+    body += failed_item(v->item, *v->pipe, v->state);
+  }
+  body += "],\"next_cursor\":";
+  if (more && !ids.empty()) body += '"' + encode_cursor(ids.back()) + '"';
+  else body += "null";
+  body += '}';
+  respond(json_response(200, std::move(body)));
+}
+
+}  // namespace
+
+void add_workspace_routes(router& r, api_context& ctx) {
+  r.add({"GET", "/api/v1/workspaces/{id}/ai/metrics", access::user,
+         [&ctx](http_request& req, const principal* who, responder respond) {
+           auto ws = workspace_of(req, *who);
+           if (!ws) return respond(error_response(ws.err()));
+           respond(json_response(200, metrics(ctx.db, ws.value())));
+         }});
+  r.add({"GET", "/api/v1/workspaces/{id}/ai/failed-items", access::user,
+         [&ctx](http_request& req, const principal* who, responder respond) { failed_items(ctx, req, *who, std::move(respond)); }});
+  r.add({"POST", "/api/v1/workspaces/{id}/ai/retry-failed", access::user,
+         [&ctx](http_request& req, const principal* who, responder respond) {
+           auto ws = workspace_of(req, *who);
+           if (!ws) return respond(error_response(ws.err()));
+           if (auto b = ctx.bodies.parse_empty(req.body); !b) return respond(error_response(b.err()));
+           std::optional<std::string> owner;
+           if (!who->admin) owner = who->sub;
+           guarded(ctx, req, *who, std::move(respond),
+                   [&ctx, ws = ws.value(), owner](responder respond, const std::string&, const std::string&) {
+                     ctx.gate.retry_failed(ws, owner, 10000, [respond = std::move(respond)](core::result<std::size_t> n) {
+                       if (!n) return respond(error_response(n.err()));
+                       respond(json_response(200, fmt::format("{{\"queued\":{}}}", n.value())));
+                     });
+                   });
+         }});
+}
+
+}  // namespace pw::net
