@@ -106,7 +106,7 @@ result<step> item_run::retry(const std::vector<stage_index>& stages, std::int64_
   for (std::size_t i = 0; i < reset.size(); ++i)
     if (reset[i]) reset_stage(out, static_cast<stage_index>(i), now_ms, "retry requested");
   if (finished) {
-    s_.completed_at_ms = 0;
+    s_.started_at_ms = s_.completed_at_ms = 0;  // a new run: its duration counts from its own start
     if (auto r = item_to(out, item_status::queued, now_ms, "retry requested"); !r) return std::move(r).err();
   } else if (live && s_.status == item_status::processing) {
     advance(out, now_ms);
@@ -119,7 +119,7 @@ result<step> item_run::rerun(std::int64_t now_ms) {
     return refused(s_, "run the whole pipeline again", "has not finished");
   step out;
   for (std::size_t i = 0; i < s_.stages.size(); ++i) reset_stage(out, static_cast<stage_index>(i), now_ms, "rerun requested");
-  s_.completed_at_ms = 0;
+  s_.started_at_ms = s_.completed_at_ms = 0;  // a new run: its duration counts from its own start
   if (auto r = item_to(out, item_status::queued, now_ms, "rerun requested"); !r) return std::move(r).err();
   return out;
 }
@@ -137,7 +137,7 @@ result<step> item_run::rollback(stage_index stage, std::int64_t now_ms) {
   const auto cause = fmt::format("rollback to '{}' requested", p_.stage(stage).name);
   for (auto d : p_.downstream_of(stage)) reset_stage(out, d, now_ms, cause);
   if (finished) {
-    s_.completed_at_ms = 0;
+    s_.started_at_ms = s_.completed_at_ms = 0;  // a new run: its duration counts from its own start
     if (auto r = item_to(out, item_status::queued, now_ms, cause); !r) return std::move(r).err();
   }
   return out;

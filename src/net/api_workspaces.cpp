@@ -1,6 +1,9 @@
 // Workspace routes (the token must hold the workspace): metrics from
 // counters, failed items from the status index, bulk retry. A user sees and
 // retries only their own items; an admin, everyone's.
+#include <cmath>
+#include <iterator>
+
 #include <fmt/format.h>
 
 #include "core/clock.hpp"
@@ -40,22 +43,26 @@ std::string metrics(const store::database& db, const std::string& ws) {
   out += fmt::format(",\"processing_time_ms\":{{\"count\":{},\"average\":", count);
   if (count > 0) core::append_json_number(out, static_cast<double>(sum) / static_cast<double>(count));
   else out += "null";
-  // p95: the upper bound of the histogram bucket that holds the 95th percentile.
+  // p95: estimated from the duration histogram, interpolating linearly inside
+  // the bucket that holds the 95th percentile (exact to within that bucket).
   out += ",\"p95\":";
   if (count == 0) {
     out += "null";
   } else {
-    std::int64_t seen = 0;
-    const auto target = (count * 95 + 99) / 100;
-    std::string p95 = "null";
+    const double target = 0.95 * static_cast<double>(count);
+    std::int64_t seen = 0, lower = 0;
+    double p95 = static_cast<double>(store::duration_buckets_ms[std::size(store::duration_buckets_ms) - 1]);
     for (auto bound : store::duration_buckets_ms) {
-      seen += c(store::duration_counter(ws, "le_" + std::to_string(bound)));
-      if (seen >= target) {
-        p95 = std::to_string(bound);
+      const auto in_bucket = c(store::duration_counter(ws, "le_" + std::to_string(bound)));
+      if (in_bucket > 0 && static_cast<double>(seen + in_bucket) >= target) {
+        const double share = (target - static_cast<double>(seen)) / static_cast<double>(in_bucket);
+        p95 = static_cast<double>(lower) + share * static_cast<double>(bound - lower);
         break;
       }
+      seen += in_bucket;
+      lower = bound;
     }
-    out += p95;
+    core::append_json_number(out, std::round(p95 * 10.0) / 10.0);
   }
   out += '}';
   const auto failed = c(store::status_counter(ws, core::item_status::failed));

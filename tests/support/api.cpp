@@ -53,4 +53,40 @@ bool wait_terminal(http& c, const std::string& token, const std::vector<std::str
   return true;
 }
 
+bool wait_status(http& c, const std::string& token, const std::string& id, const std::string& want,
+                 std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (status_of(c, token, id) == want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+std::map<std::string, std::string> stage_statuses(http& c, const std::string& token, const std::string& id) {
+  std::map<std::string, std::string> out;
+  auto o = get_object(c, "/api/v1/items/" + id + "/processing-status", token);
+  for (const auto& [name, st] : o.at("stages").as_object())
+    out[std::string(name)] = std::string(st.as_object().at("status").as_string());
+  return out;
+}
+
+boost::json::array history_of(http& c, const std::string& token, const std::string& id) {
+  return get_object(c, "/api/v1/items/" + id + "/history", token).at("entries").as_array();
+}
+
+int runs_of(const boost::json::array& history, const std::string& stage) {
+  int n = 0;
+  for (const auto& v : history) {
+    const auto& e = v.as_object();
+    if (e.at("scope").as_string() == "stage" && e.at("stage").as_string() == stage && e.at("to").as_string() == "processing")
+      ++n;
+  }
+  return n;
+}
+
+response post_action(http& c, const std::string& path, const std::string& token, const std::string& body) {
+  return c.post(path, body, token);
+}
+
 }  // namespace pwtest

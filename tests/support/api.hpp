@@ -2,9 +2,11 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include "http.hpp"
@@ -20,5 +22,17 @@ bool is_terminal(const std::string& status);
 // Polls until every item is terminal; false on timeout.
 bool wait_terminal(http& c, const std::string& token, const std::vector<std::string>& ids,
                    std::chrono::milliseconds timeout);
+
+// Polls processing-status until the item's status is `want`; false on timeout.
+bool wait_status(http& c, const std::string& token, const std::string& id, const std::string& want,
+                 std::chrono::milliseconds timeout);
+// The stage statuses of processing-status, by stage name.
+std::map<std::string, std::string> stage_statuses(http& c, const std::string& token, const std::string& id);
+// History entries of the item (GET /items/{id}/history).
+boost::json::array history_of(http& c, const std::string& token, const std::string& id);
+// How many times a stage went pending|retrying -> processing (started an attempt).
+int runs_of(const boost::json::array& history, const std::string& stage);
+// POST with an empty JSON object body.
+response post_action(http& c, const std::string& path, const std::string& token, const std::string& body = "{}");
 
 }  // namespace pwtest
