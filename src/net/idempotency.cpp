@@ -63,11 +63,13 @@ void idempotency::run(const principal& who, std::string_view key_view, const htt
     if (!e.done) return e.waiters.push_back(std::move(respond)), true;
     return respond(replayed(e.response)), true;
   };
+  // A finished entry older than the retention is forgotten: the key is new again.
+  auto expired = [&](const entry& e) { return e.done && e.at_ms < now - retention_ms_; };
   {
     std::lock_guard lock(mu_);
     if (auto it = entries_.find(slot); it != entries_.end()) {
-      known(it->second);
-      return;
+      if (!expired(it->second)) return void(known(it->second));
+      entries_.erase(it);
     }
   }
   std::optional<store::idempotency_record> stored;
@@ -78,12 +80,13 @@ void idempotency::run(const principal& who, std::string_view key_view, const htt
   {
     std::lock_guard lock(mu_);
     if (auto it = entries_.find(slot); it != entries_.end()) {
-      known(it->second);
-      return;
+      if (!expired(it->second)) return void(known(it->second));
+      entries_.erase(it);
     }
     entry e;
     e.at_ms = now;
     if (stored) {
+      e.at_ms = stored->created_ms;
       e.hash = stored->hash;
       e.done = true;
       e.response = json_response(stored->status, stored->body);

@@ -1,5 +1,7 @@
 #include "net/ws_session.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -46,45 +48,60 @@ void ws_session::on_accept(beast::error_code ec) {
 }
 
 void ws_session::joined() {
-  asio::post(ws_.get_executor(), [self = shared_from_this()] { self->replay(); });
+  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->joined_replay_ = true;
+    self->replay();
+  });
 }
 
 void ws_session::deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame) {
   asio::post(ws_.get_executor(), [self = shared_from_this(), room, seq, frame = std::move(frame)]() mutable {
-    if (self->replaying_) self->held_.emplace_back(room, seq, std::move(frame));
-    else self->forward(room, seq, std::move(frame));
+    if (!self->replaying_) return self->forward(room, seq, std::move(frame));
+    // Every delivered event is already in the store: the replay reads it
+    // from there. Only remember how far the room got.
+    auto& newest = self->live_newest_[room];
+    newest = std::max(newest, seq);
   });
 }
 
+// Replays the rooms' missed events page by page, reading the next page only
+// when the send queue has room, so a long catch-up never overflows it. Runs
+// again from do_write() as the queue drains.
 void ws_session::replay() {
-  // Events committed before the join: read them from the store. Live events
-  // that raced with this read were held and are forwarded after it; the seq
-  // filter drops whichever copy comes second.
-  for (const auto& room : rooms_) {
+  const std::size_t low_water = std::max<std::size_t>(1, opts_.send_queue / 2);
+  const std::size_t page_size = std::min<std::size_t>(512, low_water);
+  while (replay_room_ < rooms_.size()) {
+    if (closing_) return;
+    const auto& room = rooms_[replay_room_];
     const bool admins = room == store::admins_room;
-    auto since = admins ? opts_.admins_since : opts_.since;
-    if (!since) continue;
-    std::uint64_t after = *since;
-    bool first_page = true;
-    for (;;) {
-      auto page = db_.events(room, after, 512);
-      if (first_page && page.first_retained > after + 1 && after < page.last_seq) {
-        enqueue(std::make_shared<const std::string>(
-            fmt::format("{{\"type\":\"replay.truncated\",\"room\":\"{}\",\"since\":{},\"first_available\":{}}}",
-                        admins ? "admins" : "user", *since, page.first_retained)));
-      }
-      first_page = false;
-      if (page.events.empty()) break;
-      for (auto& [seq, frame] : page.events) {
-        after = seq;
-        forward(room, seq, std::make_shared<const std::string>(std::move(frame)));
-      }
-      if (closing_) return;
+    const auto since = admins ? opts_.admins_since : opts_.since;
+    if (!since) {
+      ++replay_room_;
+      replay_first_page_ = true;
+      continue;
     }
+    if (replay_first_page_) replay_after_ = *since;
+    auto page = db_.events(room, replay_after_, page_size);
+    if (replay_first_page_ && page.first_retained > replay_after_ + 1 && replay_after_ < page.last_seq)
+      enqueue(std::make_shared<const std::string>(
+          fmt::format("{{\"type\":\"replay.truncated\",\"room\":\"{}\",\"since\":{},\"first_available\":{}}}",
+                      admins ? "admins" : "user", *since, page.first_retained)));
+    replay_first_page_ = false;
+    if (page.events.empty()) {
+      // Caught up, unless events were delivered (and so committed) after the read.
+      if (live_newest_[room] > replay_after_) continue;
+      ++replay_room_;
+      replay_first_page_ = true;
+      continue;
+    }
+    for (auto& [seq, frame] : page.events) {
+      replay_after_ = seq;
+      forward(room, seq, std::make_shared<const std::string>(std::move(frame)));
+    }
+    if (queue_.size() >= low_water) return;  // do_write() calls back when the queue drains
   }
   replaying_ = false;
-  auto held = std::move(held_);
-  for (auto& [room, seq, frame] : held) forward(room, seq, std::move(frame));
+  live_newest_.clear();
 }
 
 void ws_session::forward(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame) {
@@ -120,7 +137,9 @@ void ws_session::do_write() {
   ws_.text(true);
   ws_.async_write(asio::buffer(*queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
     if (ec) return self->finish();
-    self->queue_.pop_front();
+    if (!self->queue_.empty()) self->queue_.pop_front();
+    if (self->replaying_ && self->joined_replay_ && self->queue_.size() < std::max<std::size_t>(1, self->opts_.send_queue / 2) / 2)
+      self->replay();
     self->do_write();
   });
 }
@@ -160,7 +179,9 @@ void ws_session::on_message(std::string_view text) {
 void ws_session::close(std::uint16_t code, std::string reason) {
   if (closing_ || finished_) return;
   closing_ = true;
-  queue_.clear();
+  // The frame being written stays alive until its write completes.
+  if (writing_ && !queue_.empty()) queue_.erase(std::next(queue_.begin()), queue_.end());
+  else queue_.clear();
   websocket::close_reason why;
   why.code = code;
   why.reason = reason;
@@ -177,8 +198,8 @@ void ws_session::finish() {
   if (finished_) return;
   finished_ = true;
   closing_ = true;
-  queue_.clear();
-  held_.clear();
+  if (writing_ && !queue_.empty()) queue_.erase(std::next(queue_.begin()), queue_.end());  // still being written
+  else queue_.clear();
   if (joined_gateway_) gate_.leave(shared_from_this());
   beast::error_code ec;
   beast::get_lowest_layer(ws_).socket().close(ec);

@@ -74,8 +74,14 @@ class ws_session final : public actors::event_sink, public std::enable_shared_fr
   ws_registry& registry_;
   std::vector<std::string> rooms_;
   std::map<std::string, std::uint64_t> last_sent_;
+  // Replay of missed events (see replay()): the room being read, the last
+  // seq read, and the newest live seq seen per room meanwhile.
   bool replaying_ = true;
-  std::vector<std::tuple<std::string, std::uint64_t, std::shared_ptr<const std::string>>> held_;
+  bool joined_replay_ = false;
+  std::size_t replay_room_ = 0;
+  bool replay_first_page_ = true;
+  std::uint64_t replay_after_ = 0;
+  std::map<std::string, std::uint64_t> live_newest_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   bool writing_ = false;
   bool joined_gateway_ = false;

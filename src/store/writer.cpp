@@ -80,7 +80,8 @@ void writer::commit(std::vector<request>& group) {
   auto& d = db_.internals();
   rocksdb::WriteBatch batch;
   std::vector<committed_event> events;
-  std::unordered_set<std::string> touched_counters, touched_rooms;
+  std::unordered_set<std::string> touched_counters, touched_rooms, trim_rooms;
+  constexpr std::uint64_t trim_every = 64;
 
   // Every frame carries its commit time: clients see when, retention trims by it.
   const std::string at = "\"at\":\"" + core::iso8601(core::now_ms()) + "\",";
@@ -112,6 +113,7 @@ void writer::commit(std::vector<request>& group) {
       *frame += '}';
       batch.Put(d.handle(cf::events), slice(event_key(e.room, seq)), slice(*frame));
       touched_rooms.insert(e.room);
+      if (seq % trim_every == 0) trim_rooms.insert(e.room);
       events.push_back(committed_event{e.room, seq, std::move(frame)});
     }
   }
@@ -125,10 +127,11 @@ void writer::commit(std::vector<request>& group) {
     std::string v;
     put_be64(v, seq);
     batch.Put(d.handle(cf::meta), slice(room_seq_key(room)), slice(v));
-    // Trim the replay log now and then rather than on every event: a range
-    // tombstone per event would slow reads down.
+    // Trim the replay log when a room's seq crosses a multiple of trim_every
+    // rather than on every event: a range tombstone per event would slow
+    // reads down. Up to trim_every - 1 events more than the retention stay.
     const auto keep = opts_.event_retention;
-    if (seq > keep && seq % 64 == 0)
+    if (seq > keep && trim_rooms.count(room))
       batch.DeleteRange(d.handle(cf::events), slice(event_key(room, 0)), slice(event_key(room, seq - keep + 1)));
   }
 

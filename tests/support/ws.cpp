@@ -38,7 +38,9 @@ struct ws_client::impl {
       if (ec) {
         std::lock_guard lock(mu);
         closed = true;
-        if (ec == websocket::error::closed) close_code = static_cast<int>(ws.reason().code);
+        // The server's close frame, also when the TCP teardown after it failed.
+        if (ec == websocket::error::closed || ws.reason().code != websocket::close_code::none)
+          close_code = static_cast<int>(ws.reason().code);
         cv.notify_all();
         return;
       }
@@ -80,6 +82,11 @@ ws_client::ws_client(std::uint16_t port, const std::string& token, ws_options op
     return;
   }
   i.connected = true;
+  for (const auto& m : opts.send_first) {
+    i.ws.text(true);
+    i.ws.write(boost::asio::buffer(m), ec);
+    if (ec) break;
+  }
   i.reader = std::thread([p = impl_] { p->read_loop(); });
 }
 

@@ -18,6 +18,9 @@ struct ws_options {
   std::optional<std::uint64_t> since;
   bool token_in_header = false;
   std::string extra_query;  // e.g. "&admins_since=0"
+  // Text messages written right after the handshake, before frames are read
+  // (the client reads on its own thread; writes would race with it later).
+  std::vector<std::string> send_first;
 };
 
 class ws_client {
