@@ -80,7 +80,11 @@ core::result<std::string> decode_cursor(std::string_view cursor) {
       out += static_cast<char>((acc >> bits) & 0xff);
     }
   }
-  if (out.empty()) return bad();
+  // Every cursor this API returns starts with an item id (a ULID).
+  constexpr std::string_view ulid_alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  if (out.size() < 26 || out.size() > 128) return bad();
+  for (std::size_t i = 0; i < 26; ++i)
+    if (ulid_alphabet.find(out[i]) == std::string_view::npos) return bad();
   return out;
 }
 

@@ -19,7 +19,9 @@ namespace {
 
 core::result<std::string> workspace_of(const http_request& req, const principal& who) {
   auto ws = req.param("id");
-  if (!valid_workspace_id(ws)) return core::make_error(core::errc::not_found, "no such workspace");
+  if (!valid_workspace_id(ws))
+    return core::make_error(core::errc::validation_failed, "the workspace id must match [A-Za-z0-9._-]{1,64}",
+                            "{\"field\":\"workspace\"}");
   if (!who.may_use(ws))
     return core::make_error(core::errc::forbidden, fmt::format("your token does not grant workspace '{}'", ws));
   return std::string(ws);
