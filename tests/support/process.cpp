@@ -127,6 +127,11 @@ void server_process::kill9() {
 std::optional<int> server_process::terminate(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return std::nullopt;
   ::kill(pid_, SIGTERM);
+  return wait_exit(timeout);
+}
+
+std::optional<int> server_process::wait_exit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return std::nullopt;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;

@@ -40,6 +40,8 @@ class server_process {
   void kill9();
   // SIGTERM and wait; the exit code, or nullopt when it did not exit in time.
   std::optional<int> terminate(std::chrono::milliseconds timeout);
+  // Waits for the process to exit by itself (a second SIGTERM would force it).
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
   bool running() const { return pid_ > 0; }
   std::uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
