@@ -8,6 +8,7 @@ find_package(spdlog CONFIG REQUIRED)
 find_package(fmt CONFIG REQUIRED)
 find_package(cpp-jwt CONFIG REQUIRED)
 find_package(tomlplusplus CONFIG REQUIRED)                # tomlplusplus::tomlplusplus
+find_package(yaml-cpp CONFIG REQUIRED)                    # yaml-cpp (docs/openapi.yaml -> JSON)
 find_package(CLI11 CONFIG QUIET)
 find_package(Catch2 2 CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)

@@ -82,6 +82,7 @@ int serve(const serve_options& o) {
   net::router routes(auth);
   net::api_context ctx{*cfg, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_healthy(); }};
   net::add_all_routes(routes, ctx);
+  net::api_document_json();  // parse the embedded API document now: a broken one fails the start
 
   net::server srv(*cfg, routes, auth, rt, *db.value());
   auto port = srv.start();

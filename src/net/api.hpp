@@ -33,6 +33,10 @@ void add_control_routes(router& r, api_context& ctx);
 void add_workspace_routes(router& r, api_context& ctx);
 void add_admin_routes(router& r, api_context& ctx);
 // Every route of the API, in one call.
+// GET /api/v1/openapi.json (docs/openapi.yaml as JSON) and GET /api/v1/admin/routes.
+void add_document_routes(router& r);
 void add_all_routes(router& r, api_context& ctx);
+// docs/openapi.yaml (embedded at build time) converted to JSON.
+const std::string& api_document_json();
 
 }  // namespace pw::net

@@ -205,6 +205,7 @@ void add_all_routes(router& r, api_context& ctx) {
   add_control_routes(r, ctx);
   add_workspace_routes(r, ctx);
   add_admin_routes(r, ctx);
+  add_document_routes(r);
 }
 
 }  // namespace pw::net

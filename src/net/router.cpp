@@ -73,9 +73,9 @@ void router::dispatch(http_request& req, responder respond) const {
   respond(error_response(core::errc::not_found, "no route " + req.method + " " + req.path));
 }
 
-std::vector<std::string> router::describe() const {
-  std::vector<std::string> out;
-  for (const auto& c : routes_) out.push_back(c.r.method + " " + c.r.pattern);
+std::vector<router::route_view> router::describe() const {
+  std::vector<route_view> out;
+  for (const auto& c : routes_) out.push_back({c.r.method, c.r.pattern, c.r.needs});
   return out;
 }
 

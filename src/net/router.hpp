@@ -30,8 +30,12 @@ class router {
   explicit router(authenticator& auth);
   void add(route r);
   void dispatch(http_request& req, responder respond) const;
-  // "METHOD pattern" of every route, for the API document check.
-  std::vector<std::string> describe() const;
+  // Every route as registered, for GET /api/v1/admin/routes.
+  struct route_view {
+    std::string method, pattern;
+    access needs;
+  };
+  std::vector<route_view> describe() const;
 
  private:
   struct compiled {
