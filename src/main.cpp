@@ -23,8 +23,50 @@ int main(int argc, char** argv) {
   t->add_option("--ttl", token.ttl_s, "Lifetime in seconds (default: auth.token_ttl_s)");
   t->add_option("--config", token.config_file, "TOML config (for the secret)");
 
+  // Client commands: thin clients of the REST API.
+  auto client_flags = [](CLI::App* cmd, pw::cli::client_options& c) {
+    cmd->add_option("--url", c.url, "Node to talk to (default: $PIPEWRIGHT_URL or http://127.0.0.1:8080)");
+    cmd->add_option("--token", c.token, "JWT (default: $PIPEWRIGHT_TOKEN)");
+    cmd->add_flag("--json", c.json, "Print the server's JSON answer");
+  };
+
+  pw::cli::submit_options submit;
+  auto* sub = app.add_subcommand("submit", "Submit an item (or a JSONL file of items, with progress)");
+  client_flags(sub, submit.client);
+  sub->add_option("--workspace,-w", submit.workspace, "Workspace of the item(s)");
+  sub->add_option("--text", submit.text, "The item's text");
+  sub->add_option("--title", submit.title, "The item's title");
+  sub->add_option("--file,-f", submit.file, "JSONL file of items, one object per line (- for stdin)");
+  sub->add_option("--idempotency-key", submit.idempotency_key, "Idempotency-Key (files: KEY-<line number>)");
+  sub->add_flag("--watch", submit.watch, "Follow the item until it finishes");
+
+  pw::cli::item_options status, watch, retry;
+  auto* st = app.add_subcommand("status", "Show an item's status, stage by stage");
+  client_flags(st, status.client);
+  st->add_option("id", status.id, "Item id")->required();
+  auto* w = app.add_subcommand("watch", "Follow an item live until it finishes (exit 0 when completed)");
+  client_flags(w, watch.client);
+  w->add_option("id", watch.id, "Item id")->required();
+  auto* r = app.add_subcommand("retry", "Retry failed stages (or, without --stages, run the whole pipeline again)");
+  client_flags(r, retry.client);
+  r->add_option("id", retry.id, "Item id")->required();
+  r->add_option("--stages", retry.stages, "Failed stages to retry (with their dependents)")->delimiter(',');
+
+  pw::cli::dlq_options dlq;
+  auto* d = app.add_subcommand("dlq", "Dead letters (admin): list, requeue, resolve");
+  client_flags(d, dlq.client);
+  d->add_option("action", dlq.action, "list | requeue | resolve")->check(CLI::IsMember({"list", "requeue", "resolve"}));
+  d->add_option("ids", dlq.ids, "Dead letter ids (<item id>:<stage>)");
+  d->add_flag("--all", dlq.all, "requeue: every open dead letter");
+  d->add_option("--limit", dlq.limit, "list: at most this many")->check(CLI::Range(1, 1000));
+
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) return pw::cli::serve(serve);
   if (t->parsed()) return pw::cli::token(token);
+  if (sub->parsed()) return pw::cli::submit(submit);
+  if (st->parsed()) return pw::cli::status(status);
+  if (w->parsed()) return pw::cli::watch(watch);
+  if (r->parsed()) return pw::cli::retry(retry);
+  if (d->parsed()) return pw::cli::dlq(dlq);
   return 2;
 }

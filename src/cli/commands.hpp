@@ -22,7 +22,45 @@ struct token_options {
   std::optional<std::int64_t> ttl_s;
 };
 
+// What every client command needs: where the node is and who is asking.
+// --url (or PIPEWRIGHT_URL, default http://127.0.0.1:8080) and --token (or
+// PIPEWRIGHT_TOKEN).
+struct client_options {
+  std::optional<std::string> url;
+  std::optional<std::string> token;
+  bool json = false;  // print the server's JSON instead of a summary
+};
+
+struct submit_options {
+  client_options client;
+  std::string workspace;
+  std::optional<std::string> text;
+  std::optional<std::string> title;
+  std::optional<std::string> file;   // a JSONL file of {"workspace"?, "text", "title"?, "metadata"?} ("-": stdin)
+  std::optional<std::string> idempotency_key;
+  bool watch = false;                // follow the item until it finishes
+};
+
+struct item_options {
+  client_options client;
+  std::string id;
+  std::vector<std::string> stages;  // retry: only these failed stages (and their dependents)
+};
+
+struct dlq_options {
+  client_options client;
+  std::string action = "list";      // list | requeue | resolve
+  std::vector<std::string> ids;     // requeue/resolve: "<item id>:<stage>"
+  bool all = false;                 // requeue every open dead letter
+  std::size_t limit = 50;
+};
+
 int serve(const serve_options& o);
 int token(const token_options& o);
+int submit(const submit_options& o);
+int status(const item_options& o);
+int watch(const item_options& o);
+int retry(const item_options& o);
+int dlq(const dlq_options& o);
 
 }  // namespace pw::cli
