@@ -80,7 +80,7 @@ TEST_CASE("50 concurrent requests with one key create exactly one item, and all 
   CHECK(theirs.json().at("id") != answers[0].json().at("id"));
 }
 
-TEST_CASE("control actions under a key run once; a key is forgotten after the retention") {
+TEST_CASE("control actions under a key run once, and a key is forgotten after the retention") {
   temp_dir dir;
   server_process srv(dir, config_builder().section("store", "idempotency_retention_ms = 1500\n").str());
   srv.start();

@@ -74,7 +74,7 @@ TEST_CASE("max connections: one over the limit gets 429 RATE_LIMITED, and a free
   for (auto& h : held) CHECK(h->get("/api/v1/items", token).status == 200);
 }
 
-TEST_CASE("while draining, new work is refused with 503 DRAINING and Retry-After; readyz says so") {
+TEST_CASE("while draining, new work is refused with 503 DRAINING and Retry-After, and readyz says so") {
   temp_dir dir;
   server_process srv(dir, config_builder()
                               .section("server", "drain_timeout_ms = 3000\n")
