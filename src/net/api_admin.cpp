@@ -31,12 +31,9 @@ std::string queue(const api_context& ctx) {
 void dead_letters(api_context& ctx, http_request& req, responder respond) {
   auto limit = parse_limit(req, 100, 1000);
   if (!limit) return respond(error_response(limit.err()));
-  std::string after;
-  if (auto c = req.query_value("cursor"); c && !c->empty()) {
-    auto raw = decode_cursor(*c);
-    if (!raw) return respond(error_response(raw.err()));
-    after = std::move(raw).value();
-  }
+  auto cursor = cursor_of(req);
+  if (!cursor) return respond(error_response(cursor.err()));
+  const std::string after = std::move(cursor).value();
   auto page = ctx.db.dead_letters(after, limit.value() + 1);
   std::string body = "{\"items\":[";
   for (std::size_t i = 0; i < page.size() && i < limit.value(); ++i) {

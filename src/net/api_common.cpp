@@ -88,6 +88,12 @@ core::result<std::string> decode_cursor(std::string_view cursor) {
   return out;
 }
 
+core::result<std::string> cursor_of(const http_request& req) {
+  auto c = req.query_value("cursor");
+  if (!c || c->empty()) return std::string();
+  return decode_cursor(*c);
+}
+
 void guarded(api_context& ctx, const http_request& req, const principal& who, responder respond,
              idempotency::handler fn, bool stored_by_handler) {
   if (req.idempotency_key.empty()) return fn(std::move(respond), {}, {});

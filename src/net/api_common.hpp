@@ -29,6 +29,8 @@ core::result<std::size_t> parse_limit(const http_request& req, std::size_t fallb
 // Opaque cursors: base64url of a store position.
 std::string encode_cursor(std::string_view raw);
 core::result<std::string> decode_cursor(std::string_view cursor);
+// The request's ?cursor= decoded; "" when there is none.
+core::result<std::string> cursor_of(const http_request& req);
 
 // Runs `fn` under the request's Idempotency-Key, if it has one.
 void guarded(api_context& ctx, const http_request& req, const principal& who, responder respond,

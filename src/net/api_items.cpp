@@ -105,11 +105,9 @@ void list(api_context& ctx, http_request& req, const principal& who, responder r
   }
   store::index_query q;
   q.limit = limit.value();
-  if (auto c = req.query_value("cursor"); c && !c->empty()) {
-    auto raw = decode_cursor(*c);
-    if (!raw) return respond(error_response(raw.err()));
-    q.before = std::move(raw).value();
-  }
+  auto cursor = cursor_of(req);
+  if (!cursor) return respond(error_response(cursor.err()));
+  q.before = std::move(cursor).value();
   if (!who.admin) {
     if (status) q.prefix = store::index_owner_status_key(who.sub, *status, "");
     else {

@@ -109,12 +109,9 @@ void failed_items(api_context& ctx, http_request& req, const principal& who, res
   if (!ws) return respond(error_response(ws.err()));
   auto limit = parse_limit(req, 50, 200);
   if (!limit) return respond(error_response(limit.err()));
-  std::string before;
-  if (auto c = req.query_value("cursor"); c && !c->empty()) {
-    auto raw = decode_cursor(*c);
-    if (!raw) return respond(error_response(raw.err()));
-    before = std::move(raw).value();
-  }
+  auto cursor = cursor_of(req);
+  if (!cursor) return respond(error_response(cursor.err()));
+  const std::string before = std::move(cursor).value();
   // failed and partial, merged newest first.
   std::vector<std::string> ids;
   bool more = false;
