@@ -1,0 +1,157 @@
+#include "stages/ai/sentiment.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <vector>
+
+namespace pw::stages::ai {
+
+namespace {
+
+constexpr double neg_pos_factor = -0.75;   // "not good"
+constexpr double neg_neg_factor = -0.6;    // "not bad"
+constexpr double caps_factor = 1.3;
+constexpr double all_caps_factor = 1.1;
+constexpr double bang_factor = 1.15;
+constexpr double before_contrast = 0.5;
+constexpr double after_contrast = 1.5;
+constexpr double concession_factor = 0.5;
+constexpr double alpha = 4.0;
+constexpr double threshold = 0.2;
+
+struct ids {
+  std::size_t valence, negation, negation_after, intensifier, contrast, concession, sarcasm;
+  explicit ids(const lexicons& l)
+      : valence(l.section_id("valence")),
+        negation(l.section_id("negation")),
+        negation_after(l.section_id("negation_after")),
+        intensifier(l.section_id("intensifier")),
+        contrast(l.section_id("contrast")),
+        concession(l.section_id("concession")),
+        sarcasm(l.section_id("sarcasm")) {}
+};
+
+bool clause_break(const token& t) {
+  return t.kind == tok_kind::punct && t.text != "\"" && t.text != "(" && t.text != ")";
+}
+
+}  // namespace
+
+std::string_view to_string(polarity p) noexcept {
+  switch (p) {
+    case polarity::negative: return "negative";
+    case polarity::positive: return "positive";
+    default: return "neutral";
+  }
+}
+
+sentiment_result sentiment(const analysis& a) {
+  const ids id(a.lex());
+  const auto& toks = a.tokens();
+  const std::size_t n = toks.size();
+  sentiment_result r;
+  if (n == 0) return r;
+
+  // Longest valence match per start; positions it covers are taken.
+  std::vector<const hit*> best(n, nullptr);
+  for (const auto& h : a.hits(id.valence))
+    if (!best[h.begin] || h.end > best[h.begin]->end) best[h.begin] = &h;
+  std::vector<char> negator(n, 0), negator_after(n, 0), contrast(n, 0), concession(n, 0);
+  std::vector<double> intens(n, 1.0);
+  for (const auto& h : a.hits(id.negation)) negator[h.end - 1] = 1;
+  for (const auto& h : a.hits(id.negation_after)) negator_after[h.begin] = 1;
+  for (const auto& h : a.hits(id.intensifier)) intens[h.end - 1] = h.e->weight;
+  for (const auto& h : a.hits(id.contrast)) contrast[h.begin] = 1;
+  for (const auto& h : a.hits(id.concession)) concession[h.begin] = 1;
+  // A negator inside a valence phrase ("no complaints") belongs to the phrase.
+  for (std::size_t i = 0; i < n; ++i)
+    if (best[i])
+      for (std::size_t k = i; k < best[i]->end; ++k) negator[k] = negator_after[k] = 0;
+
+  // Position weights: contrast and concession, then a mild recency ramp.
+  std::vector<double> pos_w(n, 1.0);
+  for (std::size_t c = 0; c < n; ++c) {
+    if (!contrast[c]) continue;
+    // Everything before the contrast word (all earlier text) weighs less;
+    // the clause after it, to the end of its sentence, more.
+    for (std::size_t k = 0; k < c; ++k) pos_w[k] *= before_contrast;
+    for (std::size_t k = c; k < n && toks[k].sentence == toks[c].sentence; ++k) pos_w[k] *= after_contrast;
+  }
+  for (std::size_t c = 0; c < n; ++c) {
+    if (!concession[c]) continue;
+    for (std::size_t k = c; k < n && !(toks[k].kind == tok_kind::punct && toks[k].text != "\""); ++k)
+      pos_w[k] *= concession_factor;
+  }
+  const double sentences = std::max<std::size_t>(1, a.sentences());
+  bool all_caps = true;
+  for (const auto& t : toks)
+    if (t.kind == tok_kind::word && !t.caps && t.text.size() > 1 && std::isalpha(static_cast<unsigned char>(t.text[0])))
+      all_caps = false;
+
+  // Exclamation marks per sentence.
+  std::vector<int> bangs(static_cast<std::size_t>(sentences) + 1, 0);
+  for (const auto& t : toks)
+    if (t.kind == tok_kind::punct && t.text == "!") ++bangs[std::min<std::size_t>(t.sentence, bangs.size() - 1)];
+
+  double pos_sum = 0, neg_sum = 0;
+  for (std::size_t i = 0; i < n;) {
+    const hit* h = best[i];
+    if (!h) {
+      ++i;
+      continue;
+    }
+    double v = h->e->weight;
+    const std::size_t b = h->begin, e = h->end;
+    i = e;
+    if (v == 0) continue;
+    bool caps = false;
+    for (std::size_t k = b; k < e; ++k) caps = caps || toks[k].caps;
+    if (caps) v *= all_caps ? all_caps_factor : caps_factor;
+    // Intensifier right before (skipping one word: "so very good").
+    for (std::size_t k = b, steps = 0; k > 0 && steps < 2; --k, ++steps) {
+      if (clause_break(toks[k - 1])) break;
+      if (intens[k - 1] != 1.0) {
+        v *= intens[k - 1];
+        break;
+      }
+    }
+    // Negation up to 3 words before, within the clause.
+    bool negated = false;
+    for (std::size_t k = b, steps = 0; k > 0 && steps < 3; --k, ++steps) {
+      if (clause_break(toks[k - 1]) || contrast[k - 1]) break;
+      if (negator[k - 1]) {
+        negated = true;
+        break;
+      }
+    }
+    if (!negated)
+      for (std::size_t k = e, steps = 0; k < n && steps < 2; ++k, ++steps) {
+        if (clause_break(toks[k])) break;
+        if (negator_after[k]) {
+          negated = true;
+          break;
+        }
+      }
+    if (negated) v *= v > 0 ? neg_pos_factor : neg_neg_factor;
+    const int bang = bangs[std::min<std::size_t>(toks[b].sentence, bangs.size() - 1)];
+    if (bang > 0) v *= std::pow(bang_factor, std::min(bang, 3));
+    v *= pos_w[b];
+    v *= 0.85 + 0.3 * (toks[b].sentence + 1) / sentences;
+    (v > 0 ? pos_sum : neg_sum) += v;
+  }
+
+  // Sarcasm: a cue with negative evidence around turns praise into blame.
+  double sarcasm = 0;
+  for (const auto& h : a.hits(id.sarcasm)) sarcasm += h.e->weight;
+  if (sarcasm > 0 && (neg_sum < 0 || a.prefix_sum("defect") > 0 || a.has("sarcasm.context"))) {
+    neg_sum -= pos_sum + sarcasm;
+    pos_sum = 0;
+  }
+  r.raw = pos_sum + neg_sum;
+  r.score = r.raw / std::sqrt(r.raw * r.raw + alpha);
+  r.label = r.score > threshold ? polarity::positive : r.score < -threshold ? polarity::negative : polarity::neutral;
+  return r;
+}
+
+}  // namespace pw::stages::ai
