@@ -33,6 +33,7 @@ evidence gather(const analysis& a) {
   e.soft_defect = a.tag_sum("defect.soft");
   e.service = a.tag_sum("service");
   e.cosmetic = a.tag_sum("cosmetic");
+  e.security = a.tag_sum("crit.security");
   e.request = a.tag_sum("request");
   e.fixplea = a.tag_sum("fixplea");
   e.grievance = a.tag_sum("grievance");
@@ -50,13 +51,14 @@ classification classify(const analysis& a, const sentiment_result& s) {
   if (e.paybug > 0 && bill < 2) bill = 0;                        // payment screen bug, no money moved
   if (e.presales > 0 && e.question > 0 && bill < 2) bill = 0;    // asking about prices
   if (e.service > 0 && e.pursue <= 0 && bill < 2) bill = 0;      // a support complaint naming its subject
+  if (e.security > 0 && bill < 2) bill = 0;                      // someone else's invoices: a security defect
   if (bill >= 1) {
     c.label = category::billing;
     c.confidence = conf(bill);
     return c;
   }
   // 2. bug: incorrect behaviour (slowness only when not about a service).
-  float defect = e.defect + (e.service > 0 ? 0.0f : e.soft_defect) + e.paybug;
+  float defect = e.defect + (e.service > 0 ? 0.0f : e.soft_defect) + e.paybug + e.security;
   if (defect >= 1) {
     c.label = category::bug;
     c.confidence = conf(defect);

@@ -33,7 +33,7 @@ struct classification {
 // The evidence totals classify decides on (for urgency and priority too).
 struct evidence {
   float bill = 0, paybug = 0, presales = 0, remedy = 0, pursue = 0;
-  float defect = 0, soft_defect = 0, service = 0, cosmetic = 0;
+  float defect = 0, soft_defect = 0, service = 0, cosmetic = 0, security = 0;
   float request = 0, fixplea = 0, grievance = 0, praise = 0, question = 0;
 };
 evidence gather(const analysis& a);

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <limits>
+#include <set>
 #include <stdexcept>
 
 namespace pw::embedded_lex {
@@ -48,6 +49,31 @@ void each_line(std::string_view text, F&& f) {
     if (l.empty() || l.front() == '#') continue;
     f(line, l);
   }
+}
+
+// The pattern as the matcher sees it, to find entries that say the same.
+std::string canonical(std::string_view pattern) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < pattern.size()) {
+    std::size_t j = pattern.find(' ', i);
+    if (j == std::string_view::npos) j = pattern.size();
+    std::string_view raw = pattern.substr(i, j - i);
+    i = j + 1;
+    if (raw.empty()) continue;
+    if (!out.empty()) out.push_back(' ');
+    if (raw == "*" || raw[0] == '@' || raw.find('|') != std::string_view::npos || raw.back() == '*') {
+      out += fold(raw);
+    } else {
+      bool first = true;
+      for (auto& t : tokenize(raw)) {
+        if (!first) out.push_back(' ');
+        first = false;
+        out += t.text;
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -122,6 +148,7 @@ void lexicons::parse_concepts(std::string_view file, std::string_view text) {
 
 void lexicons::parse(std::string_view file, std::string_view text, lexicon& into) {
   section* cur = nullptr;
+  std::map<const section*, std::set<std::string>> seen;
   each_line(text, [&](std::size_t line, std::string_view l) {
     if (l.front() == '[') {
       if (l.back() != ']') fail(file, line, "expected '[section]'");
@@ -154,6 +181,8 @@ void lexicons::parse(std::string_view file, std::string_view text, lexicon& into
       }
       e.tags.push_back(tag_weight{intern_tag(t), w});
     }
+    if (!seen[cur].insert(canonical(pat)).second)
+      fail(file, line, "'" + std::string(pat) + "' is already in this section");
     std::string err;
     if (!cur->phrases.add(pat, static_cast<std::uint32_t>(cur->entries.size()), vocab_, err))
       fail(file, line, err + " in '" + std::string(pat) + "'");

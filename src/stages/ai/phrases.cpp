@@ -45,7 +45,8 @@ void vocabulary::resolve(std::string_view w, std::vector<sym>& out) const {
   if (max_prefix_ == 0) return;
   key[0] = 'p';
   for (std::size_t n = min_prefix_; n <= std::min(max_prefix_, w.size()); ++n) {
-    key.resize(2 + n);
+    key.resize(2);
+    key.append(w.substr(0, n));
     if (auto it = ids_.find(key); it != ids_.end()) out.push_back(it->second);
   }
 }

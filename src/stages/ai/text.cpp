@@ -260,6 +260,11 @@ std::vector<token> tokenize(std::string_view utf8) {
         continue;
       }
     }
+    // "+1" (a vote) is a word of its own.
+    if (cp == '+' && word.empty() && at(i + 1) >= '0' && at(i + 1) <= '9') {
+      word.push_back('+');
+      continue;
+    }
     std::size_t before = word.size();
     if (fold_cp(cp, word)) {
       if (word.size() > before && !(cp >= '0' && cp <= '9')) {
