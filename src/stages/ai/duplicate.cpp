@@ -96,27 +96,52 @@ duplicate_result duplicate_index::add(std::string_view workspace, std::string_vi
   std::size_t self = s.items.size();
   if (auto it = s.labels.find(std::string(item_id)); it != s.labels.end()) self = it->second;
 
+  // Candidates: a new item is inserted first and its level-0 neighbours
+  // (hnswlib keeps the closest candidate of its insertion search and a
+  // diverse set of others) are read back, which costs one search instead of
+  // two. When those give nothing usable (all guarded, or a re-run), a full
+  // k-NN search over earlier items decides.
   std::vector<std::pair<float, std::size_t>> found;  // (similarity, label)
-  if (!s.items.empty()) {
-    auto pq = s.index->searchKnn(vec.data(), std::min(opt_.candidates + 1, s.items.size()));
+  const bool fresh = self == s.items.size();
+  auto decide = [&] {
+    std::sort(found.begin(), found.end(),
+              [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    for (const auto& [sim, label] : found) {
+      if (sim < opt_.threshold) break;
+      if (conflict(guard, s.items[label].guard)) {
+        r.guarded = true;
+        continue;
+      }
+      return std::optional<std::size_t>(label);
+    }
+    return std::optional<std::size_t>();
+  };
+  std::optional<std::size_t> chosen;
+  if (fresh) {
+    auto internal = s.index->addPoint(vec.data(), self, -1);
+    auto* ll = s.index->get_linklist0(internal);
+    auto n = s.index->getListCount(ll);
+    auto* ids = reinterpret_cast<hnswlib::tableint*>(ll + 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto label = static_cast<std::size_t>(s.index->getExternalLabel(ids[i]));
+      if (label >= self) continue;
+      auto* data = reinterpret_cast<const float*>(s.index->getDataByInternalId(ids[i]));
+      found.emplace_back(dot(vec.data(), data, vec.size()), label);
+    }
+    chosen = decide();
+  }
+  if (!chosen && (!fresh || r.guarded) && self > 0) {
+    found.clear();
+    auto pq = s.index->searchKnn(vec.data(), std::min(opt_.candidates + 1, s.items.size() + (fresh ? 1 : 0)));
     while (!pq.empty()) {
       auto [dist, label] = pq.top();
       pq.pop();
       if (label < self) found.emplace_back(1.0f - dist, static_cast<std::size_t>(label));
     }
-    std::sort(found.begin(), found.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    chosen = decide();
   }
-  std::optional<std::size_t> chosen;
-  for (const auto& [sim, label] : found) {
-    if (sim < opt_.threshold) break;
-    if (conflict(guard, s.items[label].guard)) {
-      r.guarded = true;
-      continue;
-    }
-    chosen = label;
-    r.similarity = sim;
-    break;
-  }
+  for (const auto& f : found)
+    if (chosen && f.second == *chosen) r.similarity = f.first;
   if (!found.empty()) {
     r.nearest = s.items[found.front().second].id;
     if (!chosen) r.similarity = found.front().first;
@@ -126,8 +151,7 @@ duplicate_result duplicate_index::add(std::string_view workspace, std::string_vi
     r.duplicate_of = s.items[*chosen].id;
     root = s.items[*chosen].root;
   }
-  if (self == s.items.size()) {
-    s.index->addPoint(vec.data(), self);
+  if (fresh) {
     s.items.push_back(record{std::string(item_id), guard, root});
     s.labels.emplace(std::string(item_id), self);
     s.group_size.push_back(0);

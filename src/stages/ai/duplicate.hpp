@@ -27,9 +27,9 @@ namespace pw::stages::ai {
 struct duplicate_options {
   double threshold = 0.8;  // cosine similarity
   std::size_t candidates = 10;
-  std::size_t ef = 64;
-  std::size_t m = 16;
-  std::size_t ef_construction = 100;
+  std::size_t ef = 40;
+  std::size_t m = 12;
+  std::size_t ef_construction = 40;
 };
 
 struct duplicate_result {

@@ -23,10 +23,12 @@ bool content_word(const token& t, lang l) {
 
 }  // namespace
 
-std::vector<feature> features(const analysis& a) {
-  std::vector<feature> out;
+feature_set features(const analysis& a) {
+  feature_set fs;
+  auto& out = fs.terms;
   const auto& toks = a.tokens();
-  out.reserve(toks.size() * 12);
+  out.reserve(toks.size() * 2 + a.concepts().size());
+  fs.chargrams.reserve(toks.size() * 10);
   const lang l = a.language();
   const token* prev = nullptr;
   std::string buf;
@@ -36,12 +38,12 @@ std::vector<feature> features(const analysis& a) {
       continue;
     }
     const bool content = content_word(t, l);
-    out.push_back(feature{hash64(t.text, 0x9e3779b97f4a7c15ull), content ? w_unigram : w_stopword, true});
+    out.push_back(feature{hash64(t.text, 0x9e3779b97f4a7c15ull), content ? w_unigram : w_stopword});
     if (prev) {
       buf.assign(prev->text);
       buf.push_back(' ');
       buf += t.text;
-      out.push_back(feature{hash64(buf, 0x51ed270b27f4a7c1ull), w_bigram, true});
+      out.push_back(feature{hash64(buf, 0x51ed270b27f4a7c1ull), w_bigram});
     }
     prev = &t;
     if (!content || t.kind != tok_kind::word) continue;
@@ -50,10 +52,10 @@ std::vector<feature> features(const analysis& a) {
     buf.push_back('>');
     for (std::size_t n = 3; n <= 4; ++n)
       for (std::size_t i = 0; i + n <= buf.size(); ++i)
-        out.push_back(feature{hash64(std::string_view(buf).substr(i, n), 0x2545f4914f6cdd1dull), w_chargram, false});
+        fs.chargrams.push_back(hash64(std::string_view(buf).substr(i, n), 0x2545f4914f6cdd1dull));
   }
   for (const auto& c : a.concepts())
-    out.push_back(feature{hash64(a.lex().concept_name(c.entry), 0x7f4a7c159e3779b9ull), w_concept, true});
+    out.push_back(feature{hash64(a.lex().concept_name(c.entry), 0x7f4a7c159e3779b9ull), w_concept});
   // Merge equal features: a repeated term counts with a damped weight.
   std::sort(out.begin(), out.end(), [](const feature& x, const feature& y) { return x.hash < y.hash; });
   std::size_t w = 0;
@@ -67,7 +69,7 @@ std::vector<feature> features(const analysis& a) {
     i = j;
   }
   out.resize(w);
-  return out;
+  return fs;
 }
 
 embedder::stats& embedder::of(std::string_view workspace) {
@@ -96,11 +98,11 @@ std::uint32_t embedder::documents(std::string_view workspace) const {
 }
 
 embed_result embedder::embed(const analysis& a, std::string_view workspace, std::string_view item_id) {
-  auto feats = features(a);
+  auto fs = features(a);
+  const auto& feats = fs.terms;
   std::vector<std::uint32_t> terms;
   terms.reserve(feats.size() / 4);
-  for (const auto& f : feats)
-    if (f.idf) terms.push_back(term32(f.hash));
+  for (const auto& f : feats) terms.push_back(term32(f.hash));
   std::sort(terms.begin(), terms.end());
   terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
 
@@ -119,7 +121,6 @@ embed_result embedder::embed(const analysis& a, std::string_view workspace, std:
     }
     const float n = static_cast<float>(s.docs);
     for (std::size_t i = 0; i < feats.size(); ++i) {
-      if (!feats[i].idf) continue;
       auto it = s.df.find(term32(feats[i].hash));
       float df = it == s.df.end() ? 0.0f : static_cast<float>(it->second);
       idf[i] = 1.0f + std::log((1.0f + n) / (1.0f + df));
@@ -131,6 +132,7 @@ embed_result embedder::embed(const analysis& a, std::string_view workspace, std:
     const float sign = (h >> 40) & 1u ? 1.0f : -1.0f;
     r.vector[(h >> 8) % dim_] += sign * feats[i].weight * idf[i];
   }
+  for (std::uint64_t h : fs.chargrams) r.vector[(h >> 8) % dim_] += (h >> 40) & 1u ? w_chargram : -w_chargram;
   normalize(r.vector);
   return r;
 }

@@ -30,11 +30,16 @@ namespace pw::stages::ai {
 struct feature {
   std::uint64_t hash;
   float weight;
-  bool idf;  // weighed by the workspace's IDF (and counted into it)
 };
 
-// The features of a text (duplicates merged).
-std::vector<feature> features(const analysis& a);
+// The word, bigram and concept features of a text (equal ones merged, a
+// repeat adding 1 + ln(count) times the weight), and the hashes of its
+// character n-grams (each weighs the same; repeats add up).
+struct feature_set {
+  std::vector<feature> terms;
+  std::vector<std::uint64_t> chargrams;
+};
+feature_set features(const analysis& a);
 
 struct embed_result {
   std::vector<float> vector;  // dim floats, L2-normalised (all zero for an empty text)

@@ -29,25 +29,39 @@ std::string key_of(char kind, std::string_view s) {
 sym vocabulary::word(std::string_view w) { return intern(key_of('w', w)); }
 
 sym vocabulary::prefix(std::string_view p) {
-  min_prefix_ = std::min(min_prefix_, p.size());
-  max_prefix_ = std::max(max_prefix_, p.size());
-  return intern(key_of('p', p));
+  sym s = intern(key_of('p', p));
+  std::uint32_t node = 0;
+  for (char c : p) {
+    std::uint32_t k = trie_[node].child;
+    while (k && trie_[k].c != c) k = trie_[k].sibling;
+    if (!k) {
+      k = static_cast<std::uint32_t>(trie_.size());
+      trie_node n;
+      n.c = c;
+      n.sibling = trie_[node].child;
+      trie_.push_back(n);
+      trie_[node].child = k;
+    }
+    node = k;
+  }
+  trie_[node].symbol = s;
+  return s;
 }
 
 sym vocabulary::concept_of(std::string_view name) { return intern(key_of('@', name)); }
 
 void vocabulary::resolve(std::string_view w, std::vector<sym>& out) const {
-  std::string key;
-  key.reserve(w.size() + 2);
-  key = "w:";
-  key += w;
+  thread_local std::string key;
+  key.assign("w:", 2);
+  key.append(w);
   if (auto it = ids_.find(key); it != ids_.end()) out.push_back(it->second);
-  if (max_prefix_ == 0) return;
-  key[0] = 'p';
-  for (std::size_t n = min_prefix_; n <= std::min(max_prefix_, w.size()); ++n) {
-    key.resize(2);
-    key.append(w.substr(0, n));
-    if (auto it = ids_.find(key); it != ids_.end()) out.push_back(it->second);
+  std::uint32_t node = 0;
+  for (char c : w) {
+    std::uint32_t k = trie_[node].child;
+    while (k && trie_[k].c != c) k = trie_[k].sibling;
+    if (!k) break;
+    node = k;
+    if (trie_[node].symbol >= 0) out.push_back(static_cast<sym>(trie_[node].symbol));
   }
 }
 
@@ -135,7 +149,10 @@ bool phrase_set::add(std::string_view text, std::uint32_t entry, vocabulary& v, 
     return false;
   }
   auto idx = static_cast<std::uint32_t>(patterns_.size());
-  for (sym s : p.elems.front().syms) by_first_[s].push_back(idx);
+  for (sym s : p.elems.front().syms) {
+    if (by_first_.size() <= s) by_first_.resize(s + 1);
+    by_first_[s].push_back(idx);
+  }
   patterns_.push_back(std::move(p));
   return true;
 }
@@ -170,9 +187,8 @@ void phrase_set::match(const resolved_doc& d, std::vector<span>& out) const {
   for (std::size_t pos = 0; pos < d.size(); ++pos) {
     tried.clear();
     d.each(pos, [&](sym s, std::uint16_t) {
-      auto it = by_first_.find(s);
-      if (it == by_first_.end()) return;
-      for (std::uint32_t idx : it->second) {
+      if (s >= by_first_.size()) return;
+      for (std::uint32_t idx : by_first_[s]) {
         if (std::find(tried.begin(), tried.end(), idx) != tried.end()) continue;
         tried.push_back(idx);
         std::size_t end = 0;

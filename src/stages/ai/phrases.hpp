@@ -38,7 +38,13 @@ class vocabulary {
   sym intern(std::string key);
   std::unordered_map<std::string, sym> ids_;
   std::vector<std::string> names_;
-  std::size_t min_prefix_ = 99, max_prefix_ = 0;
+  // Prefixes as a byte trie: node 0 is the root.
+  struct trie_node {
+    std::uint32_t child = 0, sibling = 0;  // 0: none
+    char c = 0;
+    std::int64_t symbol = -1;
+  };
+  std::vector<trie_node> trie_{trie_node{}};
 };
 
 struct span {
@@ -89,7 +95,7 @@ class phrase_set {
   };
   bool match_from(const resolved_doc& d, const pattern& p, std::size_t e, std::size_t pos, std::size_t& end) const;
   std::vector<pattern> patterns_;
-  std::unordered_map<sym, std::vector<std::uint32_t>> by_first_;
+  std::vector<std::vector<std::uint32_t>> by_first_;  // index: symbol
 };
 
 }  // namespace pw::stages::ai

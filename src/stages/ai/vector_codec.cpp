@@ -1,5 +1,7 @@
 #include "stages/ai/vector_codec.hpp"
 
+#include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -94,10 +96,38 @@ std::string encode_vector(const std::vector<float>& v) {
 }
 
 std::optional<std::vector<float>> decode_vector(std::string_view text) {
-  auto raw = base64_decode(text);
-  if (!raw || raw->size() % 4 != 0 || raw->empty()) return std::nullopt;
-  std::vector<float> v(raw->size() / 4);
-  read_floats(*raw, v.data(), v.size());
+  // Straight into the floats: 4 characters give 3 bytes.
+  static const auto table = [] {
+    std::array<std::int8_t, 256> t{};
+    t.fill(-1);
+    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+    return t;
+  }();
+  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
+  std::size_t pad = text.back() == '=' ? (text[text.size() - 2] == '=' ? 2 : 1) : 0;
+  std::size_t bytes = text.size() / 4 * 3 - pad;
+  if (bytes % 4 != 0) return std::nullopt;
+  std::vector<float> v(bytes / 4);
+  auto* out = reinterpret_cast<unsigned char*>(v.data());
+  std::size_t o = 0;
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    std::uint32_t acc = 0;
+    for (int k = 0; k < 4; ++k) {
+      char ch = text[i + k];
+      int d = ch == '=' && i + 4 == text.size() && k >= 2 ? 0 : table[static_cast<unsigned char>(ch)];
+      if (d < 0) return std::nullopt;
+      acc = (acc << 6) | static_cast<std::uint32_t>(d);
+    }
+    for (int k = 2; k >= 0 && o < bytes; --k) out[o++] = static_cast<unsigned char>((acc >> (8 * k)) & 0xFF);
+  }
+  if constexpr (std::endian::native != std::endian::little) {
+    for (auto& x : v) {
+      std::uint32_t u;
+      std::memcpy(&u, &x, 4);
+      u = __builtin_bswap32(u);
+      std::memcpy(&x, &u, 4);
+    }
+  }
   for (float x : v)
     if (!std::isfinite(x)) return std::nullopt;
   return v;
