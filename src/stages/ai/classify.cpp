@@ -90,8 +90,9 @@ classification classify(const analysis& a, const sentiment_result& s) {
     c.confidence = conf(e.praise + s.score * 2);
     return c;
   }
-  // Nothing decisive: a neutral statement reads most often as a request.
-  c.label = s.label == polarity::negative ? category::complaint : category::feature_request;
+  // Nothing decisive: a neutral statement about the product most often
+  // describes what it does wrong.
+  c.label = s.label == polarity::negative ? category::complaint : category::bug;
   c.confidence = 0.4;
   return c;
 }

@@ -5,7 +5,7 @@
 namespace pw::stages::ai {
 
 namespace {
-constexpr std::size_t max_gap = 3;
+constexpr std::size_t max_gap = 4;
 }
 
 sym vocabulary::intern(std::string key) {

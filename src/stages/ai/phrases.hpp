@@ -5,7 +5,7 @@
 //   word*     any word starting with it ("refund*" matches refunds, refunded)
 //   @concept  a concept span (config/lexicons/concepts.txt: "@login" matches
 //             "log in", "sign in", "iniciar sesión", "anmelden", ...)
-//   *         a gap of 0..3 tokens inside the sentence ("not * log in")
+//   *         a gap of 0..4 tokens inside the sentence ("not * log in")
 //   ! ? ... " punctuation tokens themselves
 //   a|b       either word (no spaces inside)
 // A document is resolved once against the shared vocabulary; then every
