@@ -22,14 +22,14 @@ std::vector<std::string> texts(const std::vector<ai::token>& t) {
 
 }  // namespace
 
-TEST_CASE("fold lowercases UTF-8 and folds diacritics; lower keeps them") {
+TEST_CASE("fold lowercases UTF-8 and folds diacritics, lower keeps them") {
   CHECK(ai::fold("Ärger ÖL Übel Straße") == "arger ol ubel strasse");
   CHECK(ai::fold("SESIÓN Año ÁÉÍÓÚ ñ") == "sesion ano aeiou n");
   CHECK(ai::lower("ÄÖÜ ÁÉÍÓÚ Ñ ẞ ß") != ai::fold("ÄÖÜ ÁÉÍÓÚ Ñ ẞ ß"));
   CHECK(ai::lower("ÄÖÜ ÁÉÍÓÚ Ñ") == "äöü áéíóú ñ");
 }
 
-TEST_CASE("tokenize keeps emoji, punctuation and ALL CAPS; expands contractions") {
+TEST_CASE("tokenize keeps emoji, punctuation and ALL CAPS and expands contractions") {
   auto t = ai::tokenize("I can't log in!! Why is there STILL no dark mode?? 😡 :)");
   CHECK(texts(t) == std::vector<std::string>{"i", "can", "not", "log", "in", "!", "!", "why", "is", "there", "still",
                                              "no", "dark", "mode", "?", "?", "😡", "🙂"});
