@@ -22,6 +22,7 @@
 #include "stages/ai/sentiment.hpp"
 #include "stages/ai/theme.hpp"
 #include "stages/ai/urgency.hpp"
+#include "stages/ai/vector_codec.hpp"
 #include "stages/builtin.hpp"
 
 namespace json = boost::json;
@@ -162,6 +163,7 @@ int main(int argc, char** argv) {
   confusion urg({"low", "medium", "high", "critical"});
   std::map<std::string, const gold*> by_id;
   std::map<std::string, std::string> dup_of, theme_of, label_of;
+  std::map<std::string, std::vector<float>> vec_of;
   int theme_label_right = 0;
   for (const auto& g : items) {
     pw::core::item it;
@@ -178,6 +180,8 @@ int main(int argc, char** argv) {
       up.set(std::string(k), std::make_shared<json::object>(ok->output));
     }
     by_id[g.id] = &g;
+    if (errors_of == "pairs")
+      vec_of[g.id] = *pw::stages::ai::decode_vector(std::string_view(up.find("embed")->at("vector").as_string()));
     auto label = [&](const char* st, const char* f) { return std::string(up.find(st)->at(f).as_string()); };
     std::string s = label("sentiment", "label"), c = label("classify", "label"), u = label("urgency", "level");
     sent.add(g.sentiment, s);
@@ -257,6 +261,24 @@ int main(int argc, char** argv) {
   double purity = items.empty() ? 0 : double(pure) / items.size();
   double theme_acc = items.empty() ? 0 : double(theme_label_right) / items.size();
 
+  if (errors_of == "pairs") {
+    // Cosine of every gold pair, and each item's most similar non-duplicate.
+    auto cos = [&](const std::string& a, const std::string& b) {
+      const auto& x = vec_of[a];
+      const auto& y = vec_of[b];
+      return pw::stages::ai::dot(x.data(), y.data(), x.size());
+    };
+    for (std::size_t i = 0; i < items.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j) {
+        const gold &x = items[i], &y = items[j];
+        if (x.workspace != y.workspace) continue;
+        bool dup = same(x, y);
+        bool trap = (!x.trap_of.empty() && x.trap_of == y.dup_group) || (!y.trap_of.empty() && y.trap_of == x.dup_group);
+        float c = cos(x.id, y.id);
+        if (dup || trap || c > 0.35f)
+          std::printf("%s\t%.3f\t%s | %s\n", dup ? "DUP " : trap ? "TRAP" : "none", c, x.text.c_str(), y.text.c_str());
+      }
+  }
   if (!errors_of.empty()) return 0;
   if (as_json) {
     json::object o;

@@ -10,15 +10,40 @@ namespace pw::stages::ai {
 namespace {
 
 constexpr float w_unigram = 1.0f;
-constexpr float w_stopword = 0.2f;
-constexpr float w_bigram = 0.6f;
-constexpr float w_concept = 1.2f;
-constexpr float w_chargram = 0.22f;
+constexpr float w_bigram = 0.4f;
+constexpr float w_concept = 1.6f;
+constexpr float w_chargram = 0.12f;
 
 std::uint32_t term32(std::uint64_t h) { return static_cast<std::uint32_t>(h ^ (h >> 32)); }
 
 bool content_word(const token& t, lang l) {
-  return t.kind == tok_kind::word && !is_stopword(l, t.text) && t.text.size() > 1;
+  return t.kind == tok_kind::emoji || (t.kind == tok_kind::word && !is_stopword(l, t.text) && t.text.size() > 1);
+}
+
+
+// A light stem: inflection endings off, so "exports", "exporting" and
+// "exported" meet. Only for hashing; never shown.
+std::string_view stem(std::string_view w, lang l) {
+  auto ends = [&](std::string_view s) { return w.size() >= s.size() + 3 && w.substr(w.size() - s.size()) == s; };
+  auto cut = [&](std::size_t n) { return w.substr(0, w.size() - n); };
+  switch (l) {
+    case lang::en:
+      if (ends("ing")) return cut(3);
+      if (ends("ied") || ends("ies")) return cut(3);
+      if (ends("ed")) return cut(2);
+      if (ends("es") && (w[w.size() - 3] == 's' || w[w.size() - 3] == 'x' || w[w.size() - 3] == 'h')) return cut(2);
+      if (ends("s") && w[w.size() - 2] != 's') return cut(1);
+      return w;
+    case lang::es:
+      for (std::string_view e : {"ando", "iendo", "ados", "idos", "adas", "idas", "ado", "ido", "ada", "ida", "es", "os", "as", "ar", "er", "ir", "s"})
+        if (ends(e)) return cut(e.size());
+      return w;
+    case lang::de:
+      for (std::string_view e : {"ungen", "ung", "ern", "en", "er", "es", "e", "n", "s", "t"})
+        if (ends(e)) return cut(e.size());
+      return w;
+  }
+  return w;
 }
 
 }  // namespace
@@ -30,29 +55,35 @@ feature_set features(const analysis& a) {
   out.reserve(toks.size() * 2 + a.concepts().size());
   fs.chargrams.reserve(toks.size() * 10);
   const lang l = a.language();
-  const token* prev = nullptr;
+  // Words inside a concept span speak through the concept only, so that
+  // paraphrases and translations meet.
+  std::vector<char> covered(toks.size(), 0);
+  for (const auto& c : a.concepts())
+    for (std::size_t k = c.begin; k < c.end; ++k) covered[k] = 1;
+  std::string_view prev;
   std::string buf;
-  for (const auto& t : toks) {
-    if (t.kind == tok_kind::punct) {
-      if (t.text != "," && t.text != "\"") prev = nullptr;
+  for (std::size_t i = 0; i < toks.size(); ++i) {
+    const auto& t = toks[i];
+    if (t.kind == tok_kind::punct || covered[i] || !content_word(t, l)) {
+      if (t.kind == tok_kind::punct || covered[i]) prev = {};
       continue;
     }
-    const bool content = content_word(t, l);
-    out.push_back(feature{hash64(t.text, 0x9e3779b97f4a7c15ull), content ? w_unigram : w_stopword});
-    if (prev) {
-      buf.assign(prev->text);
+    const std::string_view st = t.kind == tok_kind::word ? stem(t.text, l) : std::string_view(t.text);
+    out.push_back(feature{hash64(st, 0x9e3779b97f4a7c15ull), w_unigram});
+    if (!prev.empty()) {
+      buf.assign(prev);
       buf.push_back(' ');
-      buf += t.text;
+      buf += st;
       out.push_back(feature{hash64(buf, 0x51ed270b27f4a7c1ull), w_bigram});
     }
-    prev = &t;
-    if (!content || t.kind != tok_kind::word) continue;
+    prev = st;
+    if (t.kind != tok_kind::word) continue;
     buf.assign(1, '<');
     buf += t.text;
     buf.push_back('>');
     for (std::size_t n = 3; n <= 4; ++n)
-      for (std::size_t i = 0; i + n <= buf.size(); ++i)
-        fs.chargrams.push_back(hash64(std::string_view(buf).substr(i, n), 0x2545f4914f6cdd1dull));
+      for (std::size_t k = 0; k + n <= buf.size(); ++k)
+        fs.chargrams.push_back(hash64(std::string_view(buf).substr(k, n), 0x2545f4914f6cdd1dull));
   }
   for (const auto& c : a.concepts())
     out.push_back(feature{hash64(a.lex().concept_name(c.entry), 0x7f4a7c159e3779b9ull), w_concept});
