@@ -19,6 +19,11 @@ constexpr double after_contrast = 1.5;
 constexpr double concession_factor = 0.5;
 constexpr double alpha = 4.0;
 constexpr double threshold = 0.2;
+constexpr double harm_crit = 2.0;    // critical harm (data lost, account taken, fraud)
+constexpr double harm_money = 1.5;   // money or paid goods not received, charged wrongly
+constexpr double harm_flow = 1.0;    // locked out of a core flow
+constexpr double mixed_last = 1.5;
+constexpr double mixed_rest = 0.6;
 
 struct ids {
   std::size_t valence, negation, negation_after, intensifier, contrast, concession, sarcasm;
@@ -94,6 +99,14 @@ sentiment_result sentiment(const analysis& a) {
   for (const auto& t : toks)
     if (t.kind == tok_kind::punct && t.text == "!") ++bangs[std::min<std::size_t>(t.sentence, bangs.size() - 1)];
 
+  // Clause of each token (split at any punctuation but quotes/brackets).
+  std::vector<std::uint16_t> clause(n, 0);
+  for (std::size_t k = 1; k < n; ++k) clause[k] = clause[k - 1] + (clause_break(toks[k - 1]) ? 1 : 0);
+  struct contribution {
+    double v;
+    std::uint16_t clause;
+  };
+  std::vector<contribution> parts;
   double pos_sum = 0, neg_sum = 0;
   for (std::size_t i = 0; i < n;) {
     const hit* h = best[i];
@@ -138,8 +151,29 @@ sentiment_result sentiment(const analysis& a) {
     if (bang > 0) v *= std::pow(bang_factor, std::min(bang, 3));
     v *= pos_w[b];
     v *= 0.85 + 0.3 * (toks[b].sentence + 1) / sentences;
+    parts.push_back(contribution{v, clause[b]});
+  }
+  // Mixed messages are about their conclusion: the last clause with clear
+  // valence weighs more, the rest less.
+  bool pos = false, neg = false;
+  int last = -1;
+  for (const auto& p : parts) {
+    pos = pos || p.v >= 0.5;
+    neg = neg || p.v <= -0.5;
+    if (std::fabs(p.v) >= 0.5) last = p.clause;
+  }
+  for (const auto& p : parts) {
+    double v = p.v;
+    if (pos && neg) v *= p.clause == last ? mixed_last : mixed_rest;
     (v > 0 ? pos_sum : neg_sum) += v;
   }
+
+  // Harm to the author (money, data or access lost) reads as negative even
+  // when told plainly; a bare defect report stays neutral.
+  const double harm = harm_crit * (a.prefix_sum("crit.") > 0 ? 1 : 0) +
+                      harm_money * std::min(1.0f, a.tag_sum("high.money") + a.tag_sum("refund.pursue")) +
+                      harm_flow * std::min(1.0f, a.tag_sum("high.flow"));
+  neg_sum -= harm;
 
   // Sarcasm: a cue with negative evidence around turns praise into blame.
   double sarcasm = 0;
@@ -151,6 +185,11 @@ sentiment_result sentiment(const analysis& a) {
   r.raw = pos_sum + neg_sum;
   r.score = r.raw / std::sqrt(r.raw * r.raw + alpha);
   r.label = r.score > threshold ? polarity::positive : r.score < -threshold ? polarity::negative : polarity::neutral;
+  // A star rating says it outright: 1-2 negative, 3 neutral, 4-5 positive.
+  if (float stars = a.tag_sum("rating"); stars > 0) {
+    r.label = stars < 2.5f ? polarity::negative : stars < 3.5f ? polarity::neutral : polarity::positive;
+    if (r.label == polarity::neutral) r.score = std::clamp(r.score, -threshold, threshold);
+  }
   return r;
 }
 

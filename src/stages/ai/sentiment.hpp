@@ -13,7 +13,13 @@
 //     later sentences weigh a little more (messages end on their point).
 //   - sarcasm ([sarcasm] cues, and praise next to a defect with a sarcasm
 //     cue): positive valence counts as negative.
-// Score = s / sqrt(s^2 + 4); label by thresholds on the score.
+//   - harm: critical impact, money not received or charged wrongly, or
+//     being locked out count as negative (-2, -1.5, -1) even when told
+//     plainly; a bare defect report stays neutral.
+//   - mixed messages: the last clause with clear valence weighs x1.5, the
+//     others x0.6 ("Great products, slow site" is about the site).
+//   - a star rating ("3 stars", rating:N tags) decides the label.
+// Score = s / sqrt(s^2 + 4); label by thresholds (+-0.2) on the score.
 #pragma once
 
 #include <string_view>
