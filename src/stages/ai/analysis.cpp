@@ -9,10 +9,10 @@ namespace pw::stages::ai {
 namespace {
 
 bool question_start(std::string_view w) {
+  // Words that open a question (without a "?", "when I export..." is not one).
   static constexpr std::string_view starts[] = {
-      "how", "what", "why", "where", "when", "which", "who", "is", "are", "does", "do", "can", "could", "will",
-      "should", "como", "que", "donde", "cuando", "cual", "puedo", "hay", "wie", "was", "wo", "wann", "warum",
-      "welche", "gibt", "kann", "konnt", "ist"};
+      "how", "why", "where", "is", "are", "does", "do", "can", "could", "will", "should", "como", "donde",
+      "puedo", "hay", "wie", "wo", "warum", "welche", "gibt", "kann", "konnt", "ist"};
   for (auto s : starts)
     if (w == s) return true;
   return false;
@@ -46,10 +46,13 @@ analysis::analysis(std::string_view text, const lexicons& lex) : lex_(&lex), tok
   tag_sums_.assign(lex.tag_count(), 0.0f);
   for (const auto& t : tags_) tag_sums_[t.tag] += t.weight;
   bool first = true;
-  for (const auto& t : tokens_) {
+  for (std::size_t i = 0; i < tokens_.size(); ++i) {
+    const auto& t = tokens_[i];
     if (t.kind == tok_kind::word) {
       ++word_count_;
-      if (first && question_start(t.text)) question_ = true;
+      // "Can't log in" and "Do not ..." open statements.
+      bool negated = i + 1 < tokens_.size() && tokens_[i + 1].text == "not";
+      if (first && question_start(t.text) && !negated) question_ = true;
       first = false;
     }
     if (t.kind == tok_kind::punct && t.text == "?") question_ = true;

@@ -39,6 +39,11 @@ evidence gather(const analysis& a) {
   e.grievance = a.tag_sum("grievance");
   e.praise = a.tag_sum("praise");
   e.question = a.tag_sum("question") + (a.is_question() ? 1.0f : 0.0f);
+  e.dataloss = a.tag_sum("crit.dataloss");
+  e.not_received = a.tag_sum("notrecv");
+  e.goods = a.tag_sum("ctx.goods");
+  e.software = a.tag_sum("ctx.software");
+  e.paid = a.tag_sum("ctx.paid");
   return e;
 }
 
@@ -46,7 +51,9 @@ classification classify(const analysis& a, const sentiment_result& s) {
   const evidence e = gather(a);
   classification c;
   // 1. billing: the author's own money, minus the look-alikes.
+  const bool about_goods = e.goods > 0 && e.software <= 0;
   float bill = e.bill + e.pursue;
+  if (e.not_received > 0 && e.paid > 0 && !about_goods) bill += 1.5f;  // bought, never credited
   if (e.remedy > 0 && e.pursue <= 0) bill -= e.remedy;          // refund as remedy for goods
   if (e.paybug > 0 && bill < 2) bill = 0;                        // payment screen bug, no money moved
   if (e.presales > 0 && e.question > 0 && bill < 2) bill = 0;    // asking about prices
@@ -58,7 +65,8 @@ classification classify(const analysis& a, const sentiment_result& s) {
     return c;
   }
   // 2. bug: incorrect behaviour (slowness only when not about a service).
-  float defect = e.defect + (e.service > 0 ? 0.0f : e.soft_defect) + e.paybug + e.security;
+  float defect = e.defect + (e.service > 0 ? 0.0f : e.soft_defect) + e.paybug + e.security + e.dataloss;
+  if (about_goods) defect = 0;  // a parcel "arrived broken" is no software defect
   if (defect >= 1) {
     c.label = category::bug;
     c.confidence = conf(defect);
@@ -71,7 +79,8 @@ classification classify(const analysis& a, const sentiment_result& s) {
     return c;
   }
   // 4. complaint: a grievance, or a negative message about no defect.
-  float grievance = e.grievance + e.service + (e.service > 0 ? e.soft_defect : 0.0f) + e.fixplea;
+  float grievance = e.grievance + e.service + (e.service > 0 ? e.soft_defect : 0.0f) + e.fixplea +
+                    (about_goods ? e.defect + e.soft_defect + e.not_received : 0.0f);
   if (grievance >= 1 || (s.label == polarity::negative && e.question <= 0) ||
       (s.label == polarity::negative && s.score < -0.5)) {
     c.label = category::complaint;

@@ -13,6 +13,9 @@
 //   request     asks for a new capability (fixplea: "please fix" is not one)
 //   grievance   dissatisfaction that is not a software defect
 //   praise      satisfaction; questions come from "?" and question openers.
+// Context tags say what a message is about: ctx.goods (parcels, sizes,
+// delivery) turns "broken"/"missing" into a complaint unless ctx.software
+// is named too; notrecv with ctx.paid (gems, a purchase) is billing.
 #pragma once
 
 #include <string_view>
@@ -35,6 +38,7 @@ struct evidence {
   float bill = 0, paybug = 0, presales = 0, remedy = 0, pursue = 0;
   float defect = 0, soft_defect = 0, service = 0, cosmetic = 0, security = 0;
   float request = 0, fixplea = 0, grievance = 0, praise = 0, question = 0;
+  float dataloss = 0, not_received = 0, goods = 0, software = 0, paid = 0;
 };
 evidence gather(const analysis& a);
 

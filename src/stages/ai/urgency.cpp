@@ -55,11 +55,12 @@ urgency_result urgency(const analysis& a) {
   else if (outage >= 1 && many >= 1) set(urgency_level::critical, 0.86, outage + many, "outage");
   else if (fraud.sum >= 1) set(urgency_level::high, 0.7, fraud.sum, "crit.fraud+contained");
   else if (high.sum >= 1) set(urgency_level::high, 0.65, high.sum, high.reason);
+  else if (e.not_received >= 1 && (e.goods > 0 || e.paid > 0)) set(urgency_level::high, 0.65, e.not_received, "notrecv");
   else if (outage >= 1) set(urgency_level::high, 0.65, outage, "outage");
   else if (med.sum >= 1) set(urgency_level::medium, 0.4, med.sum, med.reason);
   else if (e.defect + e.soft_defect + e.paybug >= 1 && e.defect + e.soft_defect + e.paybug > e.cosmetic)
     set(urgency_level::medium, 0.35, e.defect + e.soft_defect, "defect");
-  else if (e.service >= 1 || e.grievance >= 2) set(urgency_level::medium, 0.32, e.service + e.grievance, "service");
+  else if (e.service >= 1) set(urgency_level::medium, 0.32, e.service, "service");
   else set(urgency_level::low, 0.1, low.sum, low.reason);
   return r;
 }
