@@ -44,6 +44,15 @@ evidence gather(const analysis& a) {
   e.goods = a.tag_sum("ctx.goods");
   e.software = a.tag_sum("ctx.software");
   e.paid = a.tag_sum("ctx.paid");
+  e.docs = a.tag_sum("ctx.docs");
+  e.resolved = a.tag_sum("resolved");
+  e.meh = a.tag_sum("meh");
+  // Wrong documentation is a defect: the docs named with a mismatch.
+  if (e.docs > 0 && (e.defect > 0 || !a.hits("contrast").empty())) e.defect += 1;
+  // A weak defect cue about the software itself ("can't move cards").
+  if (e.defect > 0 && e.defect < 1 && e.software > 0) e.defect += 0.4f;
+  // "Works great now, thanks for the fix": the defect is history.
+  if (e.resolved >= 1.5f) e.defect = e.soft_defect = 0;
   return e;
 }
 
@@ -94,7 +103,7 @@ classification classify(const analysis& a, const sentiment_result& s) {
     return c;
   }
   // 6. praise: positive with nothing to act on.
-  if (s.label == polarity::positive || e.praise > 0) {
+  if (s.label == polarity::positive || e.praise > 0 || e.meh > 0) {
     c.label = category::praise;
     c.confidence = conf(e.praise + s.score * 2);
     return c;

@@ -38,7 +38,7 @@ struct evidence {
   float bill = 0, paybug = 0, presales = 0, remedy = 0, pursue = 0;
   float defect = 0, soft_defect = 0, service = 0, cosmetic = 0, security = 0;
   float request = 0, fixplea = 0, grievance = 0, praise = 0, question = 0;
-  float dataloss = 0, not_received = 0, goods = 0, software = 0, paid = 0;
+  float dataloss = 0, not_received = 0, goods = 0, software = 0, paid = 0, docs = 0, resolved = 0, meh = 0;
 };
 evidence gather(const analysis& a);
 

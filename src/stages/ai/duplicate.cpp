@@ -14,7 +14,7 @@ namespace pw::stages::ai {
 
 namespace {
 
-constexpr char state_tag = 'V';
+constexpr char state_tag = 'W';  // format 2: guard groups and key terms
 constexpr std::size_t initial_capacity = 256;
 
 struct record {
@@ -74,7 +74,7 @@ void prepare(Space& s, std::size_t dim, const duplicate_options& o) {
 
 std::string encode(std::string_view dup_of, const guard_signature& g, const std::vector<float>& v) {
   std::string out;
-  out.reserve(16 + dup_of.size() + g.size() * 8 + v.size() * 4);
+  out.reserve(16 + dup_of.size() + g.groups.size() * 8 + g.terms.size() * 8 + v.size() * 4);
   out.push_back(state_tag);
   out.push_back(static_cast<char>(dup_of.size() & 0xFF));
   out.push_back(static_cast<char>((dup_of.size() >> 8) & 0xFF));

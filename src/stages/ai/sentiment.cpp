@@ -5,6 +5,8 @@
 #include <cmath>
 #include <vector>
 
+#include "stages/ai/urgency.hpp"
+
 namespace pw::stages::ai {
 
 namespace {
@@ -170,9 +172,12 @@ sentiment_result sentiment(const analysis& a) {
 
   // Harm to the author (money, data or access lost) reads as negative even
   // when told plainly; a bare defect report stays neutral.
-  const double harm = harm_crit * (a.prefix_sum("crit.") > 0 ? 1 : 0) +
-                      harm_money * std::min(1.0f, a.tag_sum("high.money") + a.tag_sum("refund.pursue")) +
-                      harm_flow * std::min(1.0f, a.tag_sum("high.flow"));
+  const urgency_result u = urgency(a);
+  double harm = 0;
+  if (u.level == urgency_level::critical) harm = harm_crit;
+  else if (u.level == urgency_level::high)
+    harm = u.reason == "high.money" || u.reason == "notrecv" || u.reason == "crit.fraud+contained" ? harm_money
+                                                                                                   : harm_flow;
   neg_sum -= harm;
 
   // Sarcasm: a cue with negative evidence around turns praise into blame.

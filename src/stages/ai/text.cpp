@@ -354,6 +354,32 @@ lang detect_language(std::string_view utf8, const std::vector<token>& tokens) {
 
 bool is_stopword(lang l, std::string_view w) { return stopwords(l).count(w) > 0; }
 
+// A light stem: inflection endings off, so "exports", "exporting" and
+// "exported" meet. Only for hashing; never shown.
+std::string_view stem(std::string_view w, lang l) noexcept {
+  auto ends = [&](std::string_view s) { return w.size() >= s.size() + 3 && w.substr(w.size() - s.size()) == s; };
+  auto cut = [&](std::size_t n) { return w.substr(0, w.size() - n); };
+  switch (l) {
+    case lang::en:
+      if (ends("ing")) return cut(3);
+      if (ends("ied") || ends("ies")) return cut(3);
+      if (ends("ed")) return cut(2);
+      if (ends("es") && (w[w.size() - 3] == 's' || w[w.size() - 3] == 'x' || w[w.size() - 3] == 'h')) return cut(2);
+      if (ends("s") && w[w.size() - 2] != 's') return cut(1);
+      return w;
+    case lang::es:
+      for (std::string_view e : {"ando", "iendo", "ados", "idos", "adas", "idas", "ado", "ido", "ada", "ida", "es", "os", "as", "ar", "er", "ir", "s"})
+        if (ends(e)) return cut(e.size());
+      return w;
+    case lang::de:
+      for (std::string_view e : {"ungen", "ung", "ern", "en", "er", "es", "e", "n", "s", "t"})
+        if (ends(e)) return cut(e.size());
+      return w;
+  }
+  return w;
+}
+
+
 std::uint64_t hash64(std::string_view s, std::uint64_t h) noexcept {
   for (unsigned char c : s) {
     h ^= c;

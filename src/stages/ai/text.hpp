@@ -46,6 +46,10 @@ lang detect_language(std::string_view utf8, const std::vector<token>& tokens);
 // A function word of that language (folded), weighed down in embeddings.
 bool is_stopword(lang l, std::string_view folded_word);
 
+// A light stem (inflection endings off: "exports", "exported" -> "export"),
+// for matching only, never shown.
+std::string_view stem(std::string_view folded_word, lang l) noexcept;
+
 // True for code points that count as emoji / pictographs.
 bool is_emoji(std::uint32_t cp) noexcept;
 

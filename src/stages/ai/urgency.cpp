@@ -58,6 +58,7 @@ urgency_result urgency(const analysis& a) {
   else if (e.not_received >= 1 && (e.goods > 0 || e.paid > 0)) set(urgency_level::high, 0.65, e.not_received, "notrecv");
   else if (outage >= 1) set(urgency_level::high, 0.65, outage, "outage");
   else if (med.sum >= 1) set(urgency_level::medium, 0.4, med.sum, med.reason);
+  else if (e.docs > 0 && e.defect >= 1) set(urgency_level::medium, 0.38, e.defect, "med.docs");
   else if (e.defect + e.soft_defect + e.paybug >= 1 && e.defect + e.soft_defect + e.paybug > e.cosmetic)
     set(urgency_level::medium, 0.35, e.defect + e.soft_defect, "defect");
   else if (e.service >= 1) set(urgency_level::medium, 0.32, e.service, "service");
