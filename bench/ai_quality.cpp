@@ -19,6 +19,7 @@
 #include "core/json.hpp"
 #include "stages/ai/analysis.hpp"
 #include "stages/ai/classify.hpp"
+#include "stages/ai/dup_guard.hpp"
 #include "stages/ai/sentiment.hpp"
 #include "stages/ai/theme.hpp"
 #include "stages/ai/urgency.hpp"
@@ -123,6 +124,9 @@ void explain(const std::string& text) {
       std::printf("  [%s] '%s' = %g [%u,%u)\n", sec, h.e->pattern.c_str(), h.e->weight, h.begin, h.end);
   std::printf("tags:");
   for (auto& t : a.tags()) std::printf(" %s:%g", std::string(a.lex().tag_name(t.tag)).c_str(), t.weight);
+  auto g = ai::signature(a);
+  std::printf("\nguard: %zu groups; terms:", g.groups.size());
+  for (auto& t : g.terms) std::printf(" %s", t.c_str());
   auto s = ai::sentiment(a);
   auto u = ai::urgency(a);
   auto c = ai::classify(a, s);

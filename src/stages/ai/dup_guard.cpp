@@ -114,11 +114,16 @@ guard_signature signature(const analysis& a) {
     s.terms.emplace_back(1, '@');
     s.terms.back() += lex.concept_name(c.entry);
   }
+  // A negation is one term, whichever word says it (one inside a concept,
+  // "does not come through", belongs to the concept).
+  bool negated = false;
   for (const auto& h : a.hits("negation")) {
-    (void)h;
-    s.terms.emplace_back("¬");
-    break;
+    bool inside = true;
+    for (std::size_t k = h.begin; k < h.end; ++k) inside = inside && covered[k];
+    negated = negated || !inside;
+    for (std::size_t k = h.begin; k < h.end; ++k) covered[k] = 1;
   }
+  if (negated) s.terms.emplace_back("¬");
   for (std::size_t i = 0; i < toks.size(); ++i) {
     const auto& t = toks[i];
     if (covered[i] || t.kind != tok_kind::word || t.text.size() < 2 || is_stopword(a.language(), t.text) ||
