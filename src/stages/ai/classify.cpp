@@ -74,8 +74,9 @@ classification classify(const analysis& a, const sentiment_result& s) {
     return c;
   }
   // 2. bug: incorrect behaviour (slowness only when not about a service).
-  float defect = e.defect + (e.service > 0 ? 0.0f : e.soft_defect) + e.paybug + e.security + e.dataloss;
+  float defect = e.defect + (e.service > 0 ? 0.0f : e.soft_defect) + e.paybug;
   if (about_goods) defect = 0;  // a parcel "arrived broken" is no software defect
+  defect += e.security + e.dataloss;
   if (defect >= 1) {
     c.label = category::bug;
     c.confidence = conf(defect);
