@@ -27,18 +27,14 @@ analysis::analysis(std::string_view text, const lexicons& lex) : lex_(&lex), tok
   for (const auto& s : concepts_) d.add(s.begin, s.end, lex.concept_sym(s.entry));
   std::vector<span> found;
   auto run = [&](const lexicon& l) {
-    for (std::size_t id = 0; id < l.sections.size(); ++id) {
-      const section* sec = l.find(id);
-      if (!sec) continue;
-      found.clear();
-      sec->phrases.match(d, found);
-      if (found.empty()) continue;
-      if (hits_.size() <= id) hits_.resize(id + 1);
-      for (const auto& s : found) {
-        const entry* e = &sec->entries[s.entry];
-        hits_[id].push_back(hit{e, s.begin, s.end});
-        for (const auto& t : e->tags) tags_.push_back(tag_hit{t.tag, t.weight, s.begin, s.end});
-      }
+    found.clear();
+    l.patterns.match(d, found);
+    for (const auto& s : found) {
+      const auto& ref = l.refs[s.entry];
+      const entry* e = &l.sections[ref.section]->entries[ref.entry];
+      if (hits_.size() <= ref.section) hits_.resize(ref.section + 1);
+      hits_[ref.section].push_back(hit{e, s.begin, s.end});
+      for (const auto& t : e->tags) tags_.push_back(tag_hit{t.tag, t.weight, s.begin, s.end});
     }
   };
   run(lex.common());

@@ -15,7 +15,6 @@ namespace pw::stages::ai {
 namespace {
 
 constexpr char state_tag = 'W';  // format 2: guard groups and key terms
-constexpr std::size_t initial_capacity = 256;
 
 struct record {
   std::string id;
@@ -25,9 +24,13 @@ struct record {
 
 }  // namespace
 
+// A workspace's items. Below `flat_limit` items the vectors sit in one flat
+// array searched exactly (fast at that size, and an hnswlib index costs
+// ~3 MB of locks however small); beyond it they move into an HNSW graph.
 struct duplicate_index::space {
   std::mutex mu;
   std::size_t dim = 0;
+  std::vector<float> flat;  // label * dim, while there is no graph
   std::unique_ptr<hnswlib::InnerProductSpace> metric;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> index;
   std::vector<record> items;  // by label
@@ -56,20 +59,42 @@ duplicate_index::~duplicate_index() = default;
 
 namespace {
 
-// Creates the workspace's index on first use, grows it when full.
+// Checks the dimension, and moves a workspace that outgrew the flat array
+// into a graph (or grows the graph).
 template <class Space>
 void prepare(Space& s, std::size_t dim, const duplicate_options& o) {
-  if (!s.index) {
-    s.dim = dim;
-    s.metric = std::make_unique<hnswlib::InnerProductSpace>(dim);
-    s.index = std::make_unique<hnswlib::HierarchicalNSW<float>>(s.metric.get(), initial_capacity, o.m,
-                                                                o.ef_construction);
-    s.index->setEf(o.ef);
-  }
+  if (s.items.empty() && !s.index) s.dim = dim;
   if (dim != s.dim)
     throw std::invalid_argument("embedding has " + std::to_string(dim) + " dimensions, the workspace's index " +
                                 std::to_string(s.dim));
-  if (s.items.size() + 1 > s.index->max_elements_) s.index->resizeIndex(s.index->max_elements_ * 2);
+  if (!s.index && s.items.size() + 1 > o.flat_limit) {
+    s.metric = std::make_unique<hnswlib::InnerProductSpace>(dim);
+    s.index = std::make_unique<hnswlib::HierarchicalNSW<float>>(s.metric.get(), 2 * (s.items.size() + 1), o.m,
+                                                                o.ef_construction);
+    s.index->setEf(o.ef);
+    for (std::size_t l = 0; l < s.items.size(); ++l) s.index->addPoint(&s.flat[l * dim], l);
+    std::vector<float>().swap(s.flat);
+  }
+  if (s.index && s.items.size() + 1 > s.index->max_elements_) s.index->resizeIndex(s.index->max_elements_ * 2);
+}
+
+// The `k` most similar items with labels below `self`, exactly.
+template <class Space>
+std::vector<std::pair<float, std::size_t>> flat_search(const Space& s, const float* q, std::size_t self, std::size_t k) {
+  std::vector<std::pair<float, std::size_t>> top;  // min-heap by similarity
+  auto cmp = [](const auto& a, const auto& b) { return a.first > b.first; };
+  for (std::size_t l = 0; l < self; ++l) {
+    float sim = dot(q, &s.flat[l * s.dim], s.dim);
+    if (top.size() < k) {
+      top.emplace_back(sim, l);
+      std::push_heap(top.begin(), top.end(), cmp);
+    } else if (sim > top.front().first) {
+      std::pop_heap(top.begin(), top.end(), cmp);
+      top.back() = {sim, l};
+      std::push_heap(top.begin(), top.end(), cmp);
+    }
+  }
+  return top;
 }
 
 std::string encode(std::string_view dup_of, const guard_signature& g, const std::vector<float>& v) {
@@ -84,6 +109,17 @@ std::string encode(std::string_view dup_of, const guard_signature& g, const std:
   return out;
 }
 
+// Stores the vector of label `l` (new or replaced).
+template <class Space>
+void put_vector(Space& s, std::size_t l, const float* v) {
+  if (s.index) {
+    s.index->addPoint(v, l);
+    return;
+  }
+  if (s.flat.size() < (l + 1) * s.dim) s.flat.resize((l + 1) * s.dim);
+  std::copy(v, v + s.dim, s.flat.begin() + static_cast<std::ptrdiff_t>(l * s.dim));
+}
+
 }  // namespace
 
 duplicate_result duplicate_index::add(std::string_view workspace, std::string_view item_id,
@@ -95,14 +131,9 @@ duplicate_result duplicate_index::add(std::string_view workspace, std::string_vi
   // A re-run keeps its label and only looks at items before it.
   std::size_t self = s.items.size();
   if (auto it = s.labels.find(std::string(item_id)); it != s.labels.end()) self = it->second;
-
-  // Candidates: a new item is inserted first and its level-0 neighbours
-  // (hnswlib keeps the closest candidate of its insertion search and a
-  // diverse set of others) are read back, which costs one search instead of
-  // two. When those give nothing usable (all guarded, or a re-run), a full
-  // k-NN search over earlier items decides.
-  std::vector<std::pair<float, std::size_t>> found;  // (similarity, label)
   const bool fresh = self == s.items.size();
+
+  std::vector<std::pair<float, std::size_t>> found;  // (similarity, label)
   auto decide = [&] {
     std::sort(found.begin(), found.end(),
               [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
@@ -117,28 +148,39 @@ duplicate_result duplicate_index::add(std::string_view workspace, std::string_vi
     return std::optional<std::size_t>();
   };
   std::optional<std::size_t> chosen;
-  if (fresh) {
-    auto internal = s.index->addPoint(vec.data(), self, -1);
-    auto* ll = s.index->get_linklist0(internal);
-    auto n = s.index->getListCount(ll);
-    auto* ids = reinterpret_cast<hnswlib::tableint*>(ll + 1);
-    for (std::size_t i = 0; i < n; ++i) {
-      auto label = static_cast<std::size_t>(s.index->getExternalLabel(ids[i]));
-      if (label >= self) continue;
-      auto* data = reinterpret_cast<const float*>(s.index->getDataByInternalId(ids[i]));
-      found.emplace_back(dot(vec.data(), data, vec.size()), label);
-    }
+  if (!s.index) {
+    found = flat_search(s, vec.data(), self, opt_.candidates);
     chosen = decide();
-  }
-  if (!chosen && (!fresh || r.guarded) && self > 0) {
-    found.clear();
-    auto pq = s.index->searchKnn(vec.data(), std::min(opt_.candidates + 1, s.items.size() + (fresh ? 1 : 0)));
-    while (!pq.empty()) {
-      auto [dist, label] = pq.top();
-      pq.pop();
-      if (label < self) found.emplace_back(1.0f - dist, static_cast<std::size_t>(label));
+    put_vector(s, self, vec.data());
+  } else {
+    // A new item is inserted first and its level-0 neighbours (hnswlib keeps
+    // the closest candidate of its insertion search and a diverse set of
+    // others) are read back: one graph search instead of two. When those
+    // give nothing usable (all guarded, or a re-run), a k-NN search decides.
+    if (fresh) {
+      auto internal = s.index->addPoint(vec.data(), self, -1);
+      auto* ll = s.index->get_linklist0(internal);
+      auto n = s.index->getListCount(ll);
+      auto* ids = reinterpret_cast<hnswlib::tableint*>(ll + 1);
+      for (std::size_t i = 0; i < n; ++i) {
+        auto label = static_cast<std::size_t>(s.index->getExternalLabel(ids[i]));
+        if (label >= self) continue;
+        auto* data = reinterpret_cast<const float*>(s.index->getDataByInternalId(ids[i]));
+        found.emplace_back(dot(vec.data(), data, vec.size()), label);
+      }
+      chosen = decide();
     }
-    chosen = decide();
+    if (!chosen && (!fresh || r.guarded) && self > 0) {
+      found.clear();
+      auto pq = s.index->searchKnn(vec.data(), std::min(opt_.candidates + 1, s.items.size() + (fresh ? 1 : 0)));
+      while (!pq.empty()) {
+        auto [dist, label] = pq.top();
+        pq.pop();
+        if (label < self) found.emplace_back(1.0f - dist, static_cast<std::size_t>(label));
+      }
+      chosen = decide();
+    }
+    if (!fresh) put_vector(s, self, vec.data());
   }
   for (const auto& f : found)
     if (chosen && f.second == *chosen) r.similarity = f.first;
@@ -157,7 +199,6 @@ duplicate_result duplicate_index::add(std::string_view workspace, std::string_vi
     s.group_size.push_back(0);
     ++s.group_size[root];
   } else {
-    s.index->addPoint(vec.data(), self);  // replaces the vector of an existing label
     auto& rec = s.items[self];
     if (rec.root != root) {
       --s.group_size[rec.root];
@@ -193,7 +234,7 @@ bool duplicate_index::restore(std::string_view workspace, std::string_view item_
   std::size_t self = s.items.size(), root = self;
   if (!dup_of.empty())
     if (auto it = s.labels.find(dup_of); it != s.labels.end()) root = s.items[it->second].root;
-  s.index->addPoint(v.data(), self);
+  put_vector(s, self, v.data());
   s.items.push_back(record{std::string(item_id), std::move(g), root});
   s.labels.emplace(std::string(item_id), self);
   s.group_size.push_back(0);

@@ -1,5 +1,6 @@
-// Duplicate search: one HNSW index (hnswlib, inner product over the
-// L2-normalised embeddings) per workspace, so workspaces never mix.
+// Duplicate search: one index per workspace, so workspaces never mix: exact
+// search over a flat array up to `flat_limit` items, then an HNSW graph
+// (hnswlib, inner product over the L2-normalised embeddings).
 //
 // An item is a duplicate of the most similar earlier item of its workspace
 // whose cosine similarity reaches `threshold` and that the guard
@@ -30,6 +31,7 @@ struct duplicate_options {
   std::size_t ef = 40;
   std::size_t m = 12;
   std::size_t ef_construction = 40;
+  std::size_t flat_limit = 2048;  // items searched exactly before a workspace gets a graph
 };
 
 struct duplicate_result {

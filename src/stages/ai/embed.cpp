@@ -16,6 +16,9 @@ constexpr float w_chargram = 0.12f;
 
 std::uint32_t term32(std::uint64_t h) { return static_cast<std::uint32_t>(h ^ (h >> 32)); }
 
+// The high 32 bits of the hash scaled to [0, dim) (no division); bit 0 is the sign.
+std::size_t slot(std::uint64_t h, std::size_t dim) { return static_cast<std::size_t>(((h >> 32) * dim) >> 32); }
+
 bool content_word(const token& t, lang l) {
   return t.kind == tok_kind::emoji || (t.kind == tok_kind::word && !is_stopword(l, t.text) && t.text.size() > 1);
 }
@@ -135,10 +138,9 @@ embed_result embedder::embed(const analysis& a, std::string_view workspace, std:
   r.vector.assign(dim_, 0.0f);
   for (std::size_t i = 0; i < feats.size(); ++i) {
     const std::uint64_t h = feats[i].hash;
-    const float sign = (h >> 40) & 1u ? 1.0f : -1.0f;
-    r.vector[(h >> 8) % dim_] += sign * feats[i].weight * idf[i];
+    r.vector[slot(h, dim_)] += (h & 1u ? 1.0f : -1.0f) * feats[i].weight * idf[i];
   }
-  for (std::uint64_t h : fs.chargrams) r.vector[(h >> 8) % dim_] += (h >> 40) & 1u ? w_chargram : -w_chargram;
+  for (std::uint64_t h : fs.chargrams) r.vector[slot(h, dim_)] += h & 1u ? w_chargram : -w_chargram;
   normalize(r.vector);
   return r;
 }

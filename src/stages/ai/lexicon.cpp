@@ -148,6 +148,7 @@ void lexicons::parse_concepts(std::string_view file, std::string_view text) {
 
 void lexicons::parse(std::string_view file, std::string_view text, lexicon& into) {
   section* cur = nullptr;
+  std::uint32_t cur_id = 0;
   std::map<const section*, std::set<std::string>> seen;
   each_line(text, [&](std::size_t line, std::string_view l) {
     if (l.front() == '[') {
@@ -156,6 +157,7 @@ void lexicons::parse(std::string_view file, std::string_view text, lexicon& into
       if (into.sections.size() <= id) into.sections.resize(id + 1);
       if (!into.sections[id]) into.sections[id] = std::make_unique<section>();
       cur = into.sections[id].get();
+      cur_id = static_cast<std::uint32_t>(id);
       return;
     }
     if (!cur) fail(file, line, "an entry before any [section]");
@@ -184,8 +186,9 @@ void lexicons::parse(std::string_view file, std::string_view text, lexicon& into
     if (!seen[cur].insert(canonical(pat)).second)
       fail(file, line, "'" + std::string(pat) + "' is already in this section");
     std::string err;
-    if (!cur->phrases.add(pat, static_cast<std::uint32_t>(cur->entries.size()), vocab_, err))
+    if (!into.patterns.add(pat, static_cast<std::uint32_t>(into.refs.size()), vocab_, err))
       fail(file, line, err + " in '" + std::string(pat) + "'");
+    into.refs.push_back(lexicon::ref{cur_id, static_cast<std::uint32_t>(cur->entries.size())});
     e.pattern = std::string(pat);
     cur->entries.push_back(std::move(e));
   });

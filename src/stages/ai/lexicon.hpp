@@ -39,13 +39,18 @@ struct entry {
 };
 
 struct section {
-  phrase_set phrases;
   std::vector<entry> entries;
 };
 
-// One file's sections, by section id.
+// One file's sections, by section id. All their patterns live in one
+// phrase set (one pass over a text), each pattern naming its section entry.
 struct lexicon {
+  struct ref {
+    std::uint32_t section, entry;
+  };
   std::vector<std::unique_ptr<section>> sections;  // index: section id; null when absent
+  phrase_set patterns;
+  std::vector<ref> refs;  // by pattern entry number
   const section* find(std::size_t id) const { return id < sections.size() ? sections[id].get() : nullptr; }
 };
 

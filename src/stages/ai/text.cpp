@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace pw::stages::ai {
@@ -101,6 +102,17 @@ const std::unordered_set<std::string_view>& stopwords(lang l) {
     case lang::de: return de;
     default: return en;
   }
+}
+
+// One lookup for all three languages: bit 1 << lang per word.
+const std::unordered_map<std::string_view, std::uint8_t>& stopword_bits() {
+  static const auto table = [] {
+    std::unordered_map<std::string_view, std::uint8_t> t;
+    for (lang l : all_langs)
+      for (std::string_view w : stopwords(l)) t[w] |= static_cast<std::uint8_t>(1u << static_cast<int>(l));
+    return t;
+  }();
+  return table;
 }
 
 // Appends a finished word, expanding English negative contractions.
@@ -338,8 +350,10 @@ lang detect_language(std::string_view utf8, const std::vector<token>& tokens) {
   std::array<double, 3> score{0, 0, 0};
   for (const auto& t : tokens) {
     if (t.kind != tok_kind::word) continue;
-    for (lang l : all_langs)
-      if (stopwords(l).count(t.text)) score[static_cast<int>(l)] += 1;
+    auto it = stopword_bits().find(t.text);
+    if (it == stopword_bits().end()) continue;
+    for (int l = 0; l < 3; ++l)
+      if (it->second & (1u << l)) score[l] += 1;
   }
   for_each_code_point(utf8, [&](std::uint32_t cp) {
     if (cp == 0xF1 || cp == 0xD1 || cp == 0xBF || cp == 0xA1 || cp == 0xE1 || cp == 0xED || cp == 0xF3 || cp == 0xFA)
@@ -352,7 +366,10 @@ lang detect_language(std::string_view utf8, const std::vector<token>& tokens) {
   return static_cast<lang>(best);
 }
 
-bool is_stopword(lang l, std::string_view w) { return stopwords(l).count(w) > 0; }
+bool is_stopword(lang l, std::string_view w) {
+  auto it = stopword_bits().find(w);
+  return it != stopword_bits().end() && (it->second & (1u << static_cast<int>(l)));
+}
 
 // A light stem: inflection endings off, so "exports", "exporting" and
 // "exported" meet. Only for hashing; never shown.
