@@ -5,6 +5,9 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "stages/ai/analysis.hpp"
+#include "stages/ai/duplicate.hpp"
+#include "stages/ai/embed.hpp"
 #include "stages/builtin.hpp"
 #include "stages/stage.hpp"
 
@@ -156,4 +159,40 @@ TEST_CASE("themes: stable ids per workspace, kept across a restart") {
   auto e = q.themed("w", "05", "Knitting patterns for woollen scarves");
   CHECK(e.at("theme_id") != b.at("theme_id"));
   CHECK(e.at("theme_id").as_string() != "c1");  // fresh ids do not reuse restored ones
+}
+
+TEST_CASE("a workspace moves from exact search to an HNSW graph and keeps finding duplicates") {
+  namespace ai = pw::stages::ai;
+  ai::duplicate_options o;
+  o.flat_limit = 8;
+  ai::duplicate_index index(o);
+  ai::embedder emb(256);
+  auto add = [&](const std::string& id, const std::string& text) {
+    ai::analysis a(text);
+    return index.add("w", id, emb.embed(a, "w", id).vector, ai::signature(a));
+  };
+  const char* topics[] = {"dark mode for the editor", "export invoices to PDF", "login with Google fails",
+                          "push notifications arrive late", "search ignores accents", "calendar sync is slow",
+                          "profile photo upload fails", "keyboard shortcuts for lists", "tags vanish after import",
+                          "currency symbol is wrong on receipts", "sidebar collapses on its own", "font size setting resets"};
+  int n = 0;
+  for (const char* t : topics) add("i" + std::to_string(n++), t);
+  CHECK(index.size("w") == 12);
+  auto r = add("dup", "push notifications arrive very late");
+  REQUIRE(r.duplicate_of);
+  CHECK(*r.duplicate_of == "i3");
+  // And the graph survives a restart through the state values.
+  ai::duplicate_index again(o);
+  std::vector<std::pair<std::string, std::string>> states;
+  n = 0;
+  for (const char* t : topics) {
+    ai::analysis a(t);
+    std::string id = "i" + std::to_string(n++);
+    states.emplace_back(id, index.add("w2", id, emb.embed(a, "w2", id).vector, ai::signature(a)).state);
+  }
+  for (auto& [id, st] : states) CHECK(again.restore("w2", id, st));
+  ai::analysis a("search ignores accents in names");
+  auto r2 = again.add("w2", "new", emb.embed(a, "w2", "new").vector, ai::signature(a));
+  REQUIRE(r2.duplicate_of);
+  CHECK(*r2.duplicate_of == "i4");
 }
