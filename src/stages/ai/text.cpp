@@ -154,6 +154,22 @@ void push_word(std::vector<token>& out, std::string w, bool caps, std::uint16_t 
       emit("not");
       return;
     }
+  // Chat spellings and frequent misspellings, read as the word meant.
+  static const std::pair<std::string_view, std::string_view> spelling[] = {
+      {"pls", "please"},      {"plz", "please"},         {"plse", "please"},     {"thx", "thanks"},
+      {"thnx", "thanks"},     {"tnx", "thanks"},         {"u", "you"},           {"ur", "your"},
+      {"recieve", "receive"}, {"recieved", "received"},  {"recieving", "receiving"},
+      {"acount", "account"},  {"acc", "account"},        {"pasword", "password"}, {"passwort", "passwort"},
+      {"loggin", "login"},    {"notifcations", "notifications"}, {"notifcation", "notification"},
+      {"definately", "definitely"}, {"seperate", "separate"}, {"wierd", "weird"}, {"occured", "occurred"},
+      {"untill", "until"},    {"cuz", "because"},        {"coz", "because"},     {"bc", "because"},
+      {"asap", "asap"},       {"app's", "app"},          {"crahes", "crashes"},  {"crashs", "crashes"},
+      {"paymnet", "payment"}, {"subscribtion", "subscription"}, {"refound", "refund"}};
+  for (const auto& [k, v] : spelling)
+    if (w == k) {
+      emit(std::string(v));
+      return;
+    }
   emit(std::move(w));
 }
 
