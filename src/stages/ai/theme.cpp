@@ -135,7 +135,9 @@ std::string top_terms(const analysis& a, std::size_t max_words) {
 
 theme_result theme_model::assign(const analysis& a, std::string_view workspace, const std::vector<float>& vec) {
   workspace_themes& w = impl_->of(workspace);
-  const std::string kw = keyword_theme(a);
+  std::string kw = keyword_theme(a);
+  // Nothing topical at all ("love it", "meh"): the one "general" theme.
+  if (kw.empty() && top_terms(a, opt_.max_label_words) == "general") kw = "general";
   std::lock_guard lock(w.mu);
   theme_result r;
   std::size_t idx = w.themes.size();

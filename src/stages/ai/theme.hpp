@@ -3,10 +3,11 @@
 // 1. Keyword themes: lexicon tags `theme.<label>` (theme.login, theme.dark_mode,
 //    ...; common.txt maps concepts to them) pick the label; the id is the
 //    label's slug ("dark-mode").
-// 2. Otherwise online clustering: the nearest theme centroid of the
+// 2. A text with no topical word at all ("love it", "meh") goes to the one
+//    "general" theme.
+// 3. Otherwise online clustering: the nearest theme centroid of the
 //    workspace with cosine >= threshold takes the item; else a new theme
-//    ("c<n>") is founded, labelled by the item's top content words, or
-//    "general" when it has none.
+//    ("c<n>") is founded, labelled by the item's top content words.
 // Every theme keeps a running centroid; each change is one state value
 // ("t/<workspace>/<id>": count, label, centroid), restore() reloads them.
 #pragma once
