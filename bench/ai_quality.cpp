@@ -6,6 +6,7 @@
 //   pw_ai_quality FILE [--json] [--errors STAGE] [--threshold X] [--theme-threshold X]
 //   pw_ai_quality --explain "some text"
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -166,6 +167,7 @@ int main(int argc, char** argv) {
   confusion cat({"bug", "feature_request", "question", "praise", "complaint", "billing"});
   confusion urg({"low", "medium", "high", "critical"});
   std::map<std::string, const gold*> by_id;
+  std::map<std::string, std::array<int, 4>> per_lang;  // items, sentiment, category, urgency right
   std::map<std::string, std::string> dup_of, theme_of, label_of;
   std::map<std::string, std::vector<float>> vec_of;
   int theme_label_right = 0;
@@ -188,6 +190,11 @@ int main(int argc, char** argv) {
       vec_of[g.id] = *pw::stages::ai::decode_vector(std::string_view(up.find("embed")->at("vector").as_string()));
     auto label = [&](const char* st, const char* f) { return std::string(up.find(st)->at(f).as_string()); };
     std::string s = label("sentiment", "label"), c = label("classify", "label"), u = label("urgency", "level");
+    auto& pl = per_lang[g.lang.empty() ? "?" : g.lang];
+    ++pl[0];
+    pl[1] += g.sentiment == s;
+    pl[2] += g.category == c;
+    pl[3] += g.urgency == u;
     sent.add(g.sentiment, s);
     cat.add(g.category, c);
     urg.add(g.urgency, u);
@@ -292,6 +299,11 @@ int main(int argc, char** argv) {
     o["urgency"] = {{"accuracy", urg.accuracy()}, {"critical_recall", urg.recall("critical")}, {"confusion", urg.to_json()}};
     o["duplicate"] = {{"predicted", predicted}, {"correct", correct}, {"gold_links", gold_links}, {"precision", precision},
                       {"recall", recall}, {"f1", f1}, {"traps", traps}, {"traps_paired", traps_paired}};
+    json::object langs;
+    for (auto& [l, v] : per_lang)
+      langs[l] = {{"items", v[0]}, {"sentiment_accuracy", double(v[1]) / v[0]}, {"category_accuracy", double(v[2]) / v[0]},
+                  {"urgency_accuracy", double(v[3]) / v[0]}};
+    o["languages"] = std::move(langs);
     o["theme"] = {{"purity", purity}, {"label_accuracy", theme_acc}, {"themes", static_cast<std::int64_t>(clusters.size())}};
     std::cout << pw::core::to_json(o) << "\n";
     return 0;
@@ -307,5 +319,10 @@ int main(int argc, char** argv) {
               recall, f1, predicted, correct, gold_links);
   std::printf("traps wrongly paired: %d of %d\n", traps_paired, traps);
   std::printf("\ntheme: purity %.3f over %zu themes; label accuracy %.3f\n", purity, clusters.size(), theme_acc);
+  std::printf("\nper language (accuracy): ");
+  for (auto& [l, v] : per_lang)
+    std::printf(" %s n=%d sentiment %.2f category %.2f urgency %.2f;", l.c_str(), v[0], double(v[1]) / v[0],
+                double(v[2]) / v[0], double(v[3]) / v[0]);
+  std::printf("\n");
   return 0;
 }
