@@ -11,7 +11,7 @@ namespace pw::stages::ai {
 
 namespace {
 
-constexpr double neg_pos_factor = -0.75;   // "not good"
+constexpr double neg_pos_factor = -0.6;    // "not good"
 constexpr double neg_neg_factor = -0.6;    // "not bad"
 constexpr double caps_factor = 1.3;
 constexpr double all_caps_factor = 1.1;
@@ -24,6 +24,8 @@ constexpr double threshold = 0.2;
 constexpr double harm_crit = 2.0;    // critical harm (data lost, account taken, fraud)
 constexpr double harm_money = 1.5;   // money or paid goods not received, charged wrongly
 constexpr double harm_flow = 1.0;    // locked out of a core flow
+constexpr double shout = 1.0;
+constexpr double opener = 0.25;  // thanks/praise opening a longer report about something else
 constexpr double mixed_last = 1.5;
 constexpr double mixed_rest = 0.6;
 
@@ -91,6 +93,8 @@ sentiment_result sentiment(const analysis& a) {
       pos_w[k] *= concession_factor;
   }
   const double sentences = std::max<std::size_t>(1, a.sentences());
+  // "Thanks for the great app! <a long report>": the opener is courtesy.
+  const bool report = a.sentences() >= 3 && (a.tag_sum("defect") + a.tag_sum("request") + a.tag_sum("bill")) >= 1;
   bool all_caps = true;
   for (const auto& t : toks)
     if (t.kind == tok_kind::word && !t.caps && t.text.size() > 1 && std::isalpha(static_cast<unsigned char>(t.text[0])))
@@ -152,6 +156,7 @@ sentiment_result sentiment(const analysis& a) {
     const int bang = bangs[std::min<std::size_t>(toks[b].sentence, bangs.size() - 1)];
     if (bang > 0) v *= std::pow(bang_factor, std::min(bang, 3));
     v *= pos_w[b];
+    if (report && toks[b].sentence == 0 && v > 0) v *= opener;
     v *= 0.85 + 0.3 * (toks[b].sentence + 1) / sentences;
     parts.push_back(contribution{v, clause[b]});
   }
@@ -179,6 +184,9 @@ sentiment_result sentiment(const analysis& a) {
     harm = u.reason == "high.money" || u.reason == "notrecv" || u.reason == "crit.fraud+contained" ? harm_money
                                                                                                    : harm_flow;
   neg_sum -= harm;
+
+  // Shouting with no praise in it is anger.
+  if (all_caps && pos_sum <= 0 && a.words() >= 3) neg_sum -= shout;
 
   // Sarcasm: a cue with negative evidence around turns praise into blame.
   double sarcasm = 0;

@@ -4,7 +4,7 @@
 // "not working", "would love" or "no complaints" are read as phrases) are
 // summed with:
 //   - negation: a [negation] word up to 3 tokens before, in the same clause,
-//     turns a valence v into -0.75 v (positive) or -0.6 v (negative: "not
+//     turns a valence v into -0.6 v (positive) or -0.6 v (negative: "not
 //     bad" is mild approval); German also negates after ([negation_after]).
 //   - intensifiers / downtoners ([intensifier] = factor) right before.
 //   - ALL CAPS words x1.3 (x1.1 when the whole text shouts), "!" x1.15.
@@ -19,6 +19,9 @@
 //   - mixed messages: the last clause with clear valence weighs x1.5, the
 //     others x0.6 ("Great products, slow site" is about the site).
 //   - a star rating ("3 stars", rating:N tags) decides the label.
+//   - a whole text in capitals with no praise counts -1 (anger); praise in
+//     the first sentence of a report of 3+ sentences about a defect, a
+//     request or money weighs x0.25 (courtesy).
 // Score = s / sqrt(s^2 + 4); label by thresholds (+-0.2) on the score.
 #pragma once
 
