@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "stages/builtin.hpp"
 #include "stages/stage.hpp"
 #include "stages/synthetic.hpp"
 
@@ -44,6 +45,7 @@ core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& 
   const std::string key = fmt::format("pipelines.{}.stages.{}", p.name(), s.name);
   auto kind = kind_of(p, s);
   if (!kind) return std::move(kind).err();
+  if (s.backend == "builtin") return builtin::make(kind.value(), s, key);
   for (const auto& [name, value] : s.options)
     if (name != "kind")
       return core::make_error(core::errc::validation_failed,
@@ -59,7 +61,7 @@ core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& 
                     key, kind.value()));
   }
   return core::make_error(core::errc::validation_failed,
-                          fmt::format("config: {}.backend: unknown backend '{}' (known: synthetic, chaos)", key, s.backend));
+                          fmt::format("config: {}.backend: unknown backend '{}' (known: builtin, synthetic, chaos)", key, s.backend));
 }
 
 }  // namespace pw::stages

@@ -40,7 +40,7 @@ def build(items, prefix):
 
 def main():
     report, failed = [], False
-    for name, parts, prefix in (("tune", ["tune_a", "tune_b"], "t"), ("heldout", ["heldout"], "h")):
+    for name, parts, prefix in (("tune", ["tune_a", "tune_b"], "t"), ("heldout", ["heldout", "heldout_b"], "h")):
         items = [t for p in parts for t in load(p)]
         rows, groups, errors = build(items, prefix)
         for e in errors: print(f"{name}: {e}", file=sys.stderr)

@@ -1,0 +1,71 @@
+// Duplicate search: one index per workspace, so workspaces never mix: exact
+// search over a flat array up to `flat_limit` items, then an HNSW graph
+// (hnswlib, inner product over the L2-normalised embeddings).
+//
+// An item is a duplicate of the most similar earlier item of its workspace
+// whose cosine similarity reaches `threshold` and that the guard
+// (dup_guard.hpp) does not keep apart. Items form groups (an item joins the
+// group of the item it duplicates); `duplicates` is the number of other items
+// in the group when the item was added.
+//
+// Durability: every item's vector, guard signature and decision is one state
+// value ("v/<workspace>/<item id>"); restore() re-adds them in key order
+// (item ids are ULIDs, so in arrival order). A re-run of an item replaces its
+// vector and only looks at items that arrived before it.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stages/ai/dup_guard.hpp"
+
+namespace pw::stages::ai {
+
+struct duplicate_options {
+  double threshold = 0.4;  // cosine similarity
+  std::size_t candidates = 10;
+  std::size_t ef = 40;
+  std::size_t m = 12;
+  std::size_t ef_construction = 40;
+  std::size_t flat_limit = 2048;  // items searched exactly before a workspace gets a graph
+};
+
+struct duplicate_result {
+  std::optional<std::string> duplicate_of;
+  double similarity = 0;       // of the chosen item, or of the nearest one
+  std::optional<std::string> nearest;  // the nearest earlier item (chosen or not)
+  bool guarded = false;        // a close item was kept apart by the guard
+  std::size_t duplicates = 0;  // other items in its group
+  std::string group;           // the group's first item (itself when unique)
+  std::string state;           // the value to persist
+};
+
+class duplicate_index {
+ public:
+  explicit duplicate_index(duplicate_options o = {});
+  ~duplicate_index();
+  duplicate_index(const duplicate_index&) = delete;
+  duplicate_index& operator=(const duplicate_index&) = delete;
+
+  // Finds the item's duplicate among earlier items of its workspace and adds
+  // it. Thread-safe (one mutex per workspace). Throws std::invalid_argument
+  // when the vector's size differs from the workspace's.
+  duplicate_result add(std::string_view workspace, std::string_view item_id, const std::vector<float>& vec,
+                       const guard_signature& guard);
+  // Re-adds a persisted item; false when the value is malformed.
+  bool restore(std::string_view workspace, std::string_view item_id, std::string_view state);
+  std::size_t size(std::string_view workspace) const;
+  const duplicate_options& options() const { return opt_; }
+
+ private:
+  struct space;
+  struct impl;
+  duplicate_options opt_;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace pw::stages::ai
