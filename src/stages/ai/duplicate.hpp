@@ -31,7 +31,7 @@ struct duplicate_options {
   std::size_t ef = 40;
   std::size_t m = 12;
   std::size_t ef_construction = 40;
-  std::size_t flat_limit = 2048;  // items searched exactly before a workspace gets a graph
+  std::size_t flat_limit = 256;   // items searched exactly before a workspace gets a graph
 };
 
 struct duplicate_result {
