@@ -10,7 +10,7 @@
 //   priority   {"score": 0..100, "bucket": P1|P2|P3}
 // Options (stage `options` table; anything else is refused with its key):
 //   embed.dim (16..4096, default 256); duplicate.threshold (0..1, default
-//   0.4), duplicate.candidates (1..100, 10), duplicate.ef (8..2000, 40),
+//   0.45), duplicate.candidates (1..100, 10), duplicate.ef (8..2000, 40),
 //   duplicate.m (4..64, 12); theme.threshold (0..1, 0.5).
 #pragma once
 

@@ -12,7 +12,18 @@ bool question_start(std::string_view w) {
   // Words that open a question (without a "?", "when I export..." is not one).
   static constexpr std::string_view starts[] = {
       "how", "why", "where", "is", "are", "does", "do", "can", "could", "will", "should", "como", "donde",
-      "puedo", "hay", "wie", "wo", "warum", "welche", "gibt", "kann", "konnt", "ist"};
+      "puedo", "hay", "wie", "wo", "warum", "welche", "gibt", "kann", "konnt", "ist", "what", "when", "which",
+      "que", "cual", "cuanto", "cuando", "was", "wann"};
+  for (auto s : starts)
+    if (w == s) return true;
+  return false;
+}
+
+// Words that open a request for information rather than a grievance ("why")
+// or an ask ("can you", "could you").
+bool information_start(std::string_view w) {
+  static constexpr std::string_view starts[] = {"how", "what", "where", "which", "como", "donde", "que",
+                                                "cual", "cuanto", "wie", "was", "wo", "welche"};
   for (auto s : starts)
     if (w == s) return true;
   return false;
@@ -49,6 +60,7 @@ analysis::analysis(std::string_view text, const lexicons& lex) : lex_(&lex), tok
       // "Can't log in" and "Do not ..." open statements.
       bool negated = i + 1 < tokens_.size() && tokens_[i + 1].text == "not";
       if (first && question_start(t.text) && !negated) question_ = true;
+      if (first && information_start(t.text)) asks_information_ = true;
       first = false;
     }
     if (t.kind == tok_kind::punct && t.text == "?") question_ = true;

@@ -50,6 +50,7 @@ class analysis {
 
   std::size_t words() const { return word_count_; }
   bool is_question() const { return question_; }  // has a '?' or starts like a question
+  bool asks_information() const { return asks_information_; }  // opens with how/what/where/wie/cómo...
   std::size_t sentences() const { return tokens_.empty() ? 0 : tokens_.back().sentence + 1u; }
 
  private:
@@ -62,6 +63,7 @@ class analysis {
   std::vector<float> tag_sums_;
   std::size_t word_count_ = 0;
   bool question_ = false;
+  bool asks_information_ = false;
 };
 
 }  // namespace pw::stages::ai

@@ -59,6 +59,15 @@ evidence gather(const analysis& a) {
 classification classify(const analysis& a, const sentiment_result& s) {
   const evidence e = gather(a);
   classification c;
+  // "How do I ...?" with no harm and no strong defect, money or grievance
+  // cue asks for information, whatever words it borrows ("timeout", "fee").
+  const bool harm = a.prefix_sum("crit.") + a.prefix_sum("high.") > 0;
+  if (a.asks_information() && !harm && e.defect < 2 && e.grievance < 1.5f && e.request < 1.5f && e.bill < 2 &&
+      e.not_received <= 0) {
+    c.label = category::question;
+    c.confidence = conf(1.0 + e.question);
+    return c;
+  }
   // 1. billing: the author's own money, minus the look-alikes.
   const bool about_goods = e.goods > 0 && e.software <= 0;
   float bill = e.bill + e.pursue;

@@ -26,7 +26,7 @@
 namespace pw::stages::ai {
 
 struct duplicate_options {
-  double threshold = 0.4;  // cosine similarity
+  double threshold = 0.45;  // cosine similarity
   std::size_t candidates = 10;
   std::size_t ef = 40;
   std::size_t m = 12;

@@ -13,6 +13,12 @@ constexpr float w_unigram = 1.0f;
 constexpr float w_bigram = 0.4f;
 constexpr float w_concept = 1.6f;
 constexpr float w_chargram = 0.12f;
+constexpr float w_impact = 1.2f;
+
+bool impact_tag(std::string_view n) {
+  return n.substr(0, 5) == "crit." || n.substr(0, 5) == "high." || n.substr(0, 4) == "med." || n == "refund.pursue" ||
+         n == "notrecv" || n == "outage" || n == "scope.many";
+}
 
 std::uint32_t term32(std::uint64_t h) { return static_cast<std::uint32_t>(h ^ (h >> 32)); }
 
@@ -65,6 +71,12 @@ feature_set features(const analysis& a) {
   }
   for (const auto& c : a.concepts())
     out.push_back(feature{hash64(a.lex().concept_name(c.entry), 0x7f4a7c159e3779b9ull), w_concept});
+  // The impact a text describes (fraud, money not back, an outage, lost
+  // progress) is language-independent and names the problem, not the topic.
+  for (const auto& t : a.tags()) {
+    const std::string_view name = a.lex().tag_name(t.tag);
+    if (impact_tag(name)) out.push_back(feature{hash64(name, 0x3c6ef372fe94f82bull), w_impact});
+  }
   // Merge equal features: a repeated term counts with a damped weight.
   std::sort(out.begin(), out.end(), [](const feature& x, const feature& y) { return x.hash < y.hash; });
   std::size_t w = 0;

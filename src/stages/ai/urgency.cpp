@@ -57,6 +57,8 @@ urgency_result urgency(const analysis& a) {
   else if (high.sum >= 1) set(urgency_level::high, 0.65, high.sum, high.reason);
   else if (e.not_received >= 1 && (e.goods > 0 || e.paid > 0)) set(urgency_level::high, 0.65, e.not_received, "notrecv");
   else if (outage >= 1) set(urgency_level::high, 0.65, outage, "outage");
+  else if (a.asks_information() && e.defect < 2 && e.grievance < 1.5f && e.not_received <= 0)
+    set(urgency_level::low, 0.12, 0, "question");
   else if (med.sum >= 1) set(urgency_level::medium, 0.4, med.sum, med.reason);
   else if (e.docs > 0 && e.defect >= 1) set(urgency_level::medium, 0.38, e.defect, "med.docs");
   else if (e.defect + e.soft_defect + e.paybug >= 1 && e.defect + e.soft_defect + e.paybug > e.cosmetic)
