@@ -17,6 +17,15 @@ namespace pw::actors {
 
 namespace {
 
+// A stage output with a string "theme_id" (the builtin theme stage's) makes
+// the item listable by that theme.
+std::optional<std::string> theme_of(const boost::json::object* result) {
+  if (!result) return std::nullopt;
+  auto it = result->find("theme_id");
+  if (it == result->end() || !it->value().is_string() || it->value().as_string().empty()) return std::nullopt;
+  return std::string(it->value().as_string());
+}
+
 // Jitter needs no cryptographic randomness; std::random_device per item
 // costs a system call.
 std::uint64_t seed_for(const std::string& id) {
@@ -234,10 +243,12 @@ void supervisor::persist(core::step step, stage_output* out, control_ptr reply) 
   if (out) {
     const auto& prefix = binding_->stages[out->stage].data_prefix;
     ws.put_result(it.id, pipe_.stage(out->stage).name, std::move(out->json));
+    if (auto theme = theme_of(results_.find(pipe_.stage(out->stage).name))) ws.put_theme(it, *theme);
     for (auto& w : out->state) ws.put_stage_data(prefix + w.key, std::move(w.value));
   }
   for (auto i : step.reset) {
     ws.delete_result(it.id, pipe_.stage(i).name);
+    if (auto theme = theme_of(results_.find(pipe_.stage(i).name))) ws.delete_theme(it, *theme);
     results_.erase(pipe_.stage(i).name);
     snapshot_.reset();
   }
@@ -282,6 +293,8 @@ void supervisor::flush() {
   } else if (pending_delete_) {
     // Everything before the delete is durable, and state_ is what was persisted.
     next_.delete_item(*item_, pipe_, state_);
+    for (const auto& [stage, result] : results_.entries())
+      if (auto theme = theme_of(result.get())) next_.delete_theme(*item_, *theme);
     next_actions_ = std::move(*pending_delete_);
     pending_delete_.reset();
   } else {

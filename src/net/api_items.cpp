@@ -84,7 +84,8 @@ std::string render_checkpoints(const visible_item& v, const stored_results& resu
 }
 
 // GET /items: the caller's items (an admin's: everyone's), newest first,
-// from an index chosen by the filters; never a scan of all items.
+// from an index chosen by the filters (workspace, status, or workspace and
+// theme); never a scan of all items.
 void list(api_context& ctx, http_request& req, const principal& who, responder respond) {
   auto limit = parse_limit(req, 50, 200);
   if (!limit) return respond(error_response(limit.err()));
@@ -103,12 +104,27 @@ void list(api_context& ctx, http_request& req, const principal& who, responder r
                                     "{\"field\":\"status\"}"));
     status = std::string(*s);
   }
+  std::optional<std::string> theme;
+  if (auto t = req.query_value("theme"); t && !t->empty()) {
+    if (!workspace)
+      return respond(error_response(core::errc::validation_failed, "'theme' needs 'workspace' (themes belong to a workspace)",
+                                    "{\"field\":\"theme\"}"));
+    if (status)
+      return respond(error_response(core::errc::validation_failed, "'theme' and 'status' cannot be combined",
+                                    "{\"field\":\"theme\"}"));
+    if (t->size() > 200 || t->find('\0') != std::string_view::npos)
+      return respond(error_response(core::errc::validation_failed, "'theme' is not a theme id", "{\"field\":\"theme\"}"));
+    theme = std::string(*t);
+  }
   store::index_query q;
   q.limit = limit.value();
   auto cursor = cursor_of(req);
   if (!cursor) return respond(error_response(cursor.err()));
   q.before = std::move(cursor).value();
-  if (!who.admin) {
+  if (theme) {
+    q.prefix = store::index_workspace_theme_key(*workspace, *theme, "");
+    if (!who.admin) q.value_equals = who.sub;
+  } else if (!who.admin) {
     if (status) q.prefix = store::index_owner_status_key(who.sub, *status, "");
     else {
       q.family = store::cf::owners;

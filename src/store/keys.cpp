@@ -94,6 +94,9 @@ std::string joined(char tag, std::initializer_list<std::string_view> parts) {
 
 std::string index_status_key(std::string_view status, std::string_view id) { return joined('S', {status, id}); }
 std::string index_workspace_key(std::string_view ws, std::string_view id) { return joined('W', {ws, id}); }
+std::string index_workspace_theme_key(std::string_view ws, std::string_view theme, std::string_view id) {
+  return joined('T', {ws, theme, id});
+}
 std::string index_workspace_status_key(std::string_view ws, std::string_view status, std::string_view id) {
   return joined('X', {ws, status, id});
 }

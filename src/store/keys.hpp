@@ -44,6 +44,8 @@ std::string room_seq_key(std::string_view room);
 // Index keys (cf::index). Every listing scans one prefix, newest id first.
 std::string index_status_key(std::string_view status, std::string_view id);  // 'S' status '\0' id -> workspace
 std::string index_workspace_key(std::string_view ws, std::string_view id);   // 'W' ws '\0' id
+// Items of a workspace by theme (value: the owner). 'T' ws '\0' theme '\0' id
+std::string index_workspace_theme_key(std::string_view ws, std::string_view theme, std::string_view id);
 std::string index_workspace_status_key(std::string_view ws, std::string_view status, std::string_view id);  // 'X' ...
 std::string index_owner_status_key(std::string_view owner, std::string_view status, std::string_view id);   // 'O' ... -> workspace
 std::string idempotency_key(std::string_view owner, std::string_view key);

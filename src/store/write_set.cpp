@@ -85,6 +85,14 @@ void write_set::delete_dead_letter(std::string_view id, std::string_view stage) 
   count(std::string(dead_letters_counter), -1);
 }
 
+void write_set::put_theme(const core::item& it, std::string_view theme) {
+  ops_.push_back({cf::index, k::put, index_workspace_theme_key(it.workspace, theme, it.id), it.owner});
+}
+
+void write_set::delete_theme(const core::item& it, std::string_view theme) {
+  ops_.push_back({cf::index, k::erase, index_workspace_theme_key(it.workspace, theme, it.id), {}});
+}
+
 void write_set::delete_item(const core::item& it, const core::pipeline& p, const core::item_state& s) {
   const auto status = core::to_string(s.status);
   for (auto family : {cf::items, cf::state, cf::queue}) ops_.push_back({family, k::erase, it.id, {}});

@@ -54,6 +54,9 @@ class write_set {
   void put_timer(std::int64_t due_ms, std::string_view id, std::string_view stage, std::string_view workspace);
   void delete_timer(std::int64_t due_ms, std::string_view id, std::string_view stage, std::string_view workspace);
   void put_dead_letter(std::string_view id, std::string_view stage, std::string json);
+  // The item is listed under `theme` in its workspace (GET /items?theme=).
+  void put_theme(const core::item& it, std::string_view theme);
+  void delete_theme(const core::item& it, std::string_view theme);
   void put_stage_data(std::string key, std::optional<std::string> value);
   // The item entered `to` (and left `from`, if any): status counters of its
   // workspace and overall, and the listing indexes.

@@ -39,6 +39,11 @@ config_builder& config_builder::stage(const std::string& name, const std::string
   return *this;
 }
 
+config_builder& config_builder::backend(const std::string& name) {
+  backend_ = name;
+  return *this;
+}
+
 config_builder& config_builder::chaos(const std::string& name, const std::string& keys) {
   chaos_keys_[name] += keys;
   return *this;
@@ -53,7 +58,7 @@ std::string config_builder::str() const {
   for (auto [name, after] : stages) {
     const bool chaotic = chaos_keys_.count(name) > 0;
     out += std::string("[pipelines.feedback.stages.") + name + "]\n";
-    out += std::string("backend = \"") + (chaotic ? "chaos" : "synthetic") + "\"\n";
+    out += "backend = \"" + (chaotic ? std::string("chaos") : backend_) + "\"\n";
     out += std::string("after = ") + after + "\n";
     if (auto it = stage_keys_.find(name); it != stage_keys_.end()) out += it->second;
     out += "\n";

@@ -19,10 +19,13 @@ class config_builder {
   config_builder& stage(const std::string& name, const std::string& keys);
   // The stage's chaos table (keys), which also makes its backend "chaos".
   config_builder& chaos(const std::string& name, const std::string& keys);
+  // The backend of every stage without chaos ("synthetic" unless set; "builtin" for the real AI stages).
+  config_builder& backend(const std::string& name);
   std::string str() const;
 
  private:
   std::string top_;
+  std::string backend_ = "synthetic";
   std::map<std::string, std::string> sections_, stage_keys_, chaos_keys_;
 };
 
