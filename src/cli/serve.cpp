@@ -111,8 +111,8 @@ int serve(const serve_options& o) {
   rt.shutdown();
   auto stats = rt.stats();
   db.value().reset();
-  spdlog::info("event=node.stopped drained={} batches={} write_sets={}", drained, stats.writer.batches,
-               stats.writer.write_sets);
+  spdlog::info("event=node.stopped drained={} batches={} write_sets={} keys={} bytes={}", drained,
+               stats.writer.batches, stats.writer.write_sets, stats.writer.keys, stats.writer.bytes);
   spdlog::default_logger()->flush();
   return 0;
 }

@@ -8,7 +8,8 @@ namespace {
 
 constexpr std::uint8_t item_format = 1;
 constexpr std::uint8_t state_format = 2;  // 2: stage_state.letter_open
-constexpr std::uint8_t history_format = 1;
+constexpr std::uint8_t history_format = 1;        // one entry (records written before chunks)
+constexpr std::uint8_t history_chunk_format = 2;  // the entries of one write, in order
 
 class writer {
  public:
@@ -220,21 +221,17 @@ std::optional<idempotency_record> decode_idempotency(std::string_view bytes) {
   return rec;
 }
 
-std::string encode_history(const core::history_entry& e) {
-  writer w;
-  w.u8(history_format);
+namespace {
+void write_history_fields(writer& w, const core::history_entry& e) {
   w.i64(e.at_ms);
   w.str(e.stage);
   w.str(e.from);
   w.str(e.to);
   w.varint(e.attempt);
   w.str(e.cause);
-  return std::move(w.out);
 }
 
-std::optional<core::history_entry> decode_history(std::string_view bytes) {
-  reader r(bytes);
-  if (r.u8() != history_format) return std::nullopt;
+core::history_entry read_history_fields(reader& r) {
   core::history_entry e;
   e.at_ms = r.i64();
   e.stage = r.str();
@@ -242,8 +239,35 @@ std::optional<core::history_entry> decode_history(std::string_view bytes) {
   e.to = r.str();
   e.attempt = static_cast<std::uint32_t>(r.varint());
   e.cause = r.str();
-  if (!r.ok() || !r.done()) return std::nullopt;
   return e;
+}
+}  // namespace
+
+std::string encode_history(const core::history_entry& e) {
+  std::string chunk;
+  append_history(chunk, e);
+  return chunk;
+}
+
+void append_history(std::string& chunk, const core::history_entry& e) {
+  writer w;
+  w.out = std::move(chunk);
+  if (w.out.empty()) w.u8(history_chunk_format);
+  write_history_fields(w, e);
+  chunk = std::move(w.out);
+}
+
+std::optional<std::vector<core::history_entry>> decode_history(std::string_view bytes) {
+  reader r(bytes);
+  const auto format = r.u8();
+  if (!r.ok() || (format != history_format && format != history_chunk_format)) return std::nullopt;
+  std::vector<core::history_entry> out;
+  do {
+    out.push_back(read_history_fields(r));
+    if (!r.ok()) return std::nullopt;
+  } while (format == history_chunk_format && !r.done());
+  if (!r.done()) return std::nullopt;
+  return out;
 }
 
 }  // namespace pw::store

@@ -36,7 +36,11 @@ struct idempotency_record {
 std::string encode_idempotency(const idempotency_record& r);
 std::optional<idempotency_record> decode_idempotency(std::string_view bytes);
 
-std::string encode_history(const core::history_entry& e);
-std::optional<core::history_entry> decode_history(std::string_view bytes);
+// History is stored in chunks: the entries one write added for an item, in
+// order, under the sequence number of the first. One key per write instead of
+// one per transition keeps the store's write rate per item down.
+std::string encode_history(const core::history_entry& e);  // a chunk of one
+void append_history(std::string& chunk, const core::history_entry& e);
+std::optional<std::vector<core::history_entry>> decode_history(std::string_view bytes);
 
 }  // namespace pw::store

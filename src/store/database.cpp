@@ -106,7 +106,8 @@ std::vector<core::history_entry> database::history(std::string_view id) const {
   std::vector<core::history_entry> out;
   scan(*impl_, cf::history, id, id, [&](std::string_view k, std::string_view v) {
     if (k.size() != id.size() + 4) return true;  // another id that starts with this one
-    if (auto e = decode_history(v)) out.push_back(std::move(*e));
+    if (auto chunk = decode_history(v))
+      for (auto& e : *chunk) out.push_back(std::move(e));
     return true;
   });
   return out;

@@ -22,7 +22,14 @@ void write_set::put_result(std::string_view id, std::string_view stage, std::str
 }
 
 void write_set::append_history(std::string_view id, std::uint32_t seq, const core::history_entry& e) {
-  ops_.push_back({cf::history, k::put, history_key(id, seq), encode_history(e)});
+  if (history_op_ < ops_.size() && history_next_seq_ == seq && history_id_ == id) {
+    store::append_history(ops_[history_op_].value, e);
+  } else {
+    history_op_ = ops_.size();
+    history_id_ = std::string(id);
+    ops_.push_back({cf::history, k::put, history_key(id, seq), encode_history(e)});
+  }
+  history_next_seq_ = seq + 1;
 }
 
 void write_set::enqueue(std::string_view id) { ops_.push_back({cf::queue, k::put, std::string(id), {}}); }

@@ -47,6 +47,7 @@ class write_set {
   void put_item(const core::item& it);  // the item and its owner index entry
   void put_state(std::string_view id, const core::pipeline& p, const core::item_state& s);
   void put_result(std::string_view id, std::string_view stage, std::string json);
+  // Consecutive entries of one item share one record (see codec.hpp).
   void append_history(std::string_view id, std::uint32_t seq, const core::history_entry& e);
   void enqueue(std::string_view id);
   void dequeue(std::string_view id);
@@ -80,6 +81,10 @@ class write_set {
 
  private:
   std::vector<op> ops_;
+  // The history chunk the next consecutive entry of history_id_ extends.
+  std::size_t history_op_ = static_cast<std::size_t>(-1);
+  std::string history_id_;
+  std::uint32_t history_next_seq_ = 0;
   std::vector<pending_event> events_;
   std::vector<std::pair<std::string, std::int64_t>> counters_;
 };

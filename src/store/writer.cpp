@@ -143,6 +143,10 @@ void writer::commit(std::vector<request>& group) {
     std::lock_guard lock(mu_);
     ++stats_.batches;
     stats_.write_sets += group.size();
+    if (ok) {
+      stats_.keys += batch.Count();
+      stats_.bytes += batch.GetDataSize();
+    }
     if (!ok) ++stats_.failures;
   }
   if (!ok) {

@@ -29,6 +29,8 @@ struct writer_options {
 struct writer_stats {
   std::uint64_t batches = 0;
   std::uint64_t write_sets = 0;
+  std::uint64_t keys = 0;   // puts, deletes and range deletes committed
+  std::uint64_t bytes = 0;  // size of the committed batches
   std::uint64_t failures = 0;
 };
 

@@ -40,7 +40,32 @@ TEST_CASE("items, states and history entries round-trip through their records") 
   core::history_entry e{5, "a", "pending", "processing", 1, "why"};
   auto h = store::decode_history(store::encode_history(e));
   REQUIRE(h);
-  CHECK(h->cause == "why");
+  REQUIRE(h->size() == 1);
+  CHECK(h->front().cause == "why");
+}
+
+TEST_CASE("the history entries of one write read back from one chunk in order") {
+  std::string chunk;
+  for (std::uint32_t i = 0; i < 3; ++i)
+    store::append_history(chunk, core::history_entry{100 + i, "s" + std::to_string(i), "pending", "running", i, ""});
+  auto h = store::decode_history(chunk);
+  REQUIRE(h);
+  REQUIRE(h->size() == 3);
+  CHECK(h->at(0).stage == "s0");
+  CHECK(h->at(2).at_ms == 102);
+  CHECK(h->at(2).attempt == 2);
+  // Records of one entry (format 1, written before chunks) still read; a
+  // format-1 record holds exactly one entry.
+  std::string v1 = store::encode_history(core::history_entry{7, "a", "pending", "running", 1, ""});
+  v1[0] = '\x01';
+  auto old = store::decode_history(v1);
+  REQUIRE(old);
+  REQUIRE(old->size() == 1);
+  CHECK(old->front().at_ms == 7);
+  std::string many = chunk;
+  many[0] = '\x01';
+  CHECK_FALSE(store::decode_history(many));
+  CHECK_FALSE(store::decode_history(chunk.substr(0, chunk.size() - 1)));
 }
 
 TEST_CASE("truncated or foreign records decode to nothing instead of crashing") {
