@@ -24,6 +24,8 @@ const char* const usage =
     "  --timeout S (300), --grace S (2), --verify N GETs sampled afterwards (200)\n"
     "  --pids name:pid,...       CPU seconds and peak RSS of those processes\n"
     "  --secret S                Pipewright's auth.jwt_secret (pipewright-bench-secret)\n"
+    "  --prefix P                before user and workspace names (two runs on one server)\n"
+    "  --post-only               post the items and stop: no sockets, no waiting for events\n"
     "  --out FILE, --label L, --quiet\n"
     "Prints one JSON report; exit 0 only when every check passed (2: a check failed, 3: non-loopback).\n";
 
@@ -94,6 +96,7 @@ std::optional<options> parse_options(int argc, char** argv, int* exit_code) {
       {"secret", [&](const std::string& v) { o.secret = v; return !v.empty(); }},
       {"out", [&](const std::string& v) { o.out = v; return true; }},
       {"label", [&](const std::string& v) { o.label = v; return true; }},
+      {"prefix", [&](const std::string& v) { o.prefix = v; return true; }},
       {"pids", [&](const std::string& v) {
          for (std::size_t at = 0; at < v.size();) {
            auto end = v.find(',', at);
@@ -115,6 +118,10 @@ std::optional<options> parse_options(int argc, char** argv, int* exit_code) {
       std::fputs(usage, stdout);
       *exit_code = 0;
       return std::nullopt;
+    }
+    if (a == "--post-only") {
+      o.post_only = true;
+      continue;
     }
     if (a == "--quiet") {
       o.quiet = true;

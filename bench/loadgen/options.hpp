@@ -40,6 +40,8 @@ struct options {
   std::vector<watched_pid> pids;
   std::string secret = "pipewright-bench-secret";  // pipewright: HS256 secret of the server
   std::string out, label;
+  std::string prefix;      // before user and workspace names, so two runs can share a server
+  bool post_only = false;  // post and stop: no sockets, no waiting (fills a store for a scenario)
   bool quiet = false;
 };
 

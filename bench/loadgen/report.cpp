@@ -41,7 +41,7 @@ run_state::run_state(const options& opt)
       sockets_per_user_(opt.sockets_per_user),
       origin_(std::chrono::steady_clock::now()) {
   for (int u = 0; u < opt.users; ++u) {
-    users.push_back("u" + std::to_string(u + 1));
+    users.push_back(opt.prefix + "u" + std::to_string(u + 1));
     if (opt.api == api_kind::pipewright) tokens.push_back(make_jwt(opt.secret, users.back(), 86400));
   }
   const auto texts = make_texts(total_);
@@ -50,7 +50,7 @@ run_state::run_state(const options& opt)
     owner.push_back(static_cast<int>(i % opt.users));
     json::object b;
     if (opt.api == api_kind::anchor) b["user"] = users[owner.back()];
-    b["workspace"] = "w" + std::to_string(i % opt.workspaces);
+    b["workspace"] = opt.prefix + "w" + std::to_string(i % opt.workspaces);
     b["text"] = texts[i];
     bodies.push_back(json::serialize(b));
   }
@@ -250,6 +250,11 @@ json::object run_state::report() const {
     cpu["system_capacity"] = round_to(cpu1_.system_total - cpu0_.system_total, 0.01);
     r["cpu_s"] = std::move(cpu);
     r["peak_rss_mb"] = std::move(rss);
+  }
+  if (opt_.post_only) {
+    r["mode"] = "post-only";
+    r["ok"] = outcome == "done" && post_errors_ == 0;
+    return r;
   }
   r["ok"] = outcome == "done" && post_errors_ == 0 && lost == 0 && dup == 0 && misdelivered_ == 0 && unmatched == 0 &&
             verify_bad_ == 0 && not_found_status == 404;

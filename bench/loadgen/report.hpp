@@ -29,7 +29,7 @@ class run_state {
   void post_answered(long item, unsigned status, const std::string& body, double t);
 
   void begin_phase(long from, long to);
-  bool phase_complete() const { return ph_done >= ph_to - ph_from - ph_errors; }
+  bool phase_complete() const { return opt_.post_only ? ph_next >= ph_to : ph_done >= ph_to - ph_from - ph_errors; }
   void start_measuring();
   void stop_measuring();
 

@@ -194,9 +194,9 @@ awaitable<void> engine::verify_sample() {
 
 awaitable<void> engine::main() {
   auto ex = co_await asio::this_coro::executor;
-  const int total_sockets = opt_.users * opt_.sockets_per_user;
+  const int total_sockets = opt_.post_only ? 0 : opt_.users * opt_.sockets_per_user;
   log("opening " + std::to_string(total_sockets) + " websockets to " + opt_.ws);
-  for (int u = 0; u < opt_.users; ++u)
+  for (int u = 0; u < opt_.users && total_sockets > 0; ++u)
     for (int s = 0; s < opt_.sockets_per_user; ++s) {
       auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(ex);
       sockets_.push_back(ws);
@@ -211,7 +211,7 @@ awaitable<void> engine::main() {
     if (opt_.warmup > 0) {
       log("warming up with " + std::to_string(opt_.warmup) + " items");
       if (co_await run_phase(0, opt_.warmup, false, deadline) != "done") log("warmup did not finish");
-      co_await sleep_ms(1000);
+      if (!opt_.post_only) co_await sleep_ms(1000);
     }
     log("posting " + std::to_string(opt_.n) + " items, " + std::to_string(opt_.c) + " in flight" +
         (opt_.rate > 0 ? ", paced at " + std::to_string(opt_.rate) + "/s" : "") + ", to " + opt_.base);
@@ -220,8 +220,10 @@ awaitable<void> engine::main() {
     st_.stop_measuring();
     log(st_.outcome + "; waiting " + std::to_string(static_cast<int>(opt_.grace_s * 1000)) +
         " ms grace for late or duplicate events");
-    co_await sleep_ms(opt_.grace_s * 1000);
-    co_await verify_sample();
+    if (!opt_.post_only) {
+      co_await sleep_ms(opt_.grace_s * 1000);
+      co_await verify_sample();
+    }
   }
   for (auto& ws : sockets_) {
     beast::error_code ignored;
