@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <rocksdb/cache.h>
+#include <spdlog/spdlog.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
@@ -14,6 +15,13 @@ namespace pw::store {
 
 database::impl::~impl() {
   if (!db) return;
+  // A clean stop leaves nothing in the WAL to replay: the next start is quick.
+  std::vector<rocksdb::ColumnFamilyHandle*> all;
+  for (auto* h : handles)
+    if (h) all.push_back(h);
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  if (auto st = db->Flush(flush, all); !st.ok()) spdlog::warn("event=store.flush_failed error=\"{}\"", st.ToString());
   for (auto* h : handles)
     if (h) db->DestroyColumnFamilyHandle(h);
   db->Close();
@@ -35,6 +43,9 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
   options.compression = rocksdb::kLZ4Compression;
   options.bytes_per_sync = 1 << 20;
   options.max_total_wal_size = 256ull << 20;
+  // After a crash, the WAL's writes stay in the memtables instead of being
+  // flushed to new files before the node can start: ready sooner.
+  options.avoid_flush_during_recovery = true;
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(opts.block_cache_mb << 20);
