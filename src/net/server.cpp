@@ -1,5 +1,7 @@
 #include "net/server.hpp"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <optional>
 #include <thread>
@@ -233,7 +235,10 @@ core::result<std::uint16_t> server::start() {
                                                               i.cfg.server.listen.port, ec.message()));
   const auto port = i.acceptor.local_endpoint().port();
   i.do_accept();
-  for (std::uint32_t t = 0; t < i.cfg.server.io_threads; ++t) i.threads.emplace_back([&i] { i.ioc.run(); });
+  for (std::uint32_t t = 0; t < i.cfg.server.io_threads; ++t) i.threads.emplace_back([&i] {
+      pthread_setname_np(pthread_self(), "pw-http");
+      i.ioc.run();
+    });
   return port;
 }
 

@@ -1,5 +1,7 @@
 #include "store/loader.hpp"
 
+#include <pthread.h>
+
 namespace pw::store {
 
 loader::loader(const database& db, const std::map<std::string, core::pipeline>& pipelines)
@@ -19,6 +21,7 @@ void loader::stop() {
 }
 
 void loader::run() {
+  pthread_setname_np(pthread_self(), "pw-loader");
   for (;;) {
     std::function<void()> job;
     {

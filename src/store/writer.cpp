@@ -1,5 +1,7 @@
 #include "store/writer.hpp"
 
+#include <pthread.h>
+
 #include <unordered_set>
 
 #include <rocksdb/write_batch.h>
@@ -47,6 +49,7 @@ writer_stats writer::stats() const {
 }
 
 void writer::run() {
+  pthread_setname_np(pthread_self(), "pw-writer");  // for top and perf
   std::vector<request> group;
   for (;;) {
     {
