@@ -26,7 +26,7 @@ class admission_state {
     auto refuse = [&](core::errc code, std::string msg) { sub->done(core::make_error(code, std::move(msg))); };
     if (!ready_) return refuse(core::errc::not_ready, "the node is recovering accepted work; retry shortly");
     if (draining_) return refuse(core::errc::draining, "the node is shutting down; retry on another node or later");
-    if (waiting_.size() + active_.size() + accepting_ >= ctx_->cfg->actors.max_queued)
+    if (waiting_.size() + active_.size() + starting_.size() + accepting_ >= ctx_->cfg->actors.max_queued)
       return refuse(core::errc::queue_full, "the queue is full (actors.max_queued); retry later");
     auto p = ctx_->pipelines.find(sub->request.pipeline);
     if (p == ctx_->pipelines.end()) return refuse(core::errc::validation_failed, "no pipeline '" + sub->request.pipeline + "'");
@@ -51,7 +51,7 @@ class admission_state {
     ws.put_item(it);
     ws.put_state(it.id, *p->second.pipeline, rec->state);
     ws.append_history(it.id, 0, core::history_entry{now, {}, {}, "queued", 0, "accepted"});
-    ws.enqueue(it.id);
+    ws.enqueue(it.id, it.workspace);
     ws.status_change(it, std::nullopt, core::item_status::queued);
     if (!req.idempotency_key.empty())
       // The answer is stored with the item: a replay finds both or neither.
@@ -71,8 +71,27 @@ class admission_state {
     activate();
   }
 
-  void recovered(const stored_batch_ptr& batch) {
-    for (auto& r : *batch) enqueue(std::make_shared<store::stored_item>(std::move(r)));
+  // Recovered items wait as ids; each is loaded when it gets a slot.
+  void recovered(const queued_batch_ptr& batch) {
+    for (auto& r : *batch) enqueue(std::move(r.id), r.workspace, nullptr);
+    activate();
+  }
+
+  // A recovered item's record arrived for the slot reserved for it.
+  void fetched(const std::string& id, const stored_item_ptr& rec) {
+    auto it = starting_.find(id);
+    if (it == starting_.end()) return;  // drained meanwhile: it stays in the durable queue
+    auto pending = std::move(it->second);
+    starting_.erase(it);
+    if (!rec) {
+      spdlog::error("event=recovery.unreadable item={} reason=\"record missing, undecodable or pipeline gone\"", id);
+      for (auto& c : pending) c->done(core::make_error(core::errc::not_found, fmt::format("no item '{}'", id)));
+    } else {
+      auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, rec, handle(), false);
+      active_.emplace(sup.address(), active_supervisor{sup, id});
+      by_id_[id] = sup;
+      for (auto& c : pending) forward(sup, c);
+    }
     activate();
   }
 
@@ -88,11 +107,13 @@ class admission_state {
     if (draining_) return c->done(core::make_error(core::errc::draining, "the node is shutting down; retry later"));
     const auto& id = c->request.item_id;
     if (auto a = by_id_.find(id); a != by_id_.end()) return forward(a->second, c);
+    if (auto s = starting_.find(id); s != starting_.end()) return s->second.push_back(c);
     if (auto w = waiting_.find(id); w != waiting_.end()) {
       auto rec = std::move(w->second);
       waiting_.erase(w);
       publish_counts();
-      return forward(spawn_control(std::move(rec)), c);
+      if (rec) return forward(spawn_control(std::move(rec)), c);
+      // Recovered and not loaded yet: load it below like any stored item.
     }
     if (auto l = loading_.find(id); l != loading_.end()) return l->second.push_back(c);
     loading_[id].push_back(c);
@@ -158,6 +179,9 @@ class admission_state {
     for (auto& [id, pending] : loading_)
       for (auto& c : pending) c->done(core::make_error(core::errc::draining, "the node is shutting down"));
     loading_.clear();
+    for (auto& [id, pending] : starting_)
+      for (auto& c : pending) c->done(core::make_error(core::errc::draining, "the node is shutting down"));
+    starting_.clear();
     if (active_.empty()) return rp.deliver(done_atom::value);
     for (auto& [addr, sup] : active_) self_->send(sup.handle, drain_atom::value);
     drain_waiters_.push_back(std::move(rp));
@@ -198,16 +222,22 @@ class admission_state {
   }
 
   void enqueue(stored_item_ptr rec) {
-    const auto& ws = rec->item.workspace;
+    auto id = rec->item.id;
+    const auto ws = rec->item.workspace;
+    enqueue(std::move(id), ws, std::move(rec));
+  }
+
+  // rec is null for a recovered item not loaded yet.
+  void enqueue(std::string id, const std::string& ws, stored_item_ptr rec) {
     auto& q = queue_by_workspace_[ws];
     if (q.empty()) rotation_.push_back(ws);
-    q.push_back(rec->item.id);
-    waiting_[rec->item.id] = std::move(rec);
+    q.push_back(id);
+    waiting_[std::move(id)] = std::move(rec);
     publish_counts();
   }
 
   void activate() {
-    while (!draining_ && active_.size() < ctx_->cfg->actors.max_active && !rotation_.empty()) {
+    while (!draining_ && active_.size() + starting_.size() < ctx_->cfg->actors.max_active && !rotation_.empty()) {
       auto ws = std::move(rotation_.front());
       rotation_.pop_front();
       auto q = queue_by_workspace_.find(ws);
@@ -221,6 +251,15 @@ class admission_state {
       if (w == waiting_.end()) continue;
       auto rec = std::move(w->second);
       waiting_.erase(w);
+      if (!rec) {
+        // Recovered: its slot is held while the loader reads it.
+        starting_[id];
+        ctx_->loader->load_item(id, [h = handle(), id](std::optional<store::stored_item> loaded) {
+          stored_item_ptr r = loaded ? std::make_shared<store::stored_item>(std::move(*loaded)) : nullptr;
+          caf::anon_send(h, fetched_atom::value, id, std::move(r));
+        });
+        continue;
+      }
       auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, std::move(rec), handle(), false);
       active_.emplace(sup.address(), active_supervisor{sup, id});
       by_id_[id] = sup;
@@ -238,7 +277,8 @@ class admission_state {
   core::id_generator ids_;
   std::unordered_map<std::string, std::deque<std::string>> queue_by_workspace_;  // ids, FIFO per workspace
   std::deque<std::string> rotation_;                                              // workspaces with ids queued
-  std::unordered_map<std::string, stored_item_ptr> waiting_;                     // the waiting items themselves
+  std::unordered_map<std::string, stored_item_ptr> waiting_;                     // the waiting items (null: recovered, not loaded)
+  std::unordered_map<std::string, std::vector<control_ptr>> starting_;           // recovered, loading for their slot
   std::size_t accepting_ = 0;
   std::unordered_map<caf::actor_addr, active_supervisor> active_;
   std::unordered_map<std::string, caf::actor> by_id_;
@@ -260,7 +300,8 @@ caf::behavior admission(caf::event_based_actor* self, context_ptr ctx) {
   return {
       [st](submit_atom, const submission_ptr& sub) { st->submit(sub); },
       [st](accepted_atom, const stored_item_ptr& rec, bool ok) { st->accepted(rec, ok); },
-      [st](recovered_atom, const stored_batch_ptr& batch) { st->recovered(batch); },
+      [st](recovered_atom, const queued_batch_ptr& batch) { st->recovered(batch); },
+      [st](fetched_atom, const std::string& id, const stored_item_ptr& rec) { st->fetched(id, rec); },
       [st](ready_atom) { st->mark_ready(); },
       [st](control_atom, const control_ptr& c) { st->control(c); },
       [st](loaded_atom, const std::string& id, const stored_item_ptr& rec) { st->loaded(id, rec); },

@@ -11,7 +11,7 @@
 
 namespace pw::actors {
 
-// Messages: (submit, submission_ptr); (recovered, stored_batch_ptr);
+// Messages: (submit, submission_ptr); (recovered, queued_batch_ptr);
 // (ready); (drain) -> (done) once no supervisor is left; (stats) -> counts.
 caf::behavior admission(caf::event_based_actor* self, context_ptr ctx);
 

@@ -20,6 +20,7 @@ namespace pw::actors {
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
 using accepted_atom = caf::atom_constant<caf::atom("accepted")>;
 using recovered_atom = caf::atom_constant<caf::atom("recovered")>;
+using fetched_atom = caf::atom_constant<caf::atom("fetched")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
@@ -57,7 +58,7 @@ using submission_ptr = std::shared_ptr<submission>;
 using control_ptr = std::shared_ptr<control_envelope>;
 using bulk_ptr = std::shared_ptr<bulk_envelope>;
 using stored_item_ptr = std::shared_ptr<store::stored_item>;
-using stored_batch_ptr = std::shared_ptr<std::vector<store::stored_item>>;
+using queued_batch_ptr = std::shared_ptr<std::vector<store::queued_ref>>;
 using success_ptr = std::shared_ptr<stages::stage_success>;
 using events_ptr = std::shared_ptr<std::vector<store::committed_event>>;
 using sink_ptr = std::shared_ptr<event_sink>;
@@ -68,7 +69,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::submission_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::control_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::bulk_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::stored_item_ptr)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::stored_batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::queued_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::success_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::events_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::sink_ptr)

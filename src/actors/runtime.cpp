@@ -90,8 +90,8 @@ bool runtime::ready() const noexcept { return impl_->flags.ready && !impl_->flag
 bool runtime::draining() const noexcept { return impl_->flags.draining; }
 bool runtime::store_healthy() const noexcept { return impl_->writer.healthy(); }
 
-void runtime::resume(std::vector<store::stored_item>&& batch) {
-  caf::anon_send(impl_->admission_actor, recovered_atom::value, std::make_shared<std::vector<store::stored_item>>(std::move(batch)));
+void runtime::resume(std::vector<store::queued_ref>&& batch) {
+  caf::anon_send(impl_->admission_actor, recovered_atom::value, std::make_shared<std::vector<store::queued_ref>>(std::move(batch)));
 }
 
 void runtime::mark_ready() { caf::anon_send(impl_->admission_actor, ready_atom::value); }

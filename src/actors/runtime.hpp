@@ -44,7 +44,7 @@ class runtime final : public gateway {
   void remember(std::string owner, std::string key, std::int64_t created_ms, std::string record) override;
   queue_counts counts() const override;
 
-  void resume(std::vector<store::stored_item>&& batch);
+  void resume(std::vector<store::queued_ref>&& batch);
   void mark_ready();
   // Stops intake and waits until every supervisor finished its in-flight
   // stages (or parked: their state is durable), at most `deadline`. True when

@@ -236,7 +236,7 @@ void supervisor::persist(core::step step, stage_output* out, control_ptr reply) 
     auto from = core::parse_item_status(e.from);
     auto to = *core::parse_item_status(e.to);
     ws.status_change(it, from, to);
-    if (runnable(to) && !(from && runnable(*from))) ws.enqueue(it.id);
+    if (runnable(to) && !(from && runnable(*from))) ws.enqueue(it.id, it.workspace);
     if (!runnable(to) && from && runnable(*from)) ws.dequeue(it.id);
     if (announced(e.from, e.to)) ws.emit(it.owner, item_updated_event(it, e));
   }

@@ -95,8 +95,8 @@ int serve(const serve_options& o) {
   spdlog::info("listening on http://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host, port.value());
 
   const auto t0 = std::chrono::steady_clock::now();
-  auto report = store::recover(*db.value(), cfg->pipelines, 512,
-                               [&rt](std::vector<store::stored_item>&& batch) { rt.resume(std::move(batch)); });
+  auto report = store::recover(*db.value(), 4096,
+                               [&rt](std::vector<store::queued_ref>&& batch) { rt.resume(std::move(batch)); });
   rt.mark_ready();
   spdlog::info("event=recovery.done resumed={} unreadable={} elapsed_ms={}", report.resumed, report.unreadable,
                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());

@@ -42,7 +42,12 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
   options.max_background_jobs = 2;
   options.compression = rocksdb::kLZ4Compression;
   options.bytes_per_sync = 1 << 20;
-  options.max_total_wal_size = 256ull << 20;
+  // What a crash leaves to replay before the node can start: at most this
+  // much WAL (older memtables are flushed once it is exceeded). 64 MB took
+  // 3.1 s to replay here, 16 MB about 0.8 s; the earlier flushes also keep
+  // memtables small, which made saturation no slower and RSS 40 % lower
+  // (docs/benchmarks.md).
+  options.max_total_wal_size = 16ull << 20;
   // After a crash, the WAL's writes stay in the memtables instead of being
   // flushed to new files before the node can start: ready sooner.
   options.avoid_flush_during_recovery = true;
@@ -163,9 +168,9 @@ std::optional<std::string> database::dead_letter(std::string_view id, std::strin
   return get(*impl_, cf::dlq, dlq_key(id, stage));
 }
 
-void database::scan_queue(const std::function<void(std::string_view id)>& fn) const {
-  scan(*impl_, cf::queue, "", "", [&](std::string_view k, std::string_view) {
-    fn(k);
+void database::scan_queue(const std::function<void(std::string_view id, std::string_view workspace)>& fn) const {
+  scan(*impl_, cf::queue, "", "", [&](std::string_view k, std::string_view v) {
+    fn(k, v);
     return true;
   });
 }

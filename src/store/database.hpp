@@ -71,7 +71,7 @@ class database {
   std::optional<std::string> dead_letter(std::string_view id, std::string_view stage) const;
 
   // Ids of every accepted item that has not finished, oldest first.
-  void scan_queue(const std::function<void(std::string_view id)>& fn) const;
+  void scan_queue(const std::function<void(std::string_view id, std::string_view workspace)>& fn) const;
   // Every stage_data key under `prefix`.
   void scan_stage_data(std::string_view prefix,
                        const std::function<void(std::string_view key, std::string_view value)>& fn) const;

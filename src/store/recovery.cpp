@@ -25,18 +25,17 @@ std::optional<stored_item> load_item(const database& db, std::string_view id,
   return out;
 }
 
-recovery_report recover(const database& db, const std::map<std::string, core::pipeline>& pipelines,
-                        std::size_t batch_size, const std::function<void(std::vector<stored_item>&&)>& on_batch) {
+recovery_report recover(const database& db, std::size_t batch_size,
+                        const std::function<void(std::vector<queued_ref>&&)>& on_batch) {
   recovery_report report;
-  std::vector<stored_item> batch;
-  db.scan_queue([&](std::string_view id) {
-    auto loaded = load_item(db, id, pipelines);
-    if (!loaded) {
+  std::vector<queued_ref> batch;
+  db.scan_queue([&](std::string_view id, std::string_view workspace) {
+    if (id.empty()) {
       ++report.unreadable;
-      spdlog::error("event=recovery.unreadable item={} reason=\"record missing, undecodable or pipeline gone\"", id);
+      spdlog::error("event=recovery.unreadable reason=\"empty queue key\"");
       return;
     }
-    batch.push_back(std::move(*loaded));
+    batch.push_back(queued_ref{std::string(id), std::string(workspace)});
     ++report.resumed;
     if (batch.size() >= batch_size) {
       on_batch(std::move(batch));

@@ -1,6 +1,8 @@
 // Recovery: on start, every item that was accepted and has not finished is
-// loaded from the store (its record, state and completed results), in
-// acceptance order, to be resumed from its last persisted stage.
+// found in the durable queue, in acceptance order, to be resumed from its last
+// persisted stage. Only ids and workspaces are read at start; an item's
+// record, state and results are loaded when it gets a slot (load_item), so
+// the node is ready in the time of one scan of the queue.
 #pragma once
 
 #include <functional>
@@ -24,7 +26,7 @@ struct stored_item {
 
 struct recovery_report {
   std::size_t resumed = 0;
-  std::size_t unreadable = 0;  // records that failed to decode, or whose pipeline is gone
+  std::size_t unreadable = 0;  // queue entries that are not an item id
 };
 
 // Loads one item for a supervisor: its record, state (aligned to the
@@ -32,7 +34,13 @@ struct recovery_report {
 std::optional<stored_item> load_item(const database& db, std::string_view id,
                                      const std::map<std::string, core::pipeline>& pipelines);
 
-recovery_report recover(const database& db, const std::map<std::string, core::pipeline>& pipelines,
-                        std::size_t batch_size, const std::function<void(std::vector<stored_item>&&)>& on_batch);
+// An unfinished item as the durable queue knows it.
+struct queued_ref {
+  std::string id;
+  std::string workspace;  // "" for entries written before the queue kept it
+};
+
+recovery_report recover(const database& db, std::size_t batch_size,
+                        const std::function<void(std::vector<queued_ref>&&)>& on_batch);
 
 }  // namespace pw::store

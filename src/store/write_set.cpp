@@ -32,7 +32,9 @@ void write_set::append_history(std::string_view id, std::uint32_t seq, const cor
   history_next_seq_ = seq + 1;
 }
 
-void write_set::enqueue(std::string_view id) { ops_.push_back({cf::queue, k::put, std::string(id), {}}); }
+void write_set::enqueue(std::string_view id, std::string_view workspace) {
+  ops_.push_back({cf::queue, k::put, std::string(id), std::string(workspace)});
+}
 void write_set::dequeue(std::string_view id) { ops_.push_back({cf::queue, k::erase, std::string(id), {}}); }
 
 void write_set::put_timer(std::int64_t due_ms, std::string_view id, std::string_view stage, std::string_view workspace) {

@@ -49,7 +49,7 @@ class write_set {
   void put_result(std::string_view id, std::string_view stage, std::string json);
   // Consecutive entries of one item share one record (see codec.hpp).
   void append_history(std::string_view id, std::uint32_t seq, const core::history_entry& e);
-  void enqueue(std::string_view id);
+  void enqueue(std::string_view id, std::string_view workspace);  // the durable queue: id -> workspace
   void dequeue(std::string_view id);
   // Durable retry timers; they count as "delayed" in the workspace and overall.
   void put_timer(std::int64_t due_ms, std::string_view id, std::string_view stage, std::string_view workspace);
