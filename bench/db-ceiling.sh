@@ -15,17 +15,17 @@ mkdir -p "$out"
 dir="$(mktemp -d /tmp/pw-dbbench-XXXXXX)"
 trap 'rm -rf "$dir"' EXIT
 common=(--db="$dir/db" --value_size=256 --key_size=32 --compression_type=none --threads=1 --histogram=0)
-run() {  # label args...
-  local label="$1"; shift
+run() {  # file label args...
+  local file="$1" label="$2"; shift 2
   rm -rf "$dir/db"
-  db_bench "${common[@]}" "$@" >"$out/$label.txt" 2>&1
-  local line; line="$(grep -E '^(fillseq|fillrandom|fillsync)' "$out/$label.txt" | tail -1)"
-  local ops; ops="$(awk '{for (i=1;i<=NF;i++) if ($i=="ops/sec;") print $(i-1)}' <<<"$line")"
+  db_bench "${common[@]}" "$@" >"$out/$file.txt" 2>&1
+  local line; line="$(grep -E '^(fillseq|fillrandom|fillsync) ' "$out/$file.txt" | tail -1)"
+  local ops; ops="$(awk '{for (i=1;i<=NF;i++) if ($i ~ /^ops\/sec;?$/) print $(i-1)}' <<<"$line")"
   printf '| %s | %s |\n' "$label" "${ops:-?}"
 }
 echo "| db_bench (RocksDB $(dpkg-query -W -f='${Version}' librocksdb-dev 2>/dev/null || echo '?')) | keys/s |"
 echo "|---|---|"
-run "fillseq, 1 key per write" --benchmarks=fillseq --num=1000000
-run "fillrandom, 1 key per write" --benchmarks=fillrandom --num=1000000
-run "fillrandom, 20 keys per batch" --benchmarks=fillrandom --num=1000000 --batch_size=20
-run "fillrandom, 20 keys per batch, sync" --benchmarks=fillrandom --num=200000 --batch_size=20 --sync=1
+run fillseq "fillseq, 1 key per write" --benchmarks=fillseq --num=1000000
+run fillrandom "fillrandom, 1 key per write" --benchmarks=fillrandom --num=1000000
+run fillrandom-batch20 "fillrandom, 20 keys per batch" --benchmarks=fillrandom --num=1000000 --batch_size=20
+run fillrandom-batch20-sync "fillrandom, 20 keys per batch, fsync per batch" --benchmarks=fillrandom --num=200000 --batch_size=20 --sync=1

@@ -152,9 +152,10 @@ fi
 
 if wants fairness; then
   quiet=(--prefix quiet- --workspaces 19 --users 19 --rate "$QUIET_RATE" --c 16 --n $((QUIET_RATE * 20)) --warmup 200 --timeout 600)
-  new_data; start_server "$base_cfg" fairness-alone
+  fair_cfg="$(make_config fairness "${FAIR_TOML:-}")"  # FAIR_TOML: extra config lines to compare
+  new_data; start_server "$fair_cfg" fairness-alone
   loadgen_run fairness-quiet-alone "${quiet[@]}"; stop_server
-  new_data; start_server "$base_cfg" fairness-noisy
+  new_data; start_server "$fair_cfg" fairness-noisy
   "$loadgen" --api pipewright --base "http://127.0.0.1:$port" --secret "$SECRET" --label fairness-noisy \
     --prefix noisy- --workspaces 1 --users 20 --c "$C" --n $((N * 2)) --timeout 900 \
     --out "$out/fairness-noisy.json" >/dev/null 2>"$out/fairness-noisy.loadgen.log" &

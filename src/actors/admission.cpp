@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
@@ -81,14 +82,16 @@ class admission_state {
   void fetched(const std::string& id, const stored_item_ptr& rec) {
     auto it = starting_.find(id);
     if (it == starting_.end()) return;  // drained meanwhile: it stays in the durable queue
-    auto pending = std::move(it->second);
+    auto pending = std::move(it->second.controls);
+    const auto ws = std::move(it->second.workspace);
     starting_.erase(it);
     if (!rec) {
+      release_slot(ws);
       spdlog::error("event=recovery.unreadable item={} reason=\"record missing, undecodable or pipeline gone\"", id);
       for (auto& c : pending) c->done(core::make_error(core::errc::not_found, fmt::format("no item '{}'", id)));
     } else {
       auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, rec, handle(), false);
-      active_.emplace(sup.address(), active_supervisor{sup, id});
+      active_.emplace(sup.address(), active_supervisor{sup, id, ws});
       by_id_[id] = sup;
       for (auto& c : pending) forward(sup, c);
     }
@@ -107,7 +110,7 @@ class admission_state {
     if (draining_) return c->done(core::make_error(core::errc::draining, "the node is shutting down; retry later"));
     const auto& id = c->request.item_id;
     if (auto a = by_id_.find(id); a != by_id_.end()) return forward(a->second, c);
-    if (auto s = starting_.find(id); s != starting_.end()) return s->second.push_back(c);
+    if (auto s = starting_.find(id); s != starting_.end()) return s->second.controls.push_back(c);
     if (auto w = waiting_.find(id); w != waiting_.end()) {
       auto rec = std::move(w->second);
       waiting_.erase(w);
@@ -165,6 +168,7 @@ class admission_state {
     if (dm.reason && dm.reason != caf::exit_reason::user_shutdown)
       spdlog::error("event=supervisor.down item={} reason=\"{}\"", it->second.id, self_->system().render(dm.reason));
     if (auto a = by_id_.find(it->second.id); a != by_id_.end() && a->second.address() == dm.source) by_id_.erase(a);
+    release_slot(it->second.workspace);
     active_.erase(it);
     activate();
     if (draining_ && active_.empty()) {
@@ -180,7 +184,7 @@ class admission_state {
       for (auto& c : pending) c->done(core::make_error(core::errc::draining, "the node is shutting down"));
     loading_.clear();
     for (auto& [id, pending] : starting_)
-      for (auto& c : pending) c->done(core::make_error(core::errc::draining, "the node is shutting down"));
+      for (auto& c : pending.controls) c->done(core::make_error(core::errc::draining, "the node is shutting down"));
     starting_.clear();
     if (active_.empty()) return rp.deliver(done_atom::value);
     for (auto& [addr, sup] : active_) self_->send(sup.handle, drain_atom::value);
@@ -195,7 +199,27 @@ class admission_state {
   struct active_supervisor {
     caf::actor handle;
     std::string id;
+    std::string workspace;
   };
+  struct starting_item {
+    std::string workspace;
+    std::vector<control_ptr> controls;  // actions that arrived while it loads
+  };
+
+  bool at_workspace_cap(const std::string& ws) const {
+    const auto cap = ctx_->cfg->actors.max_active_per_workspace;
+    if (cap == 0) return false;
+    auto it = active_by_workspace_.find(ws);
+    return it != active_by_workspace_.end() && it->second >= cap;
+  }
+  void take_slot(const std::string& ws) { ++active_by_workspace_[ws]; }
+  // A workspace that was held back at its cap gets its turn again.
+  void release_slot(const std::string& ws) {
+    auto it = active_by_workspace_.find(ws);
+    if (it == active_by_workspace_.end()) return;
+    if (--it->second == 0) active_by_workspace_.erase(it);
+    if (capped_.erase(ws) && queue_by_workspace_.count(ws)) rotation_.push_back(ws);
+  }
 
   caf::actor handle() const { return caf::actor_cast<caf::actor>(self_); }
 
@@ -215,8 +239,10 @@ class admission_state {
 
   caf::actor spawn_control(stored_item_ptr rec) {
     std::string id = rec->item.id;
+    std::string ws = rec->item.workspace;
+    take_slot(ws);
     auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, std::move(rec), handle(), true);
-    active_.emplace(sup.address(), active_supervisor{sup, id});
+    active_.emplace(sup.address(), active_supervisor{sup, id, std::move(ws)});
     by_id_[id] = sup;
     return sup;
   }
@@ -230,7 +256,7 @@ class admission_state {
   // rec is null for a recovered item not loaded yet.
   void enqueue(std::string id, const std::string& ws, stored_item_ptr rec) {
     auto& q = queue_by_workspace_[ws];
-    if (q.empty()) rotation_.push_back(ws);
+    if (q.empty() && !capped_.count(ws)) rotation_.push_back(ws);
     q.push_back(id);
     waiting_[std::move(id)] = std::move(rec);
     publish_counts();
@@ -240,20 +266,25 @@ class admission_state {
     while (!draining_ && active_.size() + starting_.size() < ctx_->cfg->actors.max_active && !rotation_.empty()) {
       auto ws = std::move(rotation_.front());
       rotation_.pop_front();
+      if (at_workspace_cap(ws)) {
+        capped_.insert(std::move(ws));  // back in rotation when one of its items ends
+        continue;
+      }
       auto q = queue_by_workspace_.find(ws);
       auto id = std::move(q->second.front());
       q->second.pop_front();
       if (q->second.empty()) queue_by_workspace_.erase(q);
-      else rotation_.push_back(std::move(ws));
+      else rotation_.push_back(ws);
       // An id taken out of the queue by an operator's action stays in the
       // deque; it is skipped here.
       auto w = waiting_.find(id);
       if (w == waiting_.end()) continue;
       auto rec = std::move(w->second);
       waiting_.erase(w);
+      take_slot(ws);
       if (!rec) {
         // Recovered: its slot is held while the loader reads it.
-        starting_[id];
+        starting_[id].workspace = ws;
         ctx_->loader->load_item(id, [h = handle(), id](std::optional<store::stored_item> loaded) {
           stored_item_ptr r = loaded ? std::make_shared<store::stored_item>(std::move(*loaded)) : nullptr;
           caf::anon_send(h, fetched_atom::value, id, std::move(r));
@@ -261,7 +292,7 @@ class admission_state {
         continue;
       }
       auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, std::move(rec), handle(), false);
-      active_.emplace(sup.address(), active_supervisor{sup, id});
+      active_.emplace(sup.address(), active_supervisor{sup, id, ws});
       by_id_[id] = sup;
     }
     publish_counts();
@@ -278,7 +309,9 @@ class admission_state {
   std::unordered_map<std::string, std::deque<std::string>> queue_by_workspace_;  // ids, FIFO per workspace
   std::deque<std::string> rotation_;                                              // workspaces with ids queued
   std::unordered_map<std::string, stored_item_ptr> waiting_;                     // the waiting items (null: recovered, not loaded)
-  std::unordered_map<std::string, std::vector<control_ptr>> starting_;           // recovered, loading for their slot
+  std::unordered_map<std::string, starting_item> starting_;                      // recovered, loading for their slot
+  std::unordered_map<std::string, std::size_t> active_by_workspace_;             // slots taken, per workspace
+  std::unordered_set<std::string> capped_;                                       // at their cap, out of rotation
   std::size_t accepting_ = 0;
   std::unordered_map<caf::actor_addr, active_supervisor> active_;
   std::unordered_map<std::string, caf::actor> by_id_;

@@ -203,6 +203,7 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
   section actors(top.table("actors"), "actors", err);
   actors.integer("scheduler_threads", cfg.actors.scheduler_threads, 1, 256);
   actors.integer("max_active", cfg.actors.max_active, 1, 10'000'000);
+  actors.integer("max_active_per_workspace", cfg.actors.max_active_per_workspace, 0, 10'000'000);
   actors.integer("max_queued", cfg.actors.max_queued, 1, 1'000'000'000);
   actors.finish();
 

@@ -62,6 +62,9 @@ struct store_config {
 struct actors_config {
   std::uint32_t scheduler_threads = 2;
   std::size_t max_active = 1024;
+  // At most this many of the max_active slots go to one workspace, so a
+  // noisy one cannot fill the node; 0 = no limit besides max_active.
+  std::size_t max_active_per_workspace = 256;
   std::size_t max_queued = 1000000;
 };
 
