@@ -124,13 +124,19 @@ run_pipewright() {  # label loadgen-args...
 sat=(--n "$N" --warmup "$WARMUP" --c "$C" --users "$USERS" --timeout 600)
 paced=(--n "$PACED_N" --warmup "$WARMUP" --c "$C" --users "$USERS" --rate "$RATE" --timeout 600)
 log "results in $out; $ROUNDS rounds; saturation: ${sat[*]}"
+# The host's speed drifts (a shared VM): the anchor's calib.js (fixed
+# single-thread work, 150-320 ms on an idle machine) before each round says
+# how fast it was; summarize.py prints the range.
+calib() { (cd "$anchor" && node calib.js 2>/dev/null | tail -1) >"$out/calib-$1.json" || true; }
 for r in $(seq 1 "$ROUNDS"); do
+  calib "sat-r$r"
   run_anchor "anchor-sat-r$r" "${sat[@]}"
   run_pipewright "pipewright-sat-r$r" "${sat[@]}"
 done
 if [ "$PACED" = 1 ]; then
   log "paced: ${paced[*]}"
   for r in $(seq 1 "$ROUNDS"); do
+    calib "paced-r$r"
     run_anchor "anchor-paced-r$r" "${paced[@]}"
     run_pipewright "pipewright-paced-r$r" "${paced[@]}"
   done

@@ -64,9 +64,26 @@ def fmt(values, decimals):
     return s, med
 
 
+def calib_line(folder):
+    ms = []
+    for name in sorted(os.listdir(folder)):
+        if name.startswith("calib-") and name.endswith(".json"):
+            try:
+                ms.append(json.load(open(os.path.join(folder, name)))["calib_ms"])
+            except (ValueError, KeyError):
+                pass
+    if not ms:
+        return None
+    return (f"Host speed (anchor's calib.js before each round; 150-320 ms is an idle machine): "
+            f"{min(ms):.0f}-{max(ms):.0f} ms over {len(ms)} rounds.\n")
+
+
 def main():
     folder = sys.argv[1]
     runs = load(folder)
+    line = calib_line(folder)
+    if line:
+        print(line)
     for phase, title in (("sat", "Saturation"), ("paced", "Paced")):
         a, p = runs.get(("anchor", phase), []), runs.get(("pipewright", phase), [])
         if not a and not p:
