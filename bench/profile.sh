@@ -22,6 +22,7 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
   --data-dir "$data" >"$out/server.log" 2>&1 &
 spid=$!
 trap 'kill $spid 2>/dev/null; wait $spid 2>/dev/null; rm -rf "$data"' EXIT
+trap 'exit 130' INT TERM HUP PIPE
 for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.05; done
 # Sample the middle of the measured run (after the warmup and the sockets).
 (sleep 4; perf record -F 999 -g -p "$spid" -o "$out/perf.data" -- sleep "$PERF_SECS" >/dev/null 2>&1) &

@@ -49,7 +49,8 @@ stop_server() {
   server_pid=""
 }
 cleanup() { stop_server; for d in "${dirs_to_remove[@]}"; do rm -rf "$d"; done; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE  # run cleanup once, then stop: never go on to start more servers
 
 # config: bench/config/synthetic.toml plus extra TOML lines ($1), in $out.
 make_config() {  # name extra-toml

@@ -64,7 +64,8 @@ stop_pid() {
 }
 pids_to_stop=()
 cleanup() { for p in "${pids_to_stop[@]}"; do stop_pid "$p"; done; (cd "$anchor" && ./stop-redis.sh >/dev/null 2>&1) || true; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE  # run cleanup once, then stop: never go on to start more servers
 
 # Adds the processes' peak RSS to a loadgen report.
 annotate() {  # file name=kb ...
