@@ -1,5 +1,5 @@
-// The persisted progress of one item through its pipeline: one record per
-// item, rewritten on every transition.
+// The persisted progress of one item through its pipeline (stored in the
+// item's record, store/record.hpp).
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,7 @@ struct attempt_record {
   std::int64_t ended_at_ms = 0;
   attempt_outcome outcome = attempt_outcome::running;
   std::string error;
+  bool operator==(const attempt_record&) const = default;
 };
 
 struct stage_state {
@@ -39,6 +40,7 @@ struct stage_state {
   std::string error;                // last error, if any
   std::vector<attempt_record> log;  // one per attempt, bounded by max_attempts
   bool letter_open = false;         // failed for good with a dead letter not yet requeued or resolved
+  bool operator==(const stage_state&) const = default;
 };
 
 struct item_state {

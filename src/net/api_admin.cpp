@@ -18,14 +18,21 @@ std::optional<std::pair<std::string, std::string>> split_letter(std::string_view
 
 std::string queue(const api_context& ctx) {
   auto counts = ctx.gate.counts();
-  auto c = [&](core::item_status s) { return ctx.db.counter(store::status_counter("", s)); };
+  // Totals are sums over the workspaces' counters: read them once.
+  const auto packs = ctx.db.counter_packs();
+  auto total = [&](std::string_view field) {
+    std::int64_t n = 0;
+    for (const auto& [ws, p] : packs)
+      if (auto it = p.find(field); it != p.end()) n += it->second;
+    return n;
+  };
+  auto c = [&](core::item_status s) { return total(core::to_string(s)); };
   using s = core::item_status;
   return fmt::format(
       "{{\"waiting\":{},\"active\":{},\"delayed\":{},\"queued\":{},\"processing\":{},\"paused\":{},\"completed\":{},"
       "\"partial\":{},\"failed\":{},\"cancelled\":{},\"dead\":{}}}",
-      counts.waiting, counts.active, ctx.db.counter(store::delayed_counter("")), c(s::queued), c(s::processing),
-      c(s::paused), c(s::completed), c(s::partial), c(s::failed), c(s::cancelled),
-      ctx.db.counter(store::dead_letters_counter));
+      counts.waiting, counts.active, total("delayed"), c(s::queued), c(s::processing), c(s::paused), c(s::completed),
+      c(s::partial), c(s::failed), c(s::cancelled), total("dlq"));
 }
 
 void dead_letters(api_context& ctx, http_request& req, responder respond) {
@@ -43,7 +50,7 @@ void dead_letters(api_context& ctx, http_request& req, responder respond) {
   body += "],\"next_cursor\":";
   if (page.size() > limit.value()) body += '"' + encode_cursor(page[limit.value() - 1].first) + '"';
   else body += "null";
-  body += fmt::format(",\"open\":{}}}", ctx.db.counter(store::dead_letters_counter));
+  body += fmt::format(",\"open\":{}}}", ctx.db.counter(store::dead_letters_counter("")));
   respond(json_response(200, std::move(body)));
 }
 

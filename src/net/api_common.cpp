@@ -3,22 +3,19 @@
 #include <fmt/format.h>
 
 #include "core/ids.hpp"
-#include "store/codec.hpp"
 
 namespace pw::net {
 
 core::result<visible_item> load_visible(const api_context& ctx, std::string_view id, const principal& who) {
   auto not_found = [&] { return core::make_error(core::errc::not_found, fmt::format("no item '{}'", id)); };
   if (!core::looks_like_id(id)) return not_found();
-  auto it = ctx.db.item(id);
-  if (!it || (it->owner != who.sub && !who.admin)) return not_found();
-  auto p = ctx.cfg.pipelines.find(it->pipeline);
-  auto record = ctx.db.state_record(id);
-  if (p == ctx.cfg.pipelines.end() || !record)
+  auto rec = ctx.db.record(id);
+  if (!rec || (rec->item.owner != who.sub && !who.admin)) return not_found();
+  auto p = ctx.cfg.pipelines.find(rec->item.pipeline);
+  if (p == ctx.cfg.pipelines.end())
     return core::make_error(core::errc::internal, fmt::format("item '{}' has no readable state", id));
-  auto state = store::decode_state(*record, p->second);
-  if (!state) return core::make_error(core::errc::internal, fmt::format("item '{}' has no readable state", id));
-  return visible_item{std::move(*it), &p->second, std::move(*state)};
+  auto state = rec->state_for(p->second);
+  return visible_item{std::move(rec->item), &p->second, std::move(state), std::move(rec->results), std::move(rec->history)};
 }
 
 core::result<std::size_t> parse_limit(const http_request& req, std::size_t fallback, std::size_t max) {

@@ -18,6 +18,8 @@ struct visible_item {
   core::item item;
   const core::pipeline* pipe = nullptr;
   core::item_state state;
+  std::vector<std::pair<std::string, std::string>> results;  // (stage, JSON) as stored
+  std::vector<core::history_entry> history;
 };
 
 // The item if `who` may see it (its owner, or an admin). Another user's item

@@ -5,7 +5,7 @@
 #include "core/json.hpp"
 #include "net/api_common.hpp"
 #include "net/render.hpp"
-#include "store/codec.hpp"
+#include "store/listing.hpp"
 #include "store/keys.hpp"
 
 namespace pw::net {
@@ -116,39 +116,36 @@ void list(api_context& ctx, http_request& req, const principal& who, responder r
       return respond(error_response(core::errc::validation_failed, "'theme' is not a theme id", "{\"field\":\"theme\"}"));
     theme = std::string(*t);
   }
-  store::index_query q;
-  q.limit = limit.value();
   auto cursor = cursor_of(req);
   if (!cursor) return respond(error_response(cursor.err()));
-  q.before = std::move(cursor).value();
+  store::index_page page;
   if (theme) {
+    store::index_query q;
+    q.limit = limit.value();
+    q.before = std::move(cursor).value();
     q.prefix = store::index_workspace_theme_key(*workspace, *theme, "");
     if (!who.admin) q.value_equals = who.sub;
-  } else if (!who.admin) {
-    if (status) q.prefix = store::index_owner_status_key(who.sub, *status, "");
-    else {
-      q.family = store::cf::owners;
-      q.prefix = store::owner_key(who.sub, "");
-    }
-    if (workspace) q.value_equals = *workspace;
-  } else if (workspace) {
-    q.prefix = status ? store::index_workspace_status_key(*workspace, *status, "") : store::index_workspace_key(*workspace, "");
-  } else if (status) {
-    q.prefix = store::index_status_key(*status, "");
+    page = ctx.db.list(q);
   } else {
-    q.family = store::cf::items;
+    store::listing_request l;
+    if (!who.admin) {
+      l.owner = who.sub;
+      if (!who.all_workspaces) l.owner_workspaces = who.workspaces;
+    }
+    l.workspace = workspace;
+    if (status) l.status = core::parse_item_status(*status);
+    l.before = std::move(cursor).value();
+    l.limit = limit.value();
+    page = store::list_items(ctx.db, l);
   }
-  auto page = ctx.db.list(q);
   std::string body = "{\"items\":[";
   bool first = true;
   for (const auto& [id, value] : page.entries) {
-    auto it = ctx.db.item(id);
-    auto record = ctx.db.state_record(id);
-    if (!it || !record) continue;  // deleted meanwhile
-    auto st = store::decode_state_status(*record);
+    auto rec = ctx.db.record(id);
+    if (!rec) continue;  // deleted meanwhile
     if (!first) body += ',';
     first = false;
-    body += render_summary(*it, st.value_or(core::item_status::queued));
+    body += render_summary(rec->item, rec->header.status);
   }
   body += "],\"next_cursor\":";
   if (page.next) {
@@ -173,7 +170,7 @@ void add_item_routes(router& r, api_context& ctx) {
   r.add({"GET", "/api/v1/items/{id}", access::user, [&ctx](http_request& req, const principal* who, responder respond) {
            auto v = load_visible(ctx, req.param("id"), *who);
            if (!v) return respond(error_response(v.err()));
-           respond(json_response(200, render_item(v->item, *v->pipe, v->state, ctx.db.results(v->item.id))));
+           respond(json_response(200, render_item(v->item, *v->pipe, v->state, v->results)));
          }});
 
   r.add({"GET", "/api/v1/items/{id}/processing-status", access::user,
@@ -187,14 +184,14 @@ void add_item_routes(router& r, api_context& ctx) {
          [&ctx](http_request& req, const principal* who, responder respond) {
            auto v = load_visible(ctx, req.param("id"), *who);
            if (!v) return respond(error_response(v.err()));
-           respond(json_response(200, render_history(v->item, ctx.db.history(v->item.id))));
+           respond(json_response(200, render_history(v->item, v->history)));
          }});
 
   r.add({"GET", "/api/v1/items/{id}/checkpoints", access::user,
          [&ctx](http_request& req, const principal* who, responder respond) {
            auto v = load_visible(ctx, req.param("id"), *who);
            if (!v) return respond(error_response(v.err()));
-           respond(json_response(200, render_checkpoints(v.value(), ctx.db.results(v->item.id))));
+           respond(json_response(200, render_checkpoints(v.value(), v->results)));
          }});
 }
 

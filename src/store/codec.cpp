@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "store/bytes.hpp"
+
 namespace pw::store {
 
 namespace {
@@ -11,66 +13,9 @@ constexpr std::uint8_t state_format = 2;  // 2: stage_state.letter_open
 constexpr std::uint8_t history_format = 1;        // one entry (records written before chunks)
 constexpr std::uint8_t history_chunk_format = 2;  // the entries of one write, in order
 
-class writer {
- public:
-  void u8(std::uint8_t v) { out.push_back(static_cast<char>(v)); }
-  void varint(std::uint64_t v) {
-    while (v >= 0x80) {
-      out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-      v >>= 7;
-    }
-    out.push_back(static_cast<char>(v));
-  }
-  void i64(std::int64_t v) { varint(static_cast<std::uint64_t>((v << 1) ^ (v >> 63))); }  // zigzag
-  void str(std::string_view s) {
-    varint(s.size());
-    out.append(s);
-  }
-  std::string out;
-};
-
-class reader {
- public:
-  explicit reader(std::string_view in) : in_(in) {}
-  bool ok() const noexcept { return ok_; }
-  bool done() const noexcept { return pos_ == in_.size(); }
-  std::uint8_t u8() {
-    if (pos_ >= in_.size()) return fail(), 0;
-    return static_cast<std::uint8_t>(in_[pos_++]);
-  }
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ >= in_.size()) return fail(), 0;
-      auto b = static_cast<std::uint8_t>(in_[pos_++]);
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
-    return fail(), 0;
-  }
-  std::int64_t i64() {
-    auto v = varint();
-    return static_cast<std::int64_t>((v >> 1) ^ (~(v & 1) + 1));
-  }
-  std::string str() {
-    auto n = varint();
-    if (!ok_ || n > in_.size() - pos_) return fail(), std::string();
-    std::string s(in_.substr(pos_, n));
-    pos_ += n;
-    return s;
-  }
-
- private:
-  void fail() noexcept { ok_ = false; pos_ = in_.size(); }
-  std::string_view in_;
-  std::size_t pos_ = 0;
-  bool ok_ = true;
-};
-
-template <class Enum>
-bool enum_in_range(std::uint8_t v, Enum last) noexcept {
-  return v <= static_cast<std::uint8_t>(last);
-}
+using bytes::enum_in_range;
+using bytes::reader;
+using bytes::writer;
 
 }  // namespace
 
@@ -153,16 +98,18 @@ bool read_header(reader& r, core::item_state& s, std::uint8_t& format) {
 
 }  // namespace
 
-std::optional<core::item_state> decode_state(std::string_view bytes, const core::pipeline& p) {
+std::optional<named_state> decode_state_named(std::string_view bytes) {
   reader r(bytes);
   core::item_state s;
   std::uint8_t format = 0;
   if (!read_header(r, s, format)) return std::nullopt;
-  s.stages.assign(p.size(), core::stage_state{});
+  named_state out;
+  out.header = state_header{s.status, s.started_at_ms, s.completed_at_ms, s.history_seq};
   auto n = r.varint();
   for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
-    auto name = r.str();
-    core::stage_state st;
+    named_stage ns;
+    ns.name = r.str();
+    auto& st = ns.state;
     auto status = r.u8();
     if (!enum_in_range(status, core::stage_status::skipped)) return std::nullopt;
     st.status = static_cast<core::stage_status>(status);
@@ -185,10 +132,19 @@ std::optional<core::item_state> decode_state(std::string_view bytes, const core:
       a.error = r.str();
       st.log.push_back(std::move(a));
     }
-    if (auto idx = p.index_of(name)) s.stages[*idx] = std::move(st);
+    out.stages.push_back(std::move(ns));
   }
   if (!r.ok() || !r.done()) return std::nullopt;
-  return s;
+  return out;
+}
+
+std::optional<core::item_state> decode_state(std::string_view bytes, const core::pipeline& p) {
+  auto named = decode_state_named(bytes);
+  if (!named) return std::nullopt;
+  item_record rec;
+  rec.header = named->header;
+  rec.stages = std::move(named->stages);
+  return rec.state_for(p);
 }
 
 std::optional<core::item_status> decode_state_status(std::string_view bytes) {

@@ -1,6 +1,8 @@
-// Binary records for items, item states and history entries. Each record
-// starts with a format version; decoding checks every length and answers
-// nullopt for a record it cannot read instead of crashing.
+// Binary records of store format 2 (items, item states, history chunks),
+// read by the migration to format 3 (store/record.hpp) and by tests, and the
+// idempotency record. Each record starts with a format version; decoding
+// checks every length and answers nullopt for a record it cannot read
+// instead of crashing.
 #pragma once
 
 #include <optional>
@@ -12,6 +14,7 @@
 #include "core/item_state.hpp"
 #include "core/pipeline.hpp"
 #include "core/state_machine.hpp"
+#include "store/record.hpp"
 
 namespace pw::store {
 
@@ -23,6 +26,12 @@ std::optional<core::item> decode_item(std::string_view bytes);
 // stages start pending, removed ones are dropped.
 std::string encode_state(const core::pipeline& p, const core::item_state& s);
 std::optional<core::item_state> decode_state(std::string_view bytes, const core::pipeline& p);
+// The state as stored: the item-level part and the stages by name.
+struct named_state {
+  state_header header;
+  std::vector<named_stage> stages;
+};
+std::optional<named_state> decode_state_named(std::string_view bytes);
 // The item status alone, without the pipeline (for listings).
 std::optional<core::item_status> decode_state_status(std::string_view bytes);
 

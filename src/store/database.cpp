@@ -1,5 +1,6 @@
 #include "store/database.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -8,7 +9,10 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
+#include "core/clock.hpp"
 #include "store/codec.hpp"
+#include "store/merge.hpp"
+#include "store/migrate.hpp"
 #include "store/rocks.hpp"
 
 namespace pw::store {
@@ -30,7 +34,8 @@ database::impl::~impl() {
 database::database(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 database::~database() = default;
 
-core::result<std::unique_ptr<database>> database::open(const std::string& dir, const open_options& opts) {
+core::result<std::unique_ptr<database>> database::open(const std::string& dir, const open_options& opts,
+                                                       open_report* report) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return core::make_error(core::errc::store_failed, fmt::format("cannot create data dir {}: {}", dir, ec.message()));
@@ -40,13 +45,10 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
   options.create_missing_column_families = true;
   options.IncreaseParallelism(2);
   options.max_background_jobs = 2;
-  options.compression = rocksdb::kLZ4Compression;
   options.bytes_per_sync = 1 << 20;
   // What a crash leaves to replay before the node can start: at most this
   // much WAL (older memtables are flushed once it is exceeded). 64 MB took
-  // 3.1 s to replay here, 16 MB about 0.8 s; the earlier flushes also keep
-  // memtables small, which made saturation no slower and RSS 40 % lower
-  // (docs/benchmarks.md).
+  // 3.1 s to replay here, 16 MB about 0.8 s (docs/benchmarks.md).
   options.max_total_wal_size = 16ull << 20;
   // After a crash, the WAL's writes stay in the memtables instead of being
   // flushed to new files before the node can start: ready sooner.
@@ -58,11 +60,31 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
   rocksdb::ColumnFamilyOptions cf_options(options);
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf_options.write_buffer_size = 32ull << 20;
+  // The first levels are rewritten most often and hold what is read soon
+  // after it is written: not compressing them keeps compaction cheap; the
+  // deeper levels (most of a large store) are LZ4.
+  cf_options.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression, rocksdb::kLZ4Compression,
+                                      rocksdb::kLZ4Compression, rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
+                                      rocksdb::kLZ4Compression};
+  rocksdb::ColumnFamilyOptions items_options(cf_options);
+  items_options.merge_operator = make_record_merge();
+
+  std::vector<std::string> existing;
+  rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(options), dir, &existing);  // none yet: a new store
+  auto exists = [&](std::string_view name) { return std::find(existing.begin(), existing.end(), name) != existing.end(); };
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
-  for (std::size_t i = 0; i < cf_count; ++i)
-    descriptors.emplace_back(std::string(cf_name(static_cast<cf>(i))), cf_options);
+  for (std::size_t i = 0; i < cf_count; ++i) {
+    const auto c = static_cast<cf>(i);
+    descriptors.emplace_back(std::string(cf_name(c)), c == cf::items ? items_options : cf_options);
+  }
+  std::vector<std::string> legacy;
+  for (auto name : legacy_families)
+    if (exists(name)) {
+      legacy.emplace_back(name);
+      descriptors.emplace_back(std::string(name), cf_options);
+    }
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -72,10 +94,30 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
   i->db.reset(raw);
   raw->DestroyColumnFamilyHandle(handles[0]);  // default family: unused
   for (std::size_t k = 0; k < cf_count; ++k) i->handles[k] = handles[k + 1];
+  std::vector<rocksdb::ColumnFamilyHandle*> legacy_handles(handles.begin() + 1 + cf_count, handles.end());
+
+  open_report rep;
+  if (!legacy.empty()) {
+    rep.found_format = 2;
+    auto migrated = migrate_from_v2(*i, legacy, legacy_handles);
+    if (!migrated) return std::move(migrated).err();
+    rep.migrated_items = migrated.value().items;
+    rep.migration_ms = migrated.value().elapsed_ms;
+  } else {
+    i->db->Put(rocksdb::WriteOptions(), i->handle(cf::meta), layout_key, std::string(1, static_cast<char>(3)));
+  }
+  if (report) *report = rep;
   return std::unique_ptr<database>(new database(std::move(i)));
 }
 
 namespace {
+
+// The commit time of an event frame: {"seq":N,"at":"...",...}; -1 if none.
+std::int64_t frame_time(std::string_view frame) {
+  auto at = frame.find("\"at\":\"");
+  if (at == std::string_view::npos || at + 30 > frame.size()) return -1;
+  return core::parse_iso8601(frame.substr(at + 6, 24));
+}
 
 std::optional<std::string> get(const database::impl& d, cf c, std::string_view key) {
   std::string value;
@@ -100,58 +142,136 @@ void scan(const database::impl& d, cf c, std::string_view start, std::string_vie
 
 }  // namespace
 
-std::optional<core::item> database::item(std::string_view id) const {
+std::optional<item_record> database::record(std::string_view id) const {
   auto v = get(*impl_, cf::items, id);
   if (!v) return std::nullopt;
-  return decode_item(*v);
+  return decode_record(*v);
 }
 
-std::optional<std::string> database::state_record(std::string_view id) const { return get(*impl_, cf::state, id); }
-
-std::vector<std::pair<std::string, std::string>> database::results(std::string_view id) const {
-  std::vector<std::pair<std::string, std::string>> out;
-  std::string prefix = std::string(id) + '/';
-  scan(*impl_, cf::results, prefix, prefix, [&](std::string_view k, std::string_view v) {
-    out.emplace_back(std::string(k.substr(prefix.size())), std::string(v));
-    return true;
-  });
-  return out;
+std::optional<core::item> database::item(std::string_view id) const {
+  auto r = record(id);
+  if (!r) return std::nullopt;
+  return std::move(r->item);
 }
 
-std::vector<core::history_entry> database::history(std::string_view id) const {
-  std::vector<core::history_entry> out;
-  scan(*impl_, cf::history, id, id, [&](std::string_view k, std::string_view v) {
-    if (k.size() != id.size() + 4) return true;  // another id that starts with this one
-    if (auto chunk = decode_history(v))
-      for (auto& e : *chunk) out.push_back(std::move(e));
-    return true;
-  });
-  return out;
+std::optional<core::item_status> database::item_status(std::string_view id) const {
+  auto v = get(*impl_, cf::items, id);
+  if (!v) return std::nullopt;
+  return decode_record_status(*v);
 }
 
+// A room's log is stored in chunks: the frames one commit added, under the
+// seq of the first, one frame a line (a chunk of one is a frame as written
+// by store format 2).
 event_page database::events(std::string_view room, std::uint64_t after, std::size_t limit) const {
   event_page page;
-  std::string prefix = std::string(room) + '\0';
+  const std::string prefix = std::string(room) + '\0';
   scan(*impl_, cf::events, prefix, prefix, [&](std::string_view k, std::string_view) {
     page.first_retained = get_be64(k.substr(prefix.size()));
     return false;
   });
   page.last_seq = last_event_seq(room);
-  scan(*impl_, cf::events, event_key(room, after + 1), prefix, [&](std::string_view k, std::string_view v) {
-    page.events.emplace_back(get_be64(k.substr(prefix.size())), std::string(v));
-    return page.events.size() < limit;
-  });
+  if (limit == 0) return page;
+  rocksdb::ReadOptions ro;
+  const std::string end = prefix_end(prefix);
+  rocksdb::Slice upper(end), lower(prefix);
+  ro.iterate_upper_bound = &upper;
+  ro.iterate_lower_bound = &lower;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(cf::events)));
+  // The chunk that holds after + 1 starts at or before it.
+  it->SeekForPrev(rocksdb::Slice(event_key(room, after + 1)));
+  if (!it->Valid()) it->Seek(rocksdb::Slice(prefix));
+  for (; it->Valid() && page.events.size() < limit; it->Next()) {
+    auto k = it->key();
+    auto seq = get_be64(std::string_view(k.data(), k.size()).substr(prefix.size()));
+    std::string_view v(it->value().data(), it->value().size());
+    while (!v.empty() && page.events.size() < limit) {
+      auto nl = v.find('\n');
+      auto frame = v.substr(0, nl);
+      if (seq > after) page.events.emplace_back(seq, std::string(frame));
+      ++seq;
+      if (nl == std::string_view::npos) break;
+      v.remove_prefix(nl + 1);
+    }
+  }
   return page;
 }
 
+std::uint64_t database::event_chunk_start(std::string_view room, std::uint64_t seq) const {
+  const std::string prefix = std::string(room) + '\0';
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice lower(prefix);
+  ro.iterate_lower_bound = &lower;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(cf::events)));
+  it->SeekForPrev(rocksdb::Slice(event_key(room, seq)));
+  if (!it->Valid()) return 0;
+  auto k = it->key();
+  std::string_view key(k.data(), k.size());
+  if (key.substr(0, prefix.size()) != prefix) return 0;
+  return get_be64(key.substr(prefix.size()));
+}
+
+std::uint64_t database::expired_events_end(std::string_view room, std::int64_t cutoff_ms) const {
+  const std::string prefix = std::string(room) + '\0';
+  std::uint64_t end = 0;
+  scan(*impl_, cf::events, prefix, prefix, [&](std::string_view k, std::string_view v) {
+    auto last = v.rfind('\n');
+    auto t = frame_time(last == std::string_view::npos ? v : v.substr(last + 1));
+    if (t < 0 || t >= cutoff_ms) return false;
+    end = get_be64(k.substr(prefix.size())) + 1;  // this chunk goes: keys below end
+    return true;
+  });
+  return end;
+}
+
+// The newest chunk's last seq, or what meta kept when trims removed them all.
 std::uint64_t database::last_event_seq(std::string_view room) const {
-  auto v = get(*impl_, cf::meta, room_seq_key(room));
-  return v ? get_be64(*v) : 0;
+  std::uint64_t seq = 0;
+  if (auto v = get(*impl_, cf::meta, room_seq_key(room))) seq = get_be64(*v);
+  const std::string prefix = std::string(room) + '\0';
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice lower(prefix);
+  ro.iterate_lower_bound = &lower;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(cf::events)));
+  it->SeekForPrev(rocksdb::Slice(event_key(room, ~std::uint64_t{0})));
+  if (it->Valid()) {
+    std::string_view key(it->key().data(), it->key().size());
+    std::string_view value(it->value().data(), it->value().size());
+    if (key.substr(0, prefix.size()) == prefix) {
+      auto last = get_be64(key.substr(prefix.size())) + static_cast<std::uint64_t>(std::count(value.begin(), value.end(), '\n'));
+      seq = std::max(seq, last);
+    }
+  }
+  return seq;
+}
+
+counter_pack database::counters_of(std::string_view workspace) const {
+  auto v = get(*impl_, cf::meta, counter_pack_key(workspace));
+  if (!v) return {};
+  return decode_counter_pack(*v).value_or(store::counter_pack{});
+}
+
+std::vector<std::pair<std::string, store::counter_pack>> database::counter_packs() const {
+  std::vector<std::pair<std::string, store::counter_pack>> out;
+  const std::string prefix(counter_pack_prefix);
+  scan(*impl_, cf::meta, prefix, prefix, [&](std::string_view k, std::string_view v) {
+    if (auto p = decode_counter_pack(v)) out.emplace_back(std::string(k.substr(prefix.size())), std::move(*p));
+    return true;
+  });
+  return out;
 }
 
 std::int64_t database::counter(std::string_view name) const {
-  auto v = get(*impl_, cf::meta, counter_key(name));
-  return v ? static_cast<std::int64_t>(get_be64(*v)) : 0;
+  auto n = parse_counter_name(name);
+  if (!n) return 0;
+  auto value = [&](const store::counter_pack& p) {
+    auto it = p.find(n->field);
+    return it == p.end() ? std::int64_t{0} : it->second;
+  };
+  if (!n->workspace.empty()) return value(counters_of(n->workspace));
+  std::int64_t sum = 0;
+  for (const auto& [ws, p] : counter_packs()) sum += value(p);
+  return sum;
 }
 
 std::vector<std::pair<std::string, std::string>> database::dead_letters(std::string_view cursor, std::size_t limit) const {
@@ -168,9 +288,12 @@ std::optional<std::string> database::dead_letter(std::string_view id, std::strin
   return get(*impl_, cf::dlq, dlq_key(id, stage));
 }
 
-void database::scan_queue(const std::function<void(std::string_view id, std::string_view workspace)>& fn) const {
+void database::scan_queue(
+    const std::function<void(std::string_view owner, std::string_view id, std::string_view workspace)>& fn) const {
   scan(*impl_, cf::queue, "", "", [&](std::string_view k, std::string_view v) {
-    fn(k, v);
+    auto zero = k.find('\0');
+    if (zero == std::string_view::npos) fn({}, k, v);  // not an entry of this layout: reported as such
+    else fn(k.substr(0, zero), k.substr(zero + 1), v);
     return true;
   });
 }
@@ -227,10 +350,50 @@ index_page database::list(const index_query& q) const {
     }
     ++scanned;
     auto v = it->value();
-    if (q.value_equals && std::string_view(v.data(), v.size()) != *q.value_equals) continue;
-    page.entries.emplace_back(std::string(id), q.family == cf::items ? std::string() : std::string(v.data(), v.size()));
+    std::string_view value(v.data(), v.size());
+    if (q.value_equals && value != *q.value_equals) continue;
+    if (q.family == cf::items) value = {};
+    if (q.accept && !q.accept(id, value)) continue;
+    page.entries.emplace_back(std::string(id), std::string(value));
   }
   return page;
+}
+
+index_page database::list_merged(const std::vector<index_query>& qs, std::size_t limit) const {
+  // Each source's first `limit` entries hold the merged first `limit`. A
+  // source that stopped early (its scan budget) knows nothing below where it
+  // stopped: the merged page ends there too, and goes on from there.
+  std::vector<std::pair<std::string, std::string>> all;
+  std::optional<std::string> cut;  // entries must be above this id
+  bool more = false;
+  for (auto q : qs) {
+    q.limit = limit;
+    auto page = list(q);
+    if (page.next) {
+      if (page.entries.size() < limit) {
+        if (!cut || *page.next > *cut) cut = page.next;  // stopped by max_scan
+      } else {
+        more = true;
+      }
+    }
+    for (auto& e : page.entries) all.push_back(std::move(e));
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  index_page out;
+  for (auto& e : all) {
+    if (cut && e.first < *cut) {
+      out.next = cut;
+      break;
+    }
+    if (out.entries.size() == limit) {
+      out.next = out.entries.back().first;
+      break;
+    }
+    out.entries.push_back(std::move(e));
+  }
+  if (!out.next && cut) out.next = cut;
+  if (!out.next && more && !out.entries.empty()) out.next = out.entries.back().first;
+  return out;
 }
 
 index_page database::list_index(std::string_view prefix, std::string_view before, std::size_t limit) const {
@@ -268,16 +431,20 @@ std::vector<std::tuple<std::string, std::string, std::int64_t>> database::expire
   return out;
 }
 
+// Rooms are the prefixes of the events family: one seek per room.
 std::vector<std::pair<std::string, std::uint64_t>> database::rooms() const {
   std::vector<std::pair<std::string, std::uint64_t>> out;
-  rocksdb::ReadOptions ro;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(cf::meta)));
-  for (it->Seek(rocksdb::Slice("s/")); it->Valid(); it->Next()) {
-    auto key = it->key();
-    std::string_view k(key.data(), key.size());
-    if (k.substr(0, 2) != "s/") break;
-    auto v = it->value();
-    out.emplace_back(std::string(k.substr(2)), get_be64(std::string_view(v.data(), v.size())));
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handle(cf::events)));
+  for (it->SeekToFirst(); it->Valid();) {
+    std::string_view k(it->key().data(), it->key().size());
+    auto zero = k.find('\0');
+    if (zero == std::string_view::npos) {
+      it->Next();
+      continue;
+    }
+    std::string room(k.substr(0, zero));
+    out.emplace_back(room, last_event_seq(room));
+    it->Seek(rocksdb::Slice(prefix_end(room + '\0')));
   }
   return out;
 }

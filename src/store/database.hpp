@@ -20,12 +20,21 @@
 #include "core/pipeline.hpp"
 #include "core/result.hpp"
 #include "core/state_machine.hpp"
+#include "store/counters.hpp"
 #include "store/keys.hpp"
+#include "store/record.hpp"
 
 namespace pw::store {
 
 struct open_options {
   std::size_t block_cache_mb = 64;
+};
+
+// What open() found and did.
+struct open_report {
+  int found_format = 3;               // 2: a store of the previous layout, migrated
+  std::size_t migrated_items = 0;
+  std::int64_t migration_ms = 0;
 };
 
 struct event_page {
@@ -41,43 +50,60 @@ struct index_page {
 };
 
 struct index_query {
-  cf family = cf::index;      // cf::index, cf::owners (prefix owner '\0') or cf::items (prefix "")
+  cf family = cf::index;      // cf::index, cf::queue (prefix owner '\0' or "") or cf::items (prefix "")
   std::string prefix;         // the key up to the id
   std::string before;         // exclusive upper bound on the id; empty: start at the newest
   std::size_t limit = 50;
   std::optional<std::string> value_equals;  // keep only entries whose value is this
+  // Keep only entries this accepts (id, value); runs after value_equals.
+  std::function<bool(std::string_view id, std::string_view value)> accept;
   std::size_t max_scan = 5000;              // entries examined at most (filtered scans)
 };
 
 class database {
  public:
-  static core::result<std::unique_ptr<database>> open(const std::string& dir, const open_options& opts);
+  // Opens (or creates) the store in `dir`. A store of the previous layout
+  // (format 2) is migrated first, in place; `report` says so.
+  static core::result<std::unique_ptr<database>> open(const std::string& dir, const open_options& opts,
+                                                      open_report* report = nullptr);
   ~database();
   database(const database&) = delete;
   database& operator=(const database&) = delete;
 
+  // The item's whole record: the item, its state, results and history.
+  std::optional<item_record> record(std::string_view id) const;
   std::optional<core::item> item(std::string_view id) const;
-  // The raw state record (decode with store::decode_state and the item's pipeline).
-  std::optional<std::string> state_record(std::string_view id) const;
-  // (stage, result JSON) for every stored result of the item.
-  std::vector<std::pair<std::string, std::string>> results(std::string_view id) const;
-  std::vector<core::history_entry> history(std::string_view id) const;
+  std::optional<core::item_status> item_status(std::string_view id) const;
   // Events of `room` with seq > after, at most `limit`.
   event_page events(std::string_view room, std::uint64_t after, std::size_t limit) const;
   std::uint64_t last_event_seq(std::string_view room) const;
+  // The replay log is stored in chunks (the events one commit added): the
+  // seq below which every chunk of `room` holds only events committed before
+  // `cutoff_ms` (0 when none does), for the maintenance sweep.
+  std::uint64_t expired_events_end(std::string_view room, std::int64_t cutoff_ms) const;
+  // The first seq of the stored chunk that holds `seq` (or the last one
+  // before it); 0 when there is none.
+  std::uint64_t event_chunk_start(std::string_view room, std::uint64_t seq) const;
+  // A counter by name (store/counters.hpp); "all/..." sums every workspace.
   std::int64_t counter(std::string_view name) const;
+  counter_pack counters_of(std::string_view workspace) const;
+  // Every workspace's counters.
+  std::vector<std::pair<std::string, store::counter_pack>> counter_packs() const;
   // Dead letters in key order after `cursor` (exclusive): (key, JSON).
   std::vector<std::pair<std::string, std::string>> dead_letters(std::string_view cursor, std::size_t limit) const;
   std::optional<std::string> dead_letter(std::string_view id, std::string_view stage) const;
 
-  // Ids of every accepted item that has not finished, oldest first.
-  void scan_queue(const std::function<void(std::string_view id, std::string_view workspace)>& fn) const;
+  // Every queued or processing item (owner, id, workspace), in key order.
+  void scan_queue(const std::function<void(std::string_view owner, std::string_view id, std::string_view workspace)>& fn) const;
   // Every stage_data key under `prefix`.
   void scan_stage_data(std::string_view prefix,
                        const std::function<void(std::string_view key, std::string_view value)>& fn) const;
   std::size_t count_timers() const;
   // A listing from an index, newest first (ids are ULIDs: time order).
   index_page list(const index_query& q) const;
+  // Several listings merged, newest first, at most `limit`: the page is
+  // exact even when some of them stopped early (their max_scan).
+  index_page list_merged(const std::vector<index_query>& qs, std::size_t limit) const;
   index_page list_index(std::string_view prefix, std::string_view before, std::size_t limit) const;
   std::optional<std::string> idempotency(std::string_view owner, std::string_view key) const;
   // (key, created_ms) of idempotency records created before `cutoff_ms`, oldest first.

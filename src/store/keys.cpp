@@ -5,14 +5,10 @@ namespace pw::store {
 std::string_view cf_name(cf c) noexcept {
   switch (c) {
     case cf::items: return "items";
-    case cf::state: return "state";
-    case cf::results: return "results";
-    case cf::history: return "history";
     case cf::queue: return "queue";
     case cf::timers: return "timers";
     case cf::dlq: return "dlq";
     case cf::events: return "events";
-    case cf::owners: return "owners";
     case cf::meta: return "meta";
     case cf::stage_data: return "stage_data";
     case cf::index: return "index";
@@ -41,16 +37,10 @@ std::uint32_t get_be32(std::string_view in) noexcept {
   return v;
 }
 
-std::string result_key(std::string_view id, std::string_view stage) {
-  std::string k(id);
-  k += '/';
-  k += stage;
-  return k;
-}
-
-std::string history_key(std::string_view id, std::uint32_t seq) {
-  std::string k(id);
-  put_be32(k, seq);
+std::string queue_key(std::string_view owner, std::string_view id) {
+  std::string k(owner);
+  k += '\0';
+  k += id;
   return k;
 }
 
@@ -63,19 +53,17 @@ std::string timer_key(std::int64_t due_ms, std::string_view id, std::string_view
   return k;
 }
 
-std::string dlq_key(std::string_view id, std::string_view stage) { return result_key(id, stage); }
+std::string dlq_key(std::string_view id, std::string_view stage) {
+  std::string k(id);
+  k += '/';
+  k += stage;
+  return k;
+}
 
 std::string event_key(std::string_view room, std::uint64_t seq) {
   std::string k(room);
   k += '\0';
   put_be64(k, seq);
-  return k;
-}
-
-std::string owner_key(std::string_view owner, std::string_view id) {
-  std::string k(owner);
-  k += '\0';
-  k += id;
   return k;
 }
 
@@ -92,8 +80,6 @@ std::string joined(char tag, std::initializer_list<std::string_view> parts) {
 }
 }  // namespace
 
-std::string index_status_key(std::string_view status, std::string_view id) { return joined('S', {status, id}); }
-std::string index_workspace_key(std::string_view ws, std::string_view id) { return joined('W', {ws, id}); }
 std::string index_workspace_theme_key(std::string_view ws, std::string_view theme, std::string_view id) {
   return joined('T', {ws, theme, id});
 }

@@ -1,97 +1,117 @@
 #include "store/write_set.hpp"
 
-#include "store/codec.hpp"
+#include <algorithm>
 
 namespace pw::store {
 
 namespace {
 using k = write_set::kind;
+
+void erase_name(std::vector<std::string>& names, std::string_view name) {
+  names.erase(std::remove(names.begin(), names.end(), name), names.end());
+}
+}  // namespace
+
+record_delta& write_set::delta_for(const core::item& it) {
+  for (auto& d : deltas_)
+    if (ops_[d.op].key == it.id) return d.delta;
+  deltas_.push_back(open_delta{ops_.size(), it.created_at_ms, {}});
+  ops_.push_back({cf::items, k::merge, it.id, {}});
+  return deltas_.back().delta;
 }
 
-void write_set::put_item(const core::item& it) {
-  ops_.push_back({cf::items, k::put, it.id, encode_item(it)});
-  ops_.push_back({cf::owners, k::put, owner_key(it.owner, it.id), it.workspace});
+void write_set::create_item(const core::item& it, const core::pipeline& p, const core::item_state& s,
+                            std::vector<core::history_entry> history) {
+  ops_.push_back({cf::items, k::put, it.id, encode_record(make_record(it, p, s, std::move(history)))});
+  count(it.workspace, std::string(core::to_string(s.status)), 1);
+  enter(it, s.status);
 }
 
-void write_set::put_state(std::string_view id, const core::pipeline& p, const core::item_state& s) {
-  ops_.push_back({cf::state, k::put, std::string(id), encode_state(p, s)});
+void write_set::enter(const core::item& it, core::item_status s) {
+  if (in_queue(s)) return ops_.push_back({cf::queue, k::put, queue_key(it.owner, it.id), it.workspace});
+  const auto status = core::to_string(s);
+  ops_.push_back({cf::index, k::put, index_workspace_status_key(it.workspace, status, it.id), it.owner});
+  if (owner_indexed(s)) ops_.push_back({cf::index, k::put, index_owner_status_key(it.owner, status, it.id), it.workspace});
 }
 
-void write_set::put_result(std::string_view id, std::string_view stage, std::string json) {
-  ops_.push_back({cf::results, k::put, result_key(id, stage), std::move(json)});
+void write_set::leave(const core::item& it, core::item_status s) {
+  if (in_queue(s)) return ops_.push_back({cf::queue, k::erase, queue_key(it.owner, it.id), {}});
+  const auto status = core::to_string(s);
+  ops_.push_back({cf::index, k::erase, index_workspace_status_key(it.workspace, status, it.id), {}});
+  if (owner_indexed(s)) ops_.push_back({cf::index, k::erase, index_owner_status_key(it.owner, status, it.id), {}});
 }
 
-void write_set::append_history(std::string_view id, std::uint32_t seq, const core::history_entry& e) {
-  if (history_op_ < ops_.size() && history_next_seq_ == seq && history_id_ == id) {
-    store::append_history(ops_[history_op_].value, e);
-  } else {
-    history_op_ = ops_.size();
-    history_id_ = std::string(id);
-    ops_.push_back({cf::history, k::put, history_key(id, seq), encode_history(e)});
-  }
-  history_next_seq_ = seq + 1;
+void write_set::put_header(const core::item& it, const core::item_state& s) {
+  delta_for(it).header = state_header{s.status, s.started_at_ms, s.completed_at_ms, s.history_seq};
 }
 
-void write_set::enqueue(std::string_view id, std::string_view workspace) {
-  ops_.push_back({cf::queue, k::put, std::string(id), std::string(workspace)});
+void write_set::put_stage(const core::item& it, std::string_view stage, const core::stage_state& st) {
+  auto& d = delta_for(it);
+  for (auto& n : d.stages)
+    if (n.name == stage) return void(n.state = st);
+  d.stages.push_back(named_stage{std::string(stage), st});
 }
-void write_set::dequeue(std::string_view id) { ops_.push_back({cf::queue, k::erase, std::string(id), {}}); }
+
+void write_set::append_history(const core::item& it, const core::history_entry& e) {
+  delta_for(it).history.push_back(e);
+}
+
+void write_set::put_result(const core::item& it, std::string_view stage, std::string json) {
+  auto& d = delta_for(it);
+  erase_name(d.results_erased, stage);
+  for (auto& [name, value] : d.results_set)
+    if (name == stage) return void(value = std::move(json));
+  d.results_set.emplace_back(std::string(stage), std::move(json));
+}
+
+void write_set::delete_result(const core::item& it, std::string_view stage) {
+  auto& d = delta_for(it);
+  d.results_set.erase(
+      std::remove_if(d.results_set.begin(), d.results_set.end(), [&](const auto& r) { return r.first == stage; }),
+      d.results_set.end());
+  if (std::find(d.results_erased.begin(), d.results_erased.end(), stage) == d.results_erased.end())
+    d.results_erased.emplace_back(stage);
+}
+
+void write_set::status_change(const core::item& it, core::item_status from, core::item_status to) {
+  if (from == to) return;
+  count(it.workspace, std::string(core::to_string(from)), -1);
+  count(it.workspace, std::string(core::to_string(to)), 1);
+  if (in_queue(from) && in_queue(to)) return;
+  leave(it, from);
+  enter(it, to);
+}
 
 void write_set::put_timer(std::int64_t due_ms, std::string_view id, std::string_view stage, std::string_view workspace) {
   ops_.push_back({cf::timers, k::put, timer_key(due_ms, id, stage), {}});
-  count(delayed_counter(""), 1);
-  count(delayed_counter(workspace), 1);
+  count(workspace, "delayed", 1);
 }
 
 void write_set::delete_timer(std::int64_t due_ms, std::string_view id, std::string_view stage, std::string_view workspace) {
   ops_.push_back({cf::timers, k::erase, timer_key(due_ms, id, stage), {}});
-  count(delayed_counter(""), -1);
-  count(delayed_counter(workspace), -1);
+  count(workspace, "delayed", -1);
 }
 
-void write_set::put_dead_letter(std::string_view id, std::string_view stage, std::string json) {
+void write_set::put_dead_letter(std::string_view id, std::string_view stage, std::string_view workspace, std::string json) {
   ops_.push_back({cf::dlq, k::put, dlq_key(id, stage), std::move(json)});
+  count(workspace, "dlq", 1);
+}
+
+void write_set::delete_dead_letter(std::string_view id, std::string_view stage, std::string_view workspace) {
+  ops_.push_back({cf::dlq, k::erase, dlq_key(id, stage), {}});
+  count(workspace, "dlq", -1);
 }
 
 void write_set::put_stage_data(std::string key, std::optional<std::string> value) {
   ops_.push_back({cf::stage_data, value ? k::put : k::erase, std::move(key), value.value_or("")});
 }
 
-void write_set::status_change(const core::item& it, std::optional<core::item_status> from, core::item_status to) {
-  if (from == to) return;
-  const auto next = core::to_string(to);
-  if (from) {
-    const auto prev = core::to_string(*from);
-    count(status_counter("", *from), -1);
-    count(status_counter(it.workspace, *from), -1);
-    ops_.push_back({cf::index, k::erase, index_status_key(prev, it.id), {}});
-    ops_.push_back({cf::index, k::erase, index_workspace_status_key(it.workspace, prev, it.id), {}});
-    ops_.push_back({cf::index, k::erase, index_owner_status_key(it.owner, prev, it.id), {}});
-  } else {
-    ops_.push_back({cf::index, k::put, index_workspace_key(it.workspace, it.id), {}});
-  }
-  count(status_counter("", to), 1);
-  count(status_counter(it.workspace, to), 1);
-  ops_.push_back({cf::index, k::put, index_status_key(next, it.id), it.workspace});
-  ops_.push_back({cf::index, k::put, index_workspace_status_key(it.workspace, next, it.id), {}});
-  ops_.push_back({cf::index, k::put, index_owner_status_key(it.owner, next, it.id), it.workspace});
-}
-
 void write_set::record_duration(std::string_view workspace, std::int64_t ms) {
-  count(duration_counter(workspace, "count"), 1);
-  count(duration_counter(workspace, "sum"), ms);
+  count(workspace, "duration/count", 1);
+  count(workspace, "duration/sum", ms);
   for (auto bound : duration_buckets_ms)
-    if (ms <= bound) return count(duration_counter(workspace, "le_" + std::to_string(bound)), 1);
-  count(duration_counter(workspace, "le_inf"), 1);
-}
-
-void write_set::delete_result(std::string_view id, std::string_view stage) {
-  ops_.push_back({cf::results, k::erase, result_key(id, stage), {}});
-}
-
-void write_set::delete_dead_letter(std::string_view id, std::string_view stage) {
-  ops_.push_back({cf::dlq, k::erase, dlq_key(id, stage), {}});
-  count(std::string(dead_letters_counter), -1);
+    if (ms <= bound) return count(workspace, "duration/le_" + std::to_string(bound), 1);
+  count(workspace, "duration/le_inf", 1);
 }
 
 void write_set::put_theme(const core::item& it, std::string_view theme) {
@@ -103,21 +123,15 @@ void write_set::delete_theme(const core::item& it, std::string_view theme) {
 }
 
 void write_set::delete_item(const core::item& it, const core::pipeline& p, const core::item_state& s) {
-  const auto status = core::to_string(s.status);
-  for (auto family : {cf::items, cf::state, cf::queue}) ops_.push_back({family, k::erase, it.id, {}});
-  ops_.push_back({cf::owners, k::erase, owner_key(it.owner, it.id), {}});
-  ops_.push_back({cf::index, k::erase, index_workspace_key(it.workspace, it.id), {}});
-  ops_.push_back({cf::index, k::erase, index_status_key(status, it.id), {}});
-  ops_.push_back({cf::index, k::erase, index_workspace_status_key(it.workspace, status, it.id), {}});
-  ops_.push_back({cf::index, k::erase, index_owner_status_key(it.owner, status, it.id), {}});
-  ops_.push_back({cf::history, k::erase_range, history_key(it.id, 0), prefix_end(it.id)});
-  count(status_counter("", s.status), -1);
-  count(status_counter(it.workspace, s.status), -1);
+  deltas_.erase(std::remove_if(deltas_.begin(), deltas_.end(), [&](const open_delta& d) { return ops_[d.op].key == it.id; }),
+                deltas_.end());
+  ops_.push_back({cf::items, k::erase, it.id, {}});
+  leave(it, s.status);
+  count(it.workspace, std::string(core::to_string(s.status)), -1);
   for (std::size_t i = 0; i < p.size() && i < s.stages.size(); ++i) {
     const auto& name = p.stages()[i].name;
     const auto& st = s.stages[i];
-    ops_.push_back({cf::results, k::erase, result_key(it.id, name), {}});
-    if (st.status == core::stage_status::failed) delete_dead_letter(it.id, name);
+    if (st.letter_open) delete_dead_letter(it.id, name, it.workspace);
     if (st.status == core::stage_status::retrying) delete_timer(st.next_due_ms, it.id, name, it.workspace);
   }
 }
@@ -136,25 +150,26 @@ void write_set::erase_range(cf family, std::string begin, std::string end) {
   ops_.push_back({family, k::erase_range, std::move(begin), std::move(end)});
 }
 
-void write_set::count(std::string counter, std::int64_t delta) { counters_.emplace_back(std::move(counter), delta); }
+void write_set::keep_room_seq(std::string_view room, std::uint64_t seq) {
+  std::string v;
+  put_be64(v, seq);
+  ops_.push_back({cf::meta, k::put, room_seq_key(room), std::move(v)});
+}
+
+void write_set::count(std::string_view workspace, std::string field, std::int64_t delta) {
+  counters_.push_back(counter_delta{std::string(workspace), std::move(field), delta});
+}
 
 void write_set::emit(std::string room, std::string json_tail) {
   events_.push_back({std::move(room), std::move(json_tail)});
 }
 
-std::string delayed_counter(std::string_view workspace) {
-  return workspace.empty() ? std::string("all/delayed") : "ws/" + std::string(workspace) + "/delayed";
-}
-
-std::string duration_counter(std::string_view workspace, std::string_view part) {
-  return "ws/" + std::string(workspace) + "/duration/" + std::string(part);
-}
-
-std::string status_counter(std::string_view workspace, core::item_status s) {
-  std::string k = workspace.empty() ? std::string("all") : "ws/" + std::string(workspace);
-  k += '/';
-  k += core::to_string(s);
-  return k;
+void write_set::seal() {
+  for (auto& d : deltas_) ops_[d.op].value = encode_delta(d.delta, d.created_at_ms);
+  deltas_.clear();
+  // A delta the item's delete made pointless, or one left empty, writes nothing.
+  ops_.erase(std::remove_if(ops_.begin(), ops_.end(), [](const op& o) { return o.what == k::merge && o.value.empty(); }),
+             ops_.end());
 }
 
 }  // namespace pw::store

@@ -1,6 +1,10 @@
 // write_set: everything that must become durable together (one RocksDB
 // WriteBatch), described in the domain's terms. Callers (actors) build it on
-// their own thread; only the writer thread touches RocksDB.
+// their own thread; the writer commits it.
+//
+// What one write adds to an item's record (state, results, history) is
+// gathered into one delta per item and write set, which becomes a single
+// merge operand (store/record.hpp): an item's transitions cost one key each.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +19,9 @@
 #include "core/pipeline.hpp"
 #include "core/state_machine.hpp"
 #include "core/status.hpp"
+#include "store/counters.hpp"
 #include "store/keys.hpp"
+#include "store/record.hpp"
 
 namespace pw::store {
 
@@ -36,7 +42,7 @@ struct committed_event {
 
 class write_set {
  public:
-  enum class kind : std::uint8_t { put, erase, erase_range };
+  enum class kind : std::uint8_t { put, erase, erase_range, merge };
   struct op {
     cf family;
     kind what = kind::put;
@@ -44,58 +50,84 @@ class write_set {
     std::string value;  // erase_range: the end key (exclusive)
   };
 
-  void put_item(const core::item& it);  // the item and its owner index entry
-  void put_state(std::string_view id, const core::pipeline& p, const core::item_state& s);
-  void put_result(std::string_view id, std::string_view stage, std::string json);
-  // Consecutive entries of one item share one record (see codec.hpp).
-  void append_history(std::string_view id, std::uint32_t seq, const core::history_entry& e);
-  void enqueue(std::string_view id, std::string_view workspace);  // the durable queue: id -> workspace
-  void dequeue(std::string_view id);
+  // A newly accepted item: its whole record and where it is listed (the
+  // queue, or the index when it starts paused or finished). Counts it.
+  void create_item(const core::item& it, const core::pipeline& p, const core::item_state& s,
+                   std::vector<core::history_entry> history);
+  // What changed in an existing item's record; one delta per item.
+  void put_header(const core::item& it, const core::item_state& s);
+  void put_stage(const core::item& it, std::string_view stage, const core::stage_state& st);
+  void append_history(const core::item& it, const core::history_entry& e);
+  void put_result(const core::item& it, std::string_view stage, std::string json);
+  void delete_result(const core::item& it, std::string_view stage);
+
+  // The item entered `to` from `from`: status counters of its workspace and
+  // overall, and its place in the queue or the index.
+  void status_change(const core::item& it, core::item_status from, core::item_status to);
+
   // Durable retry timers; they count as "delayed" in the workspace and overall.
   void put_timer(std::int64_t due_ms, std::string_view id, std::string_view stage, std::string_view workspace);
   void delete_timer(std::int64_t due_ms, std::string_view id, std::string_view stage, std::string_view workspace);
-  void put_dead_letter(std::string_view id, std::string_view stage, std::string json);
+  // Dead letters; they count as open dead letters of the workspace.
+  void put_dead_letter(std::string_view id, std::string_view stage, std::string_view workspace, std::string json);
+  void delete_dead_letter(std::string_view id, std::string_view stage, std::string_view workspace);
   // The item is listed under `theme` in its workspace (GET /items?theme=).
   void put_theme(const core::item& it, std::string_view theme);
   void delete_theme(const core::item& it, std::string_view theme);
   void put_stage_data(std::string key, std::optional<std::string> value);
-  // The item entered `to` (and left `from`, if any): status counters of its
-  // workspace and overall, and the listing indexes.
-  void status_change(const core::item& it, std::optional<core::item_status> from, core::item_status to);
   // A finished item's processing time, for the workspace's average and p95.
   void record_duration(std::string_view workspace, std::int64_t ms);
-  void delete_result(std::string_view id, std::string_view stage);
-  void delete_dead_letter(std::string_view id, std::string_view stage);
   // Removes every record of the item (events already sent stay in the log).
   void delete_item(const core::item& it, const core::pipeline& p, const core::item_state& s);
   void put_idempotency(std::string_view owner, std::string_view key, std::int64_t created_ms, std::string record);
   void delete_idempotency(std::string_view owner, std::string_view key, std::int64_t created_ms);
-  void count(std::string counter, std::int64_t delta);
+  void count(std::string_view workspace, std::string field, std::int64_t delta);
   void emit(std::string room, std::string json_tail);
   void erase_range(cf family, std::string begin, std::string end);
+  // Keeps a room's last seq in meta (before a sweep may delete all its events).
+  void keep_room_seq(std::string_view room, std::uint64_t seq);
 
+  // Encodes the gathered deltas into their merge operands. The writer calls
+  // it once before reading ops().
+  void seal();
   bool empty() const noexcept { return ops_.empty() && events_.empty() && counters_.empty(); }
   const std::vector<op>& ops() const noexcept { return ops_; }
   const std::vector<pending_event>& events() const noexcept { return events_; }
-  const std::vector<std::pair<std::string, std::int64_t>>& counters() const noexcept { return counters_; }
+  struct counter_delta {
+    std::string workspace;
+    std::string field;
+    std::int64_t delta;
+  };
+  const std::vector<counter_delta>& counters() const noexcept { return counters_; }
 
  private:
+  struct open_delta {
+    std::size_t op;  // its merge op in ops_
+    std::int64_t created_at_ms;
+    record_delta delta;
+  };
+  record_delta& delta_for(const core::item& it);
+  void enter(const core::item& it, core::item_status s);  // listed in the queue or the index
+  void leave(const core::item& it, core::item_status s);
+
   std::vector<op> ops_;
-  // The history chunk the next consecutive entry of history_id_ extends.
-  std::size_t history_op_ = static_cast<std::size_t>(-1);
-  std::string history_id_;
-  std::uint32_t history_next_seq_ = 0;
+  std::vector<open_delta> deltas_;
   std::vector<pending_event> events_;
-  std::vector<std::pair<std::string, std::int64_t>> counters_;
+  std::vector<counter_delta> counters_;
 };
 
-// Counter names, shared by writers and readers.
-std::string status_counter(std::string_view workspace, core::item_status s);  // "" workspace = all
-std::string delayed_counter(std::string_view workspace);                       // retry timers pending
-inline constexpr std::string_view dead_letters_counter = "dlq/open";
-// Processing-time histogram of a workspace: bucket upper bounds in ms.
-inline constexpr std::int64_t duration_buckets_ms[] = {1,    2,    5,     10,    20,    50,     100,   200,
-                                                       500,  1000, 2000,  5000,  10000, 30000, 60000, 300000};
-std::string duration_counter(std::string_view workspace, std::string_view part);  // "count", "sum", "le_<ms>", "le_inf"
+// Whether an item with this status waits in the durable queue (queued or
+// processing) rather than in the index (paused or finished).
+constexpr bool in_queue(core::item_status s) noexcept {
+  return s == core::item_status::queued || s == core::item_status::processing;
+}
+
+// Whether an item with this status is also listed under its owner (paused,
+// partial, failed, cancelled). Completed items, the bulk, are listed under
+// their workspace only: one index key per finished item.
+constexpr bool owner_indexed(core::item_status s) noexcept {
+  return s == core::item_status::paused || s == core::item_status::partial || s == core::item_status::failed ||
+         s == core::item_status::cancelled;
+}
 
 }  // namespace pw::store

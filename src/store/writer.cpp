@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <map>
 #include <unordered_set>
 
 #include <rocksdb/write_batch.h>
@@ -13,7 +14,14 @@
 namespace pw::store {
 
 namespace {
+
 rocksdb::Slice slice(const std::string& s) { return rocksdb::Slice(s.data(), s.size()); }
+
+// Events of one room committed in one batch share a key (a chunk) under
+// the seq of the first, up to this many.
+constexpr std::size_t max_chunk = 64;
+constexpr std::uint64_t trim_every = 64;
+
 }  // namespace
 
 writer::writer(database& db, writer_options opts, publish_fn publish)
@@ -21,16 +29,44 @@ writer::writer(database& db, writer_options opts, publish_fn publish)
 
 writer::~writer() { stop(); }
 
+writer::outcome writer::commit(write_set ws, const done_fn& done) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || failed_) return outcome::failed;
+    if (opts_.sync || committing_ || !queue_.empty()) {
+      queue_.push_back(request{std::move(ws), done});
+      if (!committing_) cv_.notify_one();
+      return outcome::queued;
+    }
+    committing_ = true;
+  }
+  std::vector<request> group;
+  group.push_back(request{std::move(ws), nullptr});
+  const bool ok = commit_group(group);
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.inline_commits;
+  }
+  end_turn();
+  return ok ? outcome::committed : outcome::failed;
+}
+
 void writer::submit(write_set ws, done_fn done) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_ && !failed_) {
       queue_.push_back(request{std::move(ws), std::move(done)});
-      if (queue_.size() == 1) cv_.notify_one();
+      if (!committing_) cv_.notify_one();
       return;
     }
   }
   if (done) done(false);
+}
+
+void writer::end_turn() {
+  std::lock_guard lock(mu_);
+  committing_ = false;
+  if (!queue_.empty() || stopping_) cv_.notify_one();
 }
 
 void writer::stop() {
@@ -54,7 +90,7 @@ void writer::run() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      cv_.wait(lock, [&] { return (!committing_ && !queue_.empty()) || (stopping_ && !committing_ && queue_.empty()); });
       if (queue_.empty()) return;  // stopping, and everything submitted is committed
       const std::size_t n = std::min(queue_.size(), opts_.max_group);
       group.reserve(n);
@@ -62,9 +98,11 @@ void writer::run() {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      committing_ = true;
     }
-    commit(group);
+    commit_group(group);
     group.clear();
+    end_turn();
   }
 }
 
@@ -74,69 +112,79 @@ std::uint64_t& writer::room_seq(const std::string& room) {
   return it->second;
 }
 
-void writer::commit(std::vector<request>& group) {
+bool writer::commit_group(std::vector<request>& group) {
   if (failed_) {
     for (auto& r : group)
       if (r.done) r.done(false);
-    return;
+    return false;
   }
   auto& d = db_.internals();
   rocksdb::WriteBatch batch;
   std::vector<committed_event> events;
-  std::unordered_set<std::string> touched_counters, touched_rooms, trim_rooms;
-  constexpr std::uint64_t trim_every = 64;
+  std::unordered_set<std::string> touched_counters, trim_rooms;
+  // Frames of each room in this batch, in seq order: (first seq, frames).
+  std::map<std::string, std::vector<std::pair<std::uint64_t, std::string>>> chunks;
 
   // Every frame carries its commit time: clients see when, retention trims by it.
   const std::string at = "\"at\":\"" + core::iso8601(core::now_ms()) + "\",";
   for (auto& r : group) {
+    r.ws.seal();
     for (const auto& op : r.ws.ops()) {
+      auto* h = d.handle(op.family);
       switch (op.what) {
-        case write_set::kind::put: batch.Put(d.handle(op.family), slice(op.key), slice(op.value)); break;
-        case write_set::kind::erase: batch.Delete(d.handle(op.family), slice(op.key)); break;
-        case write_set::kind::erase_range:
-          batch.DeleteRange(d.handle(op.family), slice(op.key), slice(op.value));
-          break;
+        case write_set::kind::put: batch.Put(h, slice(op.key), slice(op.value)); break;
+        case write_set::kind::merge: batch.Merge(h, slice(op.key), slice(op.value)); break;
+        case write_set::kind::erase: batch.Delete(h, slice(op.key)); break;
+        case write_set::kind::erase_range: batch.DeleteRange(h, slice(op.key), slice(op.value)); break;
       }
     }
-    for (const auto& [name, delta] : r.ws.counters()) {
-      auto it = counters_.find(name);
-      if (it == counters_.end()) it = counters_.emplace(name, db_.counter(name)).first;
-      it->second += delta;
-      touched_counters.insert(name);
+    for (const auto& c : r.ws.counters()) {
+      auto it = counters_.find(c.workspace);
+      if (it == counters_.end()) it = counters_.emplace(c.workspace, db_.counters_of(c.workspace)).first;
+      it->second[c.field] += c.delta;
+      touched_counters.insert(c.workspace);
     }
     for (const auto& e : r.ws.events()) {
       auto seq = ++room_seq(e.room);
       auto frame = std::make_shared<std::string>();
-      frame->reserve(e.json_tail.size() + 24);
+      frame->reserve(e.json_tail.size() + 64);
       *frame += "{\"seq\":";
       *frame += std::to_string(seq);
       *frame += ',';
       *frame += at;
       *frame += e.json_tail;
       *frame += '}';
-      batch.Put(d.handle(cf::events), slice(event_key(e.room, seq)), slice(*frame));
-      touched_rooms.insert(e.room);
+      auto& room_chunks = chunks[e.room];
+      if (room_chunks.empty() || room_chunks.back().first + max_chunk <= seq) room_chunks.emplace_back(seq, std::string());
+      auto& value = room_chunks.back().second;
+      if (!value.empty()) value += '\n';
+      value += *frame;
       if (seq % trim_every == 0) trim_rooms.insert(e.room);
       events.push_back(committed_event{e.room, seq, std::move(frame)});
     }
   }
-  for (const auto& name : touched_counters) {
-    std::string v;
-    put_be64(v, static_cast<std::uint64_t>(counters_[name]));
-    batch.Put(d.handle(cf::meta), slice(counter_key(name)), slice(v));
-  }
-  for (const auto& room : touched_rooms) {
-    const auto seq = room_seqs_[room];
-    std::string v;
-    put_be64(v, seq);
-    batch.Put(d.handle(cf::meta), slice(room_seq_key(room)), slice(v));
-    // Trim the replay log when a room's seq crosses a multiple of trim_every
+  auto* events_cf = d.handle(cf::events);
+  auto* meta_cf = d.handle(cf::meta);
+  for (const auto& [room, list] : chunks) {
+    for (const auto& [first, value] : list) batch.Put(events_cf, slice(event_key(room, first)), slice(value));
+    // A room's last seq is its newest chunk's; it is written to meta only
+    // when a trim could delete every chunk, so that it survives them.
+    // Trimming happens when a room's seq crosses a multiple of trim_every
     // rather than on every event: a range tombstone per event would slow
-    // reads down. Up to trim_every - 1 events more than the retention stay.
+    // reads down. The chunks before the one that holds the oldest event to
+    // keep go: up to trim_every + max_chunk events more than the retention stay.
+    const auto seq = room_seqs_[room];
     const auto keep = opts_.event_retention;
-    if (seq > keep && trim_rooms.count(room))
-      batch.DeleteRange(d.handle(cf::events), slice(event_key(room, 0)), slice(event_key(room, seq - keep + 1)));
+    if (trim_rooms.count(room) && seq > keep) {
+      std::string v;
+      put_be64(v, seq);
+      batch.Put(meta_cf, slice(room_seq_key(room)), slice(v));
+      if (auto start = db_.event_chunk_start(room, seq - keep + 1); start > 0)
+        batch.DeleteRange(events_cf, slice(event_key(room, 0)), slice(event_key(room, start)));
+    }
   }
+  for (const auto& ws : touched_counters)
+    batch.Put(meta_cf, slice(counter_pack_key(ws)), slice(encode_counter_pack(counters_[ws])));
 
   rocksdb::WriteOptions wo;
   wo.sync = opts_.sync;
@@ -149,17 +197,24 @@ void writer::commit(std::vector<request>& group) {
     if (ok) {
       stats_.keys += batch.Count();
       stats_.bytes += batch.GetDataSize();
+    } else {
+      ++stats_.failures;
     }
-    if (!ok) ++stats_.failures;
   }
   if (!ok) {
     // RocksDB stops accepting writes after an I/O error; so do we, loudly.
     failed_ = true;
     spdlog::critical("event=store.write_failed batch={} error=\"{}\"", group.size(), st.ToString());
+    // What this turn cached may not be what is stored.
+    counters_.clear();
+    room_seqs_.clear();
   }
+  // Events go out before the answers of the same batch: an answer never
+  // overtakes an event that was committed with it or before it.
+  if (ok && !events.empty() && publish_) publish_(std::move(events));
   for (auto& r : group)
     if (r.done) r.done(ok);
-  if (ok && !events.empty() && publish_) publish_(std::move(events));
+  return ok;
 }
 
 }  // namespace pw::store

@@ -1,8 +1,14 @@
-// The store's only writer: one thread that takes every pending write_set,
-// merges them into one RocksDB WriteBatch, commits it (fsync when `sync`),
-// then answers each submitter and hands the committed events, in commit
-// order, to the event sink. Group commit: the write rate is not bounded by
-// one write call per transition.
+// The store's writer: turns write sets into committed RocksDB batches, gives
+// each event its room's next seq inside the batch that commits it, and hands
+// the committed events, in commit order, to the event sink.
+//
+// Two ways in. commit() writes on the calling thread when it can: without
+// fsync (store.sync = false) and when no other thread is committing, the
+// caller's write is durable (in the WAL) when commit() returns, with no
+// thread hop. Otherwise the write is queued for the writer thread, which
+// merges everything queued into one batch (group commit: with fsync, one
+// fsync for the whole group) and calls each `done` when its batch is in.
+// submit() always queues.
 #pragma once
 
 #include <atomic>
@@ -11,10 +17,12 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "store/counters.hpp"
 #include "store/database.hpp"
 #include "store/write_set.hpp"
 
@@ -29,26 +37,33 @@ struct writer_options {
 struct writer_stats {
   std::uint64_t batches = 0;
   std::uint64_t write_sets = 0;
-  std::uint64_t keys = 0;   // puts, deletes and range deletes committed
-  std::uint64_t bytes = 0;  // size of the committed batches
+  std::uint64_t inline_commits = 0;  // write sets committed on their caller's thread
+  std::uint64_t keys = 0;            // puts, merges, deletes and range deletes committed
+  std::uint64_t bytes = 0;           // size of the committed batches
   std::uint64_t failures = 0;
 };
 
 class writer {
  public:
-  // Called once per write set, on the writer thread, after its batch
-  // committed (ok) or failed. Must not block.
+  // Called once per queued write set, on the committing thread, after its
+  // batch committed (ok) or failed. Must not block.
   using done_fn = std::function<void(bool ok)>;
-  // Called with the events of each committed batch, in seq order per room.
+  // Called with the events of each committed batch, in seq order per room,
+  // one batch at a time, in commit order.
   using publish_fn = std::function<void(std::vector<committed_event>&&)>;
+
+  enum class outcome { committed, failed, queued };
 
   writer(database& db, writer_options opts, publish_fn publish);
   ~writer();  // stops (see stop())
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
 
-  // Thread-safe. After stop() (or a failed write), `done` is called with
-  // false at once.
+  // Thread-safe. committed / failed: done already (`done` is not called);
+  // queued: `done` will be called on the writer thread.
+  outcome commit(write_set ws, const done_fn& done);
+  // Thread-safe; `done` is called on the writer thread. After stop() (or a
+  // failed write), `done` is called with false at once.
   void submit(write_set ws, done_fn done);
   // Commits what was submitted so far, then stops the thread.
   void stop();
@@ -61,7 +76,8 @@ class writer {
     done_fn done;
   };
   void run();
-  void commit(std::vector<request>& group);
+  bool commit_group(std::vector<request>& group);
+  void end_turn();
   std::uint64_t& room_seq(const std::string& room);
 
   database& db_;
@@ -71,12 +87,13 @@ class writer {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<request> queue_;
+  bool committing_ = false;  // a thread holds the turn: only it touches the batch state below
   bool stopping_ = false;
   std::atomic<bool> failed_{false};
   writer_stats stats_;
 
-  // Owned by the writer thread.
-  std::unordered_map<std::string, std::int64_t> counters_;
+  // Owned by whichever thread holds the turn.
+  std::unordered_map<std::string, counter_pack> counters_;  // by workspace
   std::unordered_map<std::string, std::uint64_t> room_seqs_;
 
   std::thread thread_;
