@@ -9,10 +9,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/events.hpp"
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/item_run.hpp"
 #include "store/codec.hpp"
 
 namespace pw::actors {
@@ -44,30 +46,62 @@ class admission_state {
     it.text = std::move(req.text);
     it.metadata_json = std::move(req.metadata_json);
     it.created_at_ms = now;
-    rec->state.stages.assign(p->second.pipeline->size(), core::stage_state{});
+    const auto& pipe = *p->second.pipeline;
+    rec->state.stages.assign(pipe.size(), core::stage_state{});
+    std::vector<core::history_entry> history{core::history_entry{now, {}, {}, "queued", 0, "accepted"}};
     rec->state.history_seq = 1;
     submit_reply reply{it.id, now};
 
     store::write_set ws;
-    ws.put_item(it);
-    ws.put_state(it.id, *p->second.pipeline, rec->state);
-    ws.append_history(it.id, 0, core::history_entry{now, {}, {}, "queued", 0, "accepted"});
-    ws.enqueue(it.id, it.workspace);
-    ws.status_change(it, std::nullopt, core::item_status::queued);
+    // With a slot free and nobody waiting, the item starts in the same write
+    // that accepts it: its first stages are durable as started, and its
+    // supervisor runs them as soon as the write is in.
+    const bool start_now = may_start_now(it.workspace);
+    if (start_now) {
+      core::item_run run(pipe, rec->state);
+      auto step = run.begin(now);
+      for (auto& e : step.history) {
+        if (!e.stage.empty() && e.from != e.to && emits_stage_event(ctx_->cfg->stage_events, e.to))
+          ws.emit(it.owner, stage_updated_event(it, e, rec->state.stages[*pipe.index_of(e.stage)]));
+        history.push_back(std::move(e));
+      }
+      take_slot(it.workspace);
+      ++reserved_;
+    }
+    ws.create_item(it, pipe, rec->state, std::move(history));
     if (!req.idempotency_key.empty())
       // The answer is stored with the item: a replay finds both or neither.
       ws.put_idempotency(it.owner, req.idempotency_key, now,
                          store::encode_idempotency({req.request_hash, 201, reply.json(), now}));
     ++accepting_;
-    ctx_->writer->submit(std::move(ws), [sub, rec, reply, h = handle()](bool ok) {
+    auto answer = [sub, reply](bool ok) {
       if (ok) sub->done(reply);
       else sub->done(core::make_error(core::errc::store_failed, "the store refused the write; see the server log"));
-      caf::anon_send(h, accepted_atom::value, rec, ok);
+    };
+    auto outcome = ctx_->writer->commit(std::move(ws), [answer, rec, start_now, h = handle()](bool ok) {
+      answer(ok);
+      caf::anon_send(h, accepted_atom::value, rec, ok, start_now);
     });
+    if (outcome == store::writer::outcome::queued) return;
+    const bool ok = outcome == store::writer::outcome::committed;
+    answer(ok);
+    accepted(rec, ok, start_now);
   }
 
-  void accepted(const stored_item_ptr& rec, bool ok) {
+  void accepted(const stored_item_ptr& rec, bool ok, bool started) {
     --accepting_;
+    if (started) {
+      --reserved_;
+      if (ok) {
+        auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, rec, handle(), supervisor_mode::begun);
+        active_.emplace(sup.address(), active_supervisor{sup, rec->item.id, rec->item.workspace});
+        by_id_[rec->item.id] = sup;
+        publish_counts();
+      } else {
+        release_slot(rec->item.workspace);
+      }
+      return;
+    }
     if (ok) enqueue(rec);
     activate();
   }
@@ -90,7 +124,7 @@ class admission_state {
       spdlog::error("event=recovery.unreadable item={} reason=\"record missing, undecodable or pipeline gone\"", id);
       for (auto& c : pending) c->done(core::make_error(core::errc::not_found, fmt::format("no item '{}'", id)));
     } else {
-      auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, rec, handle(), false);
+      auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, rec, handle(), supervisor_mode::run);
       active_.emplace(sup.address(), active_supervisor{sup, id, ws});
       by_id_[id] = sup;
       for (auto& c : pending) forward(sup, c);
@@ -241,7 +275,7 @@ class admission_state {
     std::string id = rec->item.id;
     std::string ws = rec->item.workspace;
     take_slot(ws);
-    auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, std::move(rec), handle(), true);
+    auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, std::move(rec), handle(), supervisor_mode::control);
     active_.emplace(sup.address(), active_supervisor{sup, id, std::move(ws)});
     by_id_[id] = sup;
     return sup;
@@ -262,8 +296,15 @@ class admission_state {
     publish_counts();
   }
 
+  bool slot_free() const { return active_.size() + starting_.size() + reserved_ < ctx_->cfg->actors.max_active; }
+
+  // Nothing waits anywhere (so starting it now passes nobody) and a slot is free.
+  bool may_start_now(const std::string& ws) const {
+    return ready_ && !draining_ && rotation_.empty() && waiting_.empty() && slot_free() && !at_workspace_cap(ws);
+  }
+
   void activate() {
-    while (!draining_ && active_.size() + starting_.size() < ctx_->cfg->actors.max_active && !rotation_.empty()) {
+    while (!draining_ && slot_free() && !rotation_.empty()) {
       auto ws = std::move(rotation_.front());
       rotation_.pop_front();
       if (at_workspace_cap(ws)) {
@@ -291,7 +332,7 @@ class admission_state {
         });
         continue;
       }
-      auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, std::move(rec), handle(), false);
+      auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, std::move(rec), handle(), supervisor_mode::run);
       active_.emplace(sup.address(), active_supervisor{sup, id, ws});
       by_id_[id] = sup;
     }
@@ -313,6 +354,7 @@ class admission_state {
   std::unordered_map<std::string, std::size_t> active_by_workspace_;             // slots taken, per workspace
   std::unordered_set<std::string> capped_;                                       // at their cap, out of rotation
   std::size_t accepting_ = 0;
+  std::size_t reserved_ = 0;  // slots of items being accepted and started in one write
   std::unordered_map<caf::actor_addr, active_supervisor> active_;
   std::unordered_map<std::string, caf::actor> by_id_;
   std::unordered_map<std::string, std::vector<control_ptr>> loading_;
@@ -332,7 +374,7 @@ caf::behavior admission(caf::event_based_actor* self, context_ptr ctx) {
   });
   return {
       [st](submit_atom, const submission_ptr& sub) { st->submit(sub); },
-      [st](accepted_atom, const stored_item_ptr& rec, bool ok) { st->accepted(rec, ok); },
+      [st](accepted_atom, const stored_item_ptr& rec, bool ok, bool started) { st->accepted(rec, ok, started); },
       [st](recovered_atom, const queued_batch_ptr& batch) { st->recovered(batch); },
       [st](fetched_atom, const std::string& id, const stored_item_ptr& rec) { st->fetched(id, rec); },
       [st](ready_atom) { st->mark_ready(); },

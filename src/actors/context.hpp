@@ -1,5 +1,5 @@
-// What every actor of a node shares: config, the store writer, timers, the
-// stage backends of each pipeline, and the notifier. Immutable once the node
+// What every actor of a node shares: config, the store writer, timers and
+// the stage backends of each pipeline. Immutable once the node
 // runs; passed to actors as shared_ptr<const node_context>.
 #pragma once
 
@@ -44,7 +44,6 @@ struct node_context {
   timer_service* timers = nullptr;
   node_flags* flags = nullptr;
   std::map<std::string, pipeline_binding> pipelines;
-  caf::actor notifier;
 };
 
 using context_ptr = std::shared_ptr<const node_context>;

@@ -82,6 +82,15 @@ std::string result_summary(const core::pipeline& p, const core::item_state& s, c
   return out;
 }
 
+bool emits_stage_event(core::stage_events_mode mode, std::string_view to) noexcept {
+  switch (mode) {
+    case core::stage_events_mode::all: return true;
+    case core::stage_events_mode::settled: return to != "processing";
+    case core::stage_events_mode::none: return false;
+  }
+  return true;
+}
+
 std::string stage_updated_event(const core::item& it, const core::history_entry& e, const core::stage_state& s) {
   std::string out;
   out.reserve(160);

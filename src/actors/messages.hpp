@@ -29,9 +29,6 @@ using fail_atom = caf::atom_constant<caf::atom("fail")>;
 using written_atom = caf::atom_constant<caf::atom("written")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
-using publish_atom = caf::atom_constant<caf::atom("publish")>;
-using join_atom = caf::atom_constant<caf::atom("join")>;
-using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using control_atom = caf::atom_constant<caf::atom("control")>;
 using loaded_atom = caf::atom_constant<caf::atom("loaded")>;
@@ -60,8 +57,6 @@ using bulk_ptr = std::shared_ptr<bulk_envelope>;
 using stored_item_ptr = std::shared_ptr<store::stored_item>;
 using queued_batch_ptr = std::shared_ptr<std::vector<store::queued_ref>>;
 using success_ptr = std::shared_ptr<stages::stage_success>;
-using events_ptr = std::shared_ptr<std::vector<store::committed_event>>;
-using sink_ptr = std::shared_ptr<event_sink>;
 
 }  // namespace pw::actors
 
@@ -71,5 +66,3 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::bulk_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::stored_item_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::queued_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::success_ptr)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::events_ptr)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::sink_ptr)

@@ -1,39 +1,43 @@
 #include "actors/notifier.hpp"
 
 #include <algorithm>
-#include <unordered_map>
-
-#include <caf/event_based_actor.hpp>
-
-#include "actors/messages.hpp"
+#include <mutex>
 
 namespace pw::actors {
 
-caf::behavior notifier(caf::event_based_actor* self) {
-  auto rooms = std::make_shared<std::unordered_map<std::string, std::vector<sink_ptr>>>();
-  (void)self;
-  return {
-      [rooms](publish_atom, const events_ptr& events) {
-        for (const auto& e : *events) {
-          auto it = rooms->find(e.room);
-          if (it == rooms->end()) continue;
-          for (const auto& sink : it->second) sink->deliver(e.room, e.seq, e.frame);
-        }
-      },
-      [rooms](join_atom, const sink_ptr& sink) {
-        for (const auto& room : sink->rooms()) (*rooms)[room].push_back(sink);
-        sink->joined();
-      },
-      [rooms](leave_atom, const sink_ptr& sink) {
-        for (const auto& room : sink->rooms()) {
-          auto it = rooms->find(room);
-          if (it == rooms->end()) continue;
-          auto& v = it->second;
-          v.erase(std::remove(v.begin(), v.end(), sink), v.end());
-          if (v.empty()) rooms->erase(it);
-        }
-      },
-  };
+void notifier::join(const std::shared_ptr<event_sink>& sink) {
+  std::unique_lock lock(mu_);
+  for (const auto& room : sink->rooms()) rooms_[room].push_back(sink);
+  // Under the lock: no publish runs between the sink's rooms and its replay
+  // point, so an event is either in the store before joined() or delivered.
+  sink->joined();
+}
+
+void notifier::leave(const std::shared_ptr<event_sink>& sink) {
+  std::unique_lock lock(mu_);
+  for (const auto& room : sink->rooms()) {
+    auto it = rooms_.find(room);
+    if (it == rooms_.end()) continue;
+    auto& v = it->second;
+    v.erase(std::remove(v.begin(), v.end(), sink), v.end());
+    if (v.empty()) rooms_.erase(it);
+  }
+}
+
+void notifier::publish(const std::vector<store::committed_event>& events) const {
+  std::shared_lock lock(mu_);
+  for (const auto& e : events) {
+    auto it = rooms_.find(e.room);
+    if (it == rooms_.end()) continue;
+    for (const auto& sink : it->second) sink->deliver(e.room, e.seq, e.frame);
+  }
+}
+
+std::size_t notifier::sockets() const {
+  std::shared_lock lock(mu_);
+  std::size_t n = 0;
+  for (const auto& [room, sinks] : rooms_) n += sinks.size();
+  return n;
 }
 
 }  // namespace pw::actors

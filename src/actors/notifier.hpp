@@ -1,13 +1,32 @@
 // The notifier fans committed events out to rooms (DESIGN §3): a user's room
 // holds every socket of that user; the admins room every admin's socket.
+// The store writer calls publish() on whichever thread committed the batch,
+// in commit order, so an event reaches its sockets' I/O threads with no
+// actor hop in between (each socket then writes on its own strand).
 #pragma once
 
-#include <caf/fwd.hpp>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/gateway.hpp"
+#include "store/write_set.hpp"
 
 namespace pw::actors {
 
-// Messages: (publish, events_ptr) from the store writer, in commit order;
-// (join, sink_ptr) and (leave, sink_ptr) from the network layer.
-caf::behavior notifier(caf::event_based_actor* self);
+class notifier {
+ public:
+  // Every event published after join() returns reaches the sink.
+  void join(const std::shared_ptr<event_sink>& sink);
+  void leave(const std::shared_ptr<event_sink>& sink);
+  void publish(const std::vector<store::committed_event>& events) const;
+  std::size_t sockets() const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<event_sink>>> rooms_;
+};
 
 }  // namespace pw::actors

@@ -27,11 +27,8 @@ struct runtime::impl {
       : config(cfg),
         loader(db, cfg.pipelines),
         system(configure(system_config, cfg)),
-        notifier_actor(system.spawn(notifier)),
         writer(db, store::writer_options{cfg.store.sync, cfg.store.event_retention, 2048},
-               [n = notifier_actor](std::vector<store::committed_event>&& events) {
-                 caf::anon_send(n, publish_atom::value, std::make_shared<std::vector<store::committed_event>>(std::move(events)));
-               }) {
+               [this](std::vector<store::committed_event>&& events) { rooms.publish(events); }) {
     auto ctx = std::make_shared<node_context>();
     ctx->cfg = &cfg;
     ctx->writer = &writer;
@@ -39,7 +36,6 @@ struct runtime::impl {
     ctx->timers = &timers;
     ctx->flags = &flags;
     ctx->pipelines = std::move(pipelines);
-    ctx->notifier = notifier_actor;
     context = ctx;
     admission_actor = system.spawn(admission, context);
     schedule_maintenance();
@@ -63,7 +59,7 @@ struct runtime::impl {
   caf::actor_system system;
   node_flags flags;
   timer_service timers;
-  caf::actor notifier_actor;
+  notifier rooms;
   store::writer writer;
   context_ptr context;
   caf::actor admission_actor;
@@ -84,8 +80,8 @@ void runtime::submit(submit_request req, submit_callback done) {
                  std::make_shared<submission>(submission{std::move(req), std::move(done)}));
 }
 
-void runtime::join(std::shared_ptr<event_sink> sink) { caf::anon_send(impl_->notifier_actor, join_atom::value, std::move(sink)); }
-void runtime::leave(std::shared_ptr<event_sink> sink) { caf::anon_send(impl_->notifier_actor, leave_atom::value, std::move(sink)); }
+void runtime::join(std::shared_ptr<event_sink> sink) { impl_->rooms.join(sink); }
+void runtime::leave(std::shared_ptr<event_sink> sink) { impl_->rooms.leave(sink); }
 bool runtime::ready() const noexcept { return impl_->flags.ready && !impl_->flags.draining; }
 bool runtime::draining() const noexcept { return impl_->flags.draining; }
 bool runtime::store_healthy() const noexcept { return impl_->writer.healthy(); }
@@ -154,12 +150,10 @@ void runtime::shutdown() {
   // Supervisors trap user_shutdown, kill their workers and quit; admission
   // forwards it to every supervisor still alive.
   caf::anon_send_exit(impl_->admission_actor, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(impl_->notifier_actor, caf::exit_reason::user_shutdown);
   impl_->timers.stop();   // drops pending timers and the actor handles they hold
   impl_->loader.stop();
   impl_->writer.stop();   // commits what was submitted
   impl_->admission_actor = nullptr;
-  impl_->notifier_actor = nullptr;
   impl_->context.reset();
   impl_->system.await_all_actors_done();
 }

@@ -7,6 +7,8 @@
 // control messages and are answered once durable.
 #pragma once
 
+#include <cstdint>
+
 #include <caf/fwd.hpp>
 
 #include "actors/context.hpp"
@@ -14,9 +16,13 @@
 
 namespace pw::actors {
 
-// `control`: spawned only to apply operator actions (the first arrives as a
-// control message) to an item no supervisor was running.
+enum class supervisor_mode : std::uint8_t {
+  run,      // resume or start the item from its stored state
+  begun,    // admission already persisted the start: run the stages marked processing
+  control,  // only apply operator actions (the first arrives as a control message) to an item no supervisor runs
+};
+
 caf::behavior item_supervisor(caf::event_based_actor* self, context_ptr ctx, stored_item_ptr rec, caf::actor admission,
-                              bool control);
+                              supervisor_mode mode);
 
 }  // namespace pw::actors

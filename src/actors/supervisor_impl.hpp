@@ -1,9 +1,11 @@
 // Internal to src/actors: the item supervisor's state and steps. The run
-// (starting workers, their outcomes, retries, persistence) is in
-// supervisor.cpp; operator actions in supervisor_control.cpp.
+// (starting workers, their outcomes, retries) is in supervisor.cpp; how steps
+// become durable in supervisor_persist.cpp; operator actions in
+// supervisor_control.cpp.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <random>
@@ -14,6 +16,7 @@
 
 #include "actors/context.hpp"
 #include "actors/messages.hpp"
+#include "actors/supervisor.hpp"
 #include "actors/timer_service.hpp"
 #include "core/item_run.hpp"
 #include "stages/stage.hpp"
@@ -45,8 +48,11 @@ class supervisor {
   // `control`: a supervisor spawned to apply one operator action to an item
   // that no supervisor was running; it never starts stages, and hands the
   // item back to admission when it is runnable.
-  supervisor(caf::event_based_actor* self, context_ptr ctx, stored_item_ptr rec, caf::actor admission, bool control);
+  supervisor(caf::event_based_actor* self, context_ptr ctx, stored_item_ptr rec, caf::actor admission,
+             supervisor_mode mode);
 
+  // Starts the item: persists its start (run mode), or runs what admission
+  // already persisted as started (begun mode).
   void begin();
   void on_done(stage_index i, std::uint32_t attempt, success_ptr res);
   void on_fail(stage_index i, std::uint32_t attempt, bool permanent, std::string message);
@@ -63,15 +69,23 @@ class supervisor {
   struct running_stage {
     caf::actor worker;
     timer_service::timer_id timeout = 0;
+    bool in_place = false;  // a synchronous backend: computed by this actor, queued in in_place_
+    bool active() const noexcept { return worker || in_place; }
   };
 
   caf::actor handle() const { return caf::actor_cast<caf::actor>(self_); }
   bool settle_running(stage_index i, std::uint32_t attempt);
   void fail(stage_index i, const core::stage_failure& f);
   bool emits(const std::string& to) const;
+  // supervisor_persist.cpp
   void persist(core::step step, stage_output* out, control_ptr reply = nullptr);
+  bool may_hold(const core::step& step, const control_ptr& reply) const;
   void flush();
+  void after_write(bool ok);
+  void add_state_changes(store::write_set& ws);
   void start_worker(stage_index i);
+  bool runs_in_place(stage_index i) const;
+  void run_in_place();
   void arm_retry(stage_index i);
   void maybe_quit();
   bool any_running() const;
@@ -94,20 +108,27 @@ class supervisor {
   stages::stage_results results_;
   std::shared_ptr<const stages::stage_results> snapshot_;
   std::vector<running_stage> running_;
+  std::deque<stage_index> in_place_;  // started synchronous stages not computed yet
+  bool computing_ = false;            // inside run_in_place()
   std::vector<timer_service::timer_id> retry_timers_;
   caf::actor admission_;
+  supervisor_mode mode_;
   bool control_mode_;
 
   store::write_set next_;        // steps not yet submitted
   follow_up next_actions_;       // what to do once `next_` is durable
   follow_up in_flight_actions_;  // what to do once the write in flight is durable
+  std::vector<core::stage_state> persisted_stages_;  // as the store has them (or will, once in flight is durable)
   bool dirty_ = false;           // `next_` holds steps
+  bool hold_ = false;            // `next_` may wait: it starts nothing and another stage is about to report
+  bool flushing_ = false;        // inside flush(): steps added now go out in its next round
   bool in_flight_ = false;
   std::uint64_t written_no_ = 0;
   std::uint64_t next_write_ = 0;
   bool draining_ = false;
   bool finished_ = false;
   bool removed_ = false;         // a delete was requested: nothing else is persisted
+  bool stopped_ = false;         // quit: handlers still on the stack do nothing more
   std::optional<follow_up> pending_delete_;  // the delete, written after what is already pending
   std::mt19937_64 rng_;
 };
