@@ -2,8 +2,8 @@
 """Final corpus: the writer's labels, with every disagreement of the second labeller
 decided by the resolver; duplicate groups and traps as resolved. Writes
 <corpus>/<batch>.jsonl and prints agreement figures."""
-import json, os
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."), glob, os, collections
+import json, glob, os, collections
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 FIELDS = ["id", "workspace", "kind", "product", "lang", "text", "sentiment", "urgency", "category", "theme",
           "dup_group", "trap_of", "tags", "note"]
 stats = collections.Counter()
