@@ -1,9 +1,9 @@
 // pw-loadgen: the C++ twin of the BullMQ anchor's loadgen.js (same options,
 // texts, checks and report), for Pipewright's API or the anchor's contract.
-#include <cmath>
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
