@@ -45,6 +45,10 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.IncreaseParallelism(2);
+  // One thread writes at a time (store::writer hands out turns): the
+  // memtables need no concurrent inserts, which cost atomics on every insert.
+  options.allow_concurrent_memtable_write = false;
+  options.enable_write_thread_adaptive_yield = false;
   options.max_background_jobs = 2;
   options.bytes_per_sync = 1 << 20;
   // What a crash leaves to replay before the node can start: at most this

@@ -145,6 +145,7 @@ bool writer::commit_group(std::vector<request>& group) {
         case write_set::kind::put: batch.Put(h, slice(op.key), slice(op.value)); break;
         case write_set::kind::merge: batch.Merge(h, slice(op.key), slice(op.value)); break;
         case write_set::kind::erase: batch.Delete(h, slice(op.key)); break;
+        case write_set::kind::single_erase: batch.SingleDelete(h, slice(op.key)); break;
         case write_set::kind::erase_range: batch.DeleteRange(h, slice(op.key), slice(op.value)); break;
       }
     }
