@@ -37,6 +37,7 @@ using control_atom = caf::atom_constant<caf::atom("control")>;
 using loaded_atom = caf::atom_constant<caf::atom("loaded")>;
 using requeue_atom = caf::atom_constant<caf::atom("requeue")>;
 using bulk_atom = caf::atom_constant<caf::atom("bulk")>;
+using pulse_atom = caf::atom_constant<caf::atom("pulse")>;
 
 struct submission {
   submit_request request;
@@ -62,6 +63,7 @@ using queued_batch_ptr = std::shared_ptr<std::vector<store::queued_ref>>;
 using success_ptr = std::shared_ptr<stages::stage_success>;
 using events_ptr = std::shared_ptr<std::vector<store::committed_event>>;
 using sink_ptr = std::shared_ptr<event_sink>;
+using frame_ptr = std::shared_ptr<const std::string>;
 
 }  // namespace pw::actors
 
@@ -73,3 +75,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::queued_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::success_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::events_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::sink_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::frame_ptr)

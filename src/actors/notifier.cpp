@@ -5,20 +5,26 @@
 
 #include <caf/event_based_actor.hpp>
 
+#include "actors/instrument.hpp"
 #include "actors/messages.hpp"
+#include "store/write_set.hpp"
 
 namespace pw::actors {
 
-caf::behavior notifier(caf::event_based_actor* self) {
+caf::behavior notifier(caf::event_based_actor* self, core::node_metrics* metrics) {
   auto rooms = std::make_shared<std::unordered_map<std::string, std::vector<sink_ptr>>>();
-  (void)self;
-  return {
+  return instrumented(self, metrics, core::actor_kind::notifier, {
       [rooms](publish_atom, const events_ptr& events) {
         for (const auto& e : *events) {
           auto it = rooms->find(e.room);
           if (it == rooms->end()) continue;
-          for (const auto& sink : it->second) sink->deliver(e.room, e.seq, e.frame);
+          for (const auto& sink : it->second) sink->deliver(e.room, e.seq, e.frame, e.committed_ns);
         }
+      },
+      [rooms](pulse_atom, const frame_ptr& frame) {
+        auto it = rooms->find(std::string(store::admins_room));
+        if (it == rooms->end()) return;
+        for (const auto& sink : it->second) sink->deliver_live(frame);
       },
       [rooms](join_atom, const sink_ptr& sink) {
         for (const auto& room : sink->rooms()) (*rooms)[room].push_back(sink);
@@ -33,7 +39,7 @@ caf::behavior notifier(caf::event_based_actor* self) {
           if (v.empty()) rooms->erase(it);
         }
       },
-  };
+  });
 }
 
 }  // namespace pw::actors

@@ -98,6 +98,7 @@ void supervisor::on_fail(stage_index i, std::uint32_t attempt, bool permanent, s
 void supervisor::on_timeout(stage_index i, std::uint32_t attempt) {
   if (!run_.is_current(i, attempt) || !running_[i].worker) return;
   running_[i].timeout = 0;  // it fired
+  ctx_->metrics->stage_attempt(pipe_, i, core::attempt_outcome::timeout, std::chrono::duration<double>(pipe_.stage(i).timeout).count());
   self_->send_exit(running_[i].worker, caf::exit_reason::kill);
   settle_running(i, attempt);
   fail(i, {core::attempt_outcome::timeout, fmt::format("no answer within {} ms", pipe_.stage(i).timeout.count())});
@@ -223,6 +224,7 @@ bool supervisor::emits(const std::string& to) const {
 // out when the previous one is durable: fewer commits, same order.
 void supervisor::persist(core::step step, stage_output* out, control_ptr reply) {
   if (removed_) return;  // a delete is pending: nothing else is written
+  ctx_->metrics->record_step(pipe_, step, state_);
   const auto& it = *item_;
   auto& ws = next_;
   auto seq = static_cast<std::uint32_t>(state_.history_seq - step.history.size());

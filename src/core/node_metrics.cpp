@@ -269,16 +269,16 @@ void node_metrics::http_request(std::string_view method, std::string_view route,
 
 void node_metrics::http_connection(int delta) { http_connections_->add(delta); }
 
-void node_metrics::ws_opened(bool admin) {
+void node_metrics::ws_opened(bool stats) {
   ws_opened_->inc();
   ws_connections_->inc();
-  if (admin) admin_sockets_.fetch_add(1, std::memory_order_relaxed);
+  if (stats) stats_subscribers_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void node_metrics::ws_closed(bool admin, ws_close why) {
+void node_metrics::ws_closed(bool stats, ws_close why) {
   ws_connections_->dec();
   ws_closed_->with({close_reason(why)}).inc();
-  if (admin) admin_sockets_.fetch_sub(1, std::memory_order_relaxed);
+  if (stats) stats_subscribers_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void node_metrics::ws_frame_sent(std::int64_t committed_ns, std::int64_t now_ns) {

@@ -90,11 +90,13 @@ class node_metrics {
   void http_connection(int delta);
   // WebSockets. `committed_ns`: the steady-clock instant the frame's event
   // committed (0 for replayed frames).
-  void ws_opened(bool admin);
-  void ws_closed(bool admin, ws_close why);
+  // `stats`: an admin socket that asked for live stats frames (?stats=1).
+  void ws_opened(bool stats);
+  void ws_closed(bool stats, ws_close why);
   void ws_frame_sent(std::int64_t committed_ns, std::int64_t now_ns);
   void ws_frames_dropped(std::size_t n);
-  int admin_sockets() const noexcept { return admin_sockets_.load(std::memory_order_relaxed); }
+  // Sockets that want live stats frames: none, and no frame is built.
+  int stats_subscribers() const noexcept { return stats_subscribers_.load(std::memory_order_relaxed); }
 
   // --- scrape time ---
   void set_runtime(const runtime_figures& f);
@@ -152,7 +154,7 @@ class node_metrics {
   std::map<std::string, std::pair<metrics::histogram*, std::unique_ptr<metrics::histogram_window>>> item_durations_;
   std::array<std::unique_ptr<actor_series>, actor_kind_count> actors_;
   std::unique_ptr<metrics::histogram_window> commit_to_socket_window_;
-  std::atomic<int> admin_sockets_{0};
+  std::atomic<int> stats_subscribers_{0};
   std::unique_ptr<scraped> scraped_;
 
   // The latest scrape-time figures, for the JSON report.

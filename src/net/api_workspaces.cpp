@@ -82,6 +82,8 @@ std::string failed_item(const core::item& it, const core::pipeline& p, const cor
   core::append_json_string(out, it.id);
   out += ",\"owner\":";
   core::append_json_string(out, it.owner);
+  out += ",\"workspace\":";
+  core::append_json_string(out, it.workspace);
   out += ",\"status\":";
   core::append_json_string(out, core::to_string(s.status));
   out += ",\"completed_at\":";
@@ -104,9 +106,10 @@ std::string failed_item(const core::item& it, const core::pipeline& p, const cor
   return out;
 }
 
-void failed_items(api_context& ctx, http_request& req, const principal& who, responder respond) {
-  auto ws = workspace_of(req, who);
-  if (!ws) return respond(error_response(ws.err()));
+}  // namespace
+
+void failed_items_page(api_context& ctx, http_request& req, const principal& who, const std::optional<std::string>& ws,
+                       responder respond) {
   auto limit = parse_limit(req, 50, 200);
   if (!limit) return respond(error_response(limit.err()));
   auto cursor = cursor_of(req);
@@ -120,11 +123,13 @@ void failed_items(api_context& ctx, http_request& req, const principal& who, res
     q.before = before;
     q.limit = limit.value();
     q.max_scan = 100000;
-    if (who.admin) {
-      q.prefix = store::index_workspace_status_key(ws.value(), core::to_string(status), "");
+    if (!ws) {
+      q.prefix = store::index_status_key(core::to_string(status), "");  // every workspace (admins only)
+    } else if (who.admin) {
+      q.prefix = store::index_workspace_status_key(*ws, core::to_string(status), "");
     } else {
       q.prefix = store::index_owner_status_key(who.sub, core::to_string(status), "");
-      q.value_equals = ws.value();
+      q.value_equals = *ws;
     }
     auto page = ctx.db.list(q);
     more = more || page.next.has_value();
@@ -151,8 +156,6 @@ void failed_items(api_context& ctx, http_request& req, const principal& who, res
   respond(json_response(200, std::move(body)));
 }
 
-}  // namespace
-
 void add_workspace_routes(router& r, api_context& ctx) {
   r.add({"GET", "/api/v1/workspaces/{id}/ai/metrics", access::user,
          [&ctx](http_request& req, const principal* who, responder respond) {
@@ -161,7 +164,11 @@ void add_workspace_routes(router& r, api_context& ctx) {
            respond(json_response(200, metrics(ctx.db, ws.value())));
          }});
   r.add({"GET", "/api/v1/workspaces/{id}/ai/failed-items", access::user,
-         [&ctx](http_request& req, const principal* who, responder respond) { failed_items(ctx, req, *who, std::move(respond)); }});
+         [&ctx](http_request& req, const principal* who, responder respond) {
+           auto ws = workspace_of(req, *who);
+           if (!ws) return respond(error_response(ws.err()));
+           failed_items_page(ctx, req, *who, ws.value(), std::move(respond));
+         }});
   r.add({"POST", "/api/v1/workspaces/{id}/ai/retry-failed", access::user,
          [&ctx](http_request& req, const principal* who, responder respond) {
            auto ws = workspace_of(req, *who);

@@ -50,7 +50,7 @@ TEST_CASE("metrics: the exposition text of counters, gauges and histograms") {
   CHECK(r.expose() == expected);
 }
 
-TEST_CASE("metrics: a family holds a bounded number of series; the rest share _overflow") {
+TEST_CASE("metrics: a family holds a bounded number of series, the rest share _overflow") {
   registry r;
   auto& f = r.counters("y_total", "Y", {"who"}, 2);
   f.with({"a"}).inc();
@@ -190,7 +190,7 @@ TEST_CASE("node metrics: hooks show in the exposition and in the JSON report") {
   CHECK(text.find("pw_event_commit_to_socket_seconds_count 1\n") != std::string::npos);
   CHECK(text.find("pw_actor_mailbox_depth_max{kind=\"admission\"} 7\n") != std::string::npos);
   CHECK(text.find("process_resident_memory_bytes ") != std::string::npos);
-  CHECK(m.admin_sockets() == 1);
+  CHECK(m.stats_subscribers() == 1);
 
   m.tick(std::chrono::steady_clock::now());
   auto report = boost::json::parse(m.report_json(std::chrono::steady_clock::now())).as_object();
