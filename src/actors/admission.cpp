@@ -77,6 +77,7 @@ class admission_state {
 
   void accepted(const stored_item_ptr& rec, bool ok) {
     --accepting_;
+    if (ok) ctx_->metrics->item_accepted(rec->item.pipeline);
     if (ok) enqueue(rec);
     activate();
   }

@@ -46,6 +46,7 @@ node_metrics::~node_metrics() = default;
 node_metrics::node_metrics(const std::map<std::string, pipeline>& pipelines, std::string version)
     : started_(clock::now()), version_(std::move(version)), scraped_(std::make_unique<scraped>()) {
   register_families();
+  auto& accepted = reg_.counters("pw_items_accepted_total", "Items submitted and made durable on this node", {"pipeline"});
   const auto now = clock::now();
   for (const auto& [name, p] : pipelines) {
     auto& series = stages_[&p];
@@ -64,6 +65,7 @@ node_metrics::node_metrics(const std::map<std::string, pipeline>& pipelines, std
       s->window = std::make_unique<metrics::histogram_window>(*s->duration, window_span, now);
       series.push_back(std::move(s));
     }
+    accepted_[name] = &accepted.with({name});
     for (auto st : {item_status::completed, item_status::partial, item_status::failed, item_status::cancelled})
       finished_by_status_[name][std::string(to_string(st))] = &items_finished_->with({name, to_string(st)});
     auto& d = item_durations_[name];
@@ -209,6 +211,10 @@ void node_metrics::stage_attempt(const pipeline& p, stage_index stage, attempt_o
   if (!s) return;
   if (auto* c = s->attempts[static_cast<std::size_t>(outcome)]) c->inc();
   s->duration->observe(seconds);
+}
+
+void node_metrics::item_accepted(const std::string& pipeline) {
+  if (auto it = accepted_.find(pipeline); it != accepted_.end()) it->second->inc();
 }
 
 void node_metrics::worker_started(const pipeline& p, stage_index stage) {

@@ -75,6 +75,8 @@ class node_metrics {
   void stage_attempt(const pipeline& p, stage_index stage, attempt_outcome outcome, double seconds);
   void worker_started(const pipeline& p, stage_index stage);
   void worker_stopped(const pipeline& p, stage_index stage);
+  // Admission made a submitted item durable.
+  void item_accepted(const std::string& pipeline);
   // A supervisor persisted a step: counts retries, dead letters and
   // finished items (with their duration).
   void record_step(const pipeline& p, const step& s, const item_state& state);
@@ -151,6 +153,7 @@ class node_metrics {
 
   std::map<const pipeline*, std::vector<std::unique_ptr<stage_series>>> stages_;
   std::map<std::string, std::map<std::string, metrics::counter*>> finished_by_status_;  // pipeline -> status
+  std::map<std::string, metrics::counter*> accepted_;                                    // by pipeline
   std::map<std::string, std::pair<metrics::histogram*, std::unique_ptr<metrics::histogram_window>>> item_durations_;
   std::array<std::unique_ptr<actor_series>, actor_kind_count> actors_;
   std::unique_ptr<metrics::histogram_window> commit_to_socket_window_;

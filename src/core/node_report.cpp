@@ -194,7 +194,9 @@ std::string node_metrics::report_json(clock::time_point now) {
   out += "},\"items\":{";
   for (std::size_t i = 0; i < std::size(all_item_statuses); ++i)
     fmt::format_to(std::back_inserter(out), "{}\"{}\":{}", i ? "," : "", to_string(all_item_statuses[i]), f.items_by_status[i]);
-  out += "},\"finished\":{";
+  std::uint64_t accepted = 0;
+  for (const auto& [pipe, c] : accepted_) accepted += c->value();
+  fmt::format_to(std::back_inserter(out), "}},\"accepted\":{},\"finished\":{{", accepted);
   bool first = true;
   for (auto st : {item_status::completed, item_status::partial, item_status::failed, item_status::cancelled}) {
     std::uint64_t n = 0;

@@ -150,6 +150,7 @@ TEST_CASE("GET /metrics after real work passes promtool and agrees with the admi
   CHECK(sum_of(m, "pw_stage_workers") == 0);
   CHECK(at(m, "pw_queue_items{state=\"active\"}") == 0);
 
+  CHECK(at(m, "pw_items_accepted_total{pipeline=\"feedback\"}") == 50);
   // HTTP: 50 accepted submissions, counted under the route's pattern.
   CHECK(at(m, "pw_http_requests_total{method=\"POST\",route=\"/api/v1/items\",status=\"201\"}") == 50);
   CHECK(sum_of(m, "pw_http_requests_total", {"route=\"/api/v1/items/{id}/processing-status\""}) > 0);
