@@ -59,7 +59,7 @@ int serve(const serve_options& o) {
     std::cerr << "pipewright: " << cfg.err().message << "\n";
     return 2;
   }
-  setup_logging(cfg->log_level);
+  setup_logging(cfg->log_level, cfg->log_format);
   spdlog::info("event=node.starting data_dir={} sync={} max_active={} scheduler_threads={}", cfg->server.data_dir,
                cfg->store.sync, cfg->actors.max_active, cfg->actors.scheduler_threads);
 
