@@ -10,7 +10,7 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const HISTORY = 150;  // points kept per chart (one a second)
+  const { setText, setClass, fmtMs, fmtBytes, fmtTime, fmtAge, push, statsList, syncRows, fillCells, drawChart } = window.pw;
 
   const state = {
     token: null,
@@ -28,39 +28,6 @@
     confirmAll: null,
   };
 
-  // --- helpers ---------------------------------------------------------------
-  function setText(el, text) {
-    const s = String(text);
-    if (el.textContent !== s) el.textContent = s;
-  }
-  function setClass(el, cls) {
-    if (el.className !== cls) el.className = cls;
-  }
-  function fmtMs(v) {
-    if (v === null || v === undefined || Number.isNaN(v)) return '–';
-    if (v >= 100) return Math.round(v).toString();
-    if (v >= 10) return v.toFixed(1);
-    return v.toFixed(2);
-  }
-  function fmtBytes(n) {
-    if (n >= 1 << 30) return (n / (1 << 30)).toFixed(1) + ' GiB';
-    if (n >= 1 << 20) return (n / (1 << 20)).toFixed(1) + ' MiB';
-    if (n >= 1 << 10) return (n / (1 << 10)).toFixed(0) + ' KiB';
-    return n + ' B';
-  }
-  function fmtTime(iso) {
-    const d = new Date(iso);
-    return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString();
-  }
-  function fmtAge(s) {
-    if (s < 1) return (s * 1000).toFixed(0) + ' ms';
-    if (s < 120) return s.toFixed(1) + ' s';
-    return (s / 60).toFixed(1) + ' min';
-  }
-  function push(arr, v) {
-    arr.push(v);
-    if (arr.length > HISTORY) arr.shift();
-  }
   let toastTimer = null;
   function toast(msg, bad) {
     const t = $('toast');
@@ -70,6 +37,7 @@
     clearTimeout(toastTimer);
     toastTimer = setTimeout(() => { t.hidden = true; }, 4000);
   }
+
 
   // --- the REST API ----------------------------------------------------------
   async function api(method, path, body) {
@@ -268,23 +236,6 @@
     setText($('node-line'), 'v' + r.version + ' · up ' + fmtAge(r.uptime_s) + ' · ' + fmtBytes(n.rss_bytes));
   }
 
-  function statsList(dl, entries) {
-    // entries: [key, label, value]; the dt/dd pairs are built once.
-    for (const [key, label, value] of entries) {
-      let dd = dl.querySelector('dd[data-k="' + key + '"]');
-      if (!dd) {
-        const div = document.createElement('div');
-        const dt = document.createElement('dt');
-        dt.textContent = label;
-        dd = document.createElement('dd');
-        dd.dataset.k = key;
-        div.append(dt, dd);
-        dl.append(div);
-      }
-      setText(dd, value);
-    }
-  }
-
   function renderQueue(r) {
     const q = r.queue;
     statsList($('queue'), [
@@ -308,31 +259,6 @@
       ['batches', 'store batches', r.store.batches],
     ]);
   }
-
-  // Keyed rows: a row is built once per key (filled before it is inserted)
-  // and its cells are updated in place only when their text changes.
-  function syncRows(tbody, rows, keyOf, cells, fill, build) {
-    const existing = new Map();
-    for (const tr of tbody.children) existing.set(tr.dataset.key, tr);
-    let i = 0;
-    for (const row of rows) {
-      const key = keyOf(row);
-      let tr = existing.get(key);
-      if (tr) existing.delete(key);
-      else {
-        tr = document.createElement('tr');
-        tr.dataset.key = key;
-        for (let c = 0; c < cells; ++c) tr.append(document.createElement('td'));
-        if (build) build(tr, row);
-      }
-      fill(tr.children, row);
-      if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
-      ++i;
-    }
-    for (const tr of existing.values()) tr.remove();
-  }
-
-  const fillCells = (tds, values) => values.forEach((v, c) => setText(tds[c], v));
 
   function renderStages(r) {
     const rows = r.stages.map((s) => {
@@ -450,59 +376,6 @@
       fillCells(tds, [it.id, it.workspace, it.owner, it.status, fmtTime(it.created_at)]);
       setClass(tds[3], 'st-' + it.status);
     }, (tr) => { tr.children[0].className = 'id'; });
-  }
-
-  // --- charts (canvas; drawing is not a DOM change) ----------------------------
-  function drawChart(canvas, lines) {
-    const css = getComputedStyle(document.documentElement);
-    const dpr = window.devicePixelRatio || 1;
-    const w = Math.max(50, canvas.clientWidth), h = Math.max(50, canvas.clientHeight);
-    if (canvas.width !== Math.round(w * dpr)) canvas.width = Math.round(w * dpr);
-    if (canvas.height !== Math.round(h * dpr)) canvas.height = Math.round(h * dpr);
-    const g = canvas.getContext('2d');
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.clearRect(0, 0, w, h);
-    let max = 0;
-    for (const l of lines) for (const v of l.values) if (v !== null && v > max) max = v;
-    max = max > 0 ? max * 1.15 : 1;
-    const left = 44, bottom = h - 14, top = 6;
-    g.font = '10px system-ui, sans-serif';
-    g.fillStyle = '#667085';
-    g.strokeStyle = '#e3e6ea';
-    g.lineWidth = 1;
-    for (let k = 0; k <= 3; ++k) {
-      const y = bottom - ((bottom - top) * k) / 3;
-      g.beginPath();
-      g.moveTo(left, y);
-      g.lineTo(w, y);
-      g.stroke();
-      const v = (max * k) / 3;
-      g.fillText(v >= 100 ? v.toFixed(0) : v.toFixed(1), 2, y + 3);
-    }
-    g.fillText('-' + HISTORY + ' s', left, h - 2);
-    g.fillText('now', w - 20, h - 2);
-    const step = (w - left) / (HISTORY - 1);
-    let points = 0, last = 0;
-    for (const l of lines) {
-      g.strokeStyle = css.getPropertyValue(l.color).trim() || '#333';
-      g.lineWidth = 1.8;
-      g.beginPath();
-      let pen = false;
-      const off = HISTORY - l.values.length;
-      l.values.forEach((v, i) => {
-        if (v === null) { pen = false; return; }
-        const x = left + (off + i) * step, y = bottom - ((bottom - top) * v) / max;
-        if (pen) g.lineTo(x, y);
-        else g.moveTo(x, y);
-        pen = true;
-      });
-      g.stroke();
-      points = Math.max(points, l.values.length);
-    }
-    for (const l of lines) if (l.values.length && l.values[l.values.length - 1] !== null) last += l.values[l.values.length - 1];
-    // For tests and curious operators: how many points, and the newest sum.
-    canvas.dataset.points = String(points);
-    canvas.dataset.last = last.toFixed(2);
   }
 
   // --- wiring ---------------------------------------------------------------------

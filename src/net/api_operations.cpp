@@ -10,6 +10,8 @@
 namespace pw::embedded_web {
 std::string_view index_html();
 std::string_view app_js();
+std::string_view dom_js();
+std::string_view chart_js();
 std::string_view style_css();
 }  // namespace pw::embedded_web
 
@@ -52,7 +54,10 @@ void add_dashboard_routes(router& r) {
          }});
   r.add({"GET", "/ui/{file}", access::open, [](http_request& req, const principal*, responder respond) {
            const auto file = req.param("file");
-           if (file == "app.js") return respond(static_file(embedded_web::app_js(), "text/javascript; charset=utf-8"));
+           const auto js = [&](std::string_view body) { respond(static_file(body, "text/javascript; charset=utf-8")); };
+           if (file == "app.js") return js(embedded_web::app_js());
+           if (file == "dom.js") return js(embedded_web::dom_js());
+           if (file == "chart.js") return js(embedded_web::chart_js());
            if (file == "style.css") return respond(static_file(embedded_web::style_css(), "text/css; charset=utf-8"));
            respond(error_response(core::errc::not_found, "no dashboard file '" + std::string(file) + "'"));
          }});

@@ -1,8 +1,8 @@
 // The operators' view on a real node: GET /metrics after real work passes
 // `promtool check metrics` and agrees with /admin/queue, the DLQ and the
 // workspace metrics; GET /api/v1/admin/actors shows live supervisors,
-// workers and last-minute stage latency; admin sockets get a stats frame
-// every second; every new route refuses user tokens.
+// workers and last-minute stage latency; admin sockets that ask get a stats
+// frame every second; every new route refuses user tokens.
 #include <cstdio>
 #include <cctype>
 #include <map>
@@ -16,65 +16,13 @@
 #include "api.hpp"
 #include "config.hpp"
 #include "process.hpp"
+#include "scrape.hpp"
 #include "tokens.hpp"
 #include "ws.hpp"
 
 using namespace pwtest;
 using namespace std::chrono_literals;
 
-namespace {
-
-// Runs a shell command; its exit code and what it printed (stdout and stderr).
-std::pair<int, std::string> run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  char buf[4096];
-  while (auto n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-// "name{labels}" -> value, for every sample of an exposition.
-std::map<std::string, double> samples(const std::string& text) {
-  std::map<std::string, double> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    const auto space = line.rfind(' ');
-    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-  }
-  return out;
-}
-
-double at(const std::map<std::string, double>& m, const std::string& key) {
-  auto it = m.find(key);
-  INFO("sample " << key);
-  REQUIRE(it != m.end());
-  return it->second;
-}
-
-// Sum of every sample of `name` whose labels contain all of `having`.
-double sum_of(const std::map<std::string, double>& m, const std::string& name, const std::vector<std::string>& having = {}) {
-  double total = 0;
-  for (const auto& [key, v] : m) {
-    if (key.compare(0, name.size(), name) != 0 || (key.size() > name.size() && key[name.size()] != '{')) continue;
-    bool all = true;
-    for (const auto& h : having) all = all && key.find(h) != std::string::npos;
-    if (all) total += v;
-  }
-  return total;
-}
-
-std::string metrics_text(http& c, const std::string& admin) {
-  auto r = c.get("/metrics", admin);
-  INFO(r.body.substr(0, 300));
-  REQUIRE(r.status == 200);
-  CHECK(r.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
-  return r.body;
-}
-
-}  // namespace
 
 TEST_CASE("GET /metrics after real work passes promtool and agrees with the admin and workspace APIs") {
   temp_dir dir;
@@ -108,7 +56,7 @@ TEST_CASE("GET /metrics after real work passes promtool and agrees with the admi
   const auto text = metrics_text(c, admin);
   const auto file = dir.file("metrics.txt");
   write_file(file, text);
-  auto [code, lint] = run(std::string(PW_PROMTOOL) + " check metrics < " + file);
+  auto [code, lint] = run_command(std::string(PW_PROMTOOL) + " check metrics < " + file);
   INFO("promtool check metrics: " << lint);
   CHECK(code == 0);
   CHECK(lint.find_first_not_of(" \n") == std::string::npos);  // no lint finding at all
@@ -351,141 +299,8 @@ TEST_CASE("every new route and the dashboard's data refuse user tokens, the dash
   CHECK(js.status == 200);
   CHECK(js.header("Content-Type") == "text/javascript; charset=utf-8");
   CHECK(c.get("/ui/style.css").status == 200);
+  CHECK(c.get("/ui/dom.js").status == 200);
+  CHECK(c.get("/ui/chart.js").status == 200);
   CHECK(c.get("/ui/secrets.txt").status == 404);
   CHECK(c.get("/ui/secrets.txt").error_code() == "NOT_FOUND");
-}
-
-TEST_CASE("log.format = json: one JSON object per line, with item, stage, attempt, duration and error") {
-  temp_dir dir;
-  server_process srv(dir, config_builder()
-                              .section("log", "format = \"json\"\n")
-                              .chaos("theme", "permanent_rate = 1.0\n")
-                              .str());
-  srv.start();
-  REQUIRE(srv.wait_ready());
-  http c(srv.port());
-  const auto user = make_token("uma", {"w1"});
-  const auto id = submit(c, user, "w1", "a stage fails for good");
-  REQUIRE(wait_terminal(c, user, {id}, 10s));
-  REQUIRE(srv.terminate(10s) == 0);
-
-  std::istringstream in(srv.log());
-  int lines = 0;
-  bool listening = false, failed_attempt = false, dead_letter = false, stopped = false;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    ++lines;
-    INFO(line);
-    boost::system::error_code ec;
-    auto v = boost::json::parse(line, ec);
-    REQUIRE(!ec);
-    REQUIRE(v.is_object());
-    const auto& o = v.as_object();
-    CHECK(o.at("ts").as_string().size() == 24);
-    CHECK(o.contains("level"));
-    if (auto* msg = o.if_contains("msg"); msg && msg->as_string().starts_with("listening on http://127.0.0.1:")) listening = true;
-    const auto* event = o.if_contains("event");
-    if (!event) continue;
-    if (event->as_string() == "stage.attempt_failed") {
-      failed_attempt = true;
-      CHECK(o.at("item").as_string() == id);
-      CHECK(o.at("stage").as_string() == "theme");
-      CHECK(o.at("attempt").as_int64() == 1);
-      CHECK(o.at("outcome").as_string() == "permanent_error");
-      CHECK(o.at("duration_ms").is_number());
-      CHECK(o.at("error").as_string() == "chaos: injected permanent failure");
-    }
-    if (event->as_string() == "stage.dead_lettered") {
-      dead_letter = true;
-      CHECK(o.at("level").as_string() == "warning");
-      CHECK(o.at("attempts").as_int64() == 1);
-    }
-    if (event->as_string() == "node.stopped") {
-      stopped = true;
-      CHECK(o.at("batches").is_int64());
-    }
-  }
-  CHECK(lines > 5);
-  CHECK(listening);
-  CHECK(failed_attempt);
-  CHECK(dead_letter);
-  CHECK(stopped);
-}
-
-TEST_CASE("the Grafana dashboard and the alert rules use only metrics the node exposes, in PromQL promtool accepts") {
-  temp_dir dir;
-  server_process srv(dir, config_builder().str());
-  srv.start();
-  REQUIRE(srv.wait_ready());
-  http c(srv.port());
-  const auto admin = make_token("ops", {"*"}, "admin");
-  const auto user = make_token("uma", {"w1"});
-  REQUIRE(wait_terminal(c, user, {submit(c, user, "w1", "one item")}, 10s));
-  // Every family the node exposes (histograms also as _bucket, _sum, _count).
-  std::set<std::string> exposed;
-  {
-    std::istringstream in(metrics_text(c, admin));
-    for (std::string line; std::getline(in, line);) {
-      if (line.rfind("# TYPE ", 0) != 0) continue;
-      std::istringstream f(line.substr(7));
-      std::string name, type;
-      f >> name >> type;
-      exposed.insert(name);
-      if (type == "histogram")
-        for (const char* suffix : {"_bucket", "_sum", "_count"}) exposed.insert(name + suffix);
-    }
-  }
-  REQUIRE(exposed.size() > 50);
-  auto metric_names = [](const std::string& expr) {
-    std::set<std::string> out;
-    for (std::size_t i = 0; i < expr.size(); ++i) {
-      if (i > 0 && (std::isalnum(static_cast<unsigned char>(expr[i - 1])) || expr[i - 1] == '_')) continue;
-      if (expr.compare(i, 3, "pw_") != 0 && expr.compare(i, 8, "process_") != 0) continue;
-      auto j = i;
-      while (j < expr.size() && (std::isalnum(static_cast<unsigned char>(expr[j])) || expr[j] == '_')) ++j;
-      out.insert(expr.substr(i, j - i));
-      i = j;
-    }
-    return out;
-  };
-
-  // The dashboard: every query parses (as a recording rule) and names real metrics.
-  const auto dashboard = boost::json::parse(read_file(std::string(PW_DOCS_DIR) + "/grafana/pipewright.json")).as_object();
-  std::string rules = "groups:\n  - name: grafana\n    rules:\n";
-  int queries = 0;
-  for (const auto& p : dashboard.at("panels").as_array()) {
-    INFO("panel " << p.at("title").as_string());
-    CHECK(p.at("targets").as_array().size() >= 1);
-    for (const auto& t : p.at("targets").as_array()) {
-      std::string expr(t.at("expr").as_string());
-      for (auto [from, to] : {std::pair<std::string, std::string>{"$__rate_interval", "5m"}, {"$instance", ".*"}})
-        for (auto pos = expr.find(from); pos != std::string::npos; pos = expr.find(from, pos)) expr.replace(pos, from.size(), to);
-      for (const auto& name : metric_names(expr)) {
-        INFO("metric " << name << " in " << expr);
-        CHECK(exposed.count(name) == 1);
-      }
-      boost::json::string quoted(expr);
-      rules += "      - record: grafana:query_" + std::to_string(++queries) + "\n        expr: " +
-               boost::json::serialize(boost::json::value(quoted)) + "\n";
-    }
-  }
-  CHECK(queries >= 20);
-  write_file(dir.file("grafana-rules.yml"), rules);
-  auto [code, out] = run(std::string(PW_PROMTOOL) + " check rules " + dir.file("grafana-rules.yml"));
-  INFO(out);
-  CHECK(code == 0);
-
-  // The alert rules name real metrics too (promtool checks them in their own tests).
-  const auto alerts = read_file(std::string(PW_DOCS_DIR) + "/prometheus/alerts.yml");
-  std::string exprs;
-  std::istringstream in(alerts);
-  for (std::string line; std::getline(in, line);)
-    if (line.find("expr:") != std::string::npos || line.find("  / ") != std::string::npos || line.find("sum by") != std::string::npos)
-      exprs += line + "\n";
-  const auto used = metric_names(exprs);
-  CHECK(used.size() >= 7);
-  for (const auto& name : used) {
-    INFO("alert metric " << name);
-    CHECK(exposed.count(name) == 1);
-  }
 }
