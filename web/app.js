@@ -126,6 +126,9 @@
     ws.onopen = () => {
       state.wsAttempts = 0;
       setPill('pill-live', 'live', 'ok');
+      // Fresh figures now rather than at the next frame (after a reconnect).
+      api('GET', '/api/v1/admin/actors').then(onStats, (e) => { if (e.status) handleError(e, 'status'); });
+      refreshLists(true);
     };
     ws.onmessage = (ev) => {
       let f;
@@ -160,7 +163,8 @@
   function tick() {
     if (!state.token) return;
     // No frame for 3 s (socket down): read the report over REST.
-    if (Date.now() - state.lastAt > 3000) api('GET', '/api/v1/admin/actors').then(onStats, (e) => handleError(e, 'status'));
+    if (Date.now() - state.lastAt > 3000)
+      api('GET', '/api/v1/admin/actors').then(onStats, (e) => { if (e.status) handleError(e, 'status'); });
     refreshLists(Date.now() - state.lastFullRefresh > 10000);
   }
 
@@ -172,7 +176,9 @@
   }
 
   function onStats(r) {
-    const prev = state.last;
+    let prev = state.last;
+    // A restarted node counts from zero again: no rates across the restart.
+    if (prev && (r.uptime_s < prev.uptime_s || Date.parse(r.at) <= Date.parse(prev.at))) prev = null;
     state.last = r;
     state.lastAt = Date.now();
     if (prev) {
@@ -297,7 +303,11 @@
     state.dirty[name] = false;
     state.inflight[name] = true;
     api('GET', path)
-      .then((data) => { if (state.token) render(data); }, (e) => { state.dirty[name] = true; handleError(e, name); })
+      .then((data) => { if (state.token) render(data); }, (e) => {
+        state.dirty[name] = true;
+        // Unreachable: the live pill says so already; read again when back.
+        if (e.status) handleError(e, name);
+      })
       .finally(() => { state.inflight[name] = false; });
   }
 
