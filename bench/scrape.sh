@@ -4,7 +4,8 @@
 # operator scrapes GET /metrics and GET /api/v1/admin/actors once a second
 # and keeps the dashboard's admin socket open with ?stats=1, bench/scraper.py).
 # Saturation (pw-loadgen as fast as answered) then paced at 1,000 items/s;
-# medians of the rounds, the watched/quiet ratio, and what a scrape cost.
+# medians of the rounds, the watched/quiet ratio, and, apart from the
+# noise, the server CPU one scrape costs (500 back to back, from /proc).
 #
 #   bench/scrape.sh                 # ROUNDS=3, N=30000 at saturation, PACED_N=15000 at RATE=1000
 #   MODES=paced ROUNDS=5 bench/scrape.sh
@@ -72,4 +73,15 @@ for mode in $MODES; do
     else run "watched-$mode-r$r" 1 "${args[@]}"; run "quiet-$mode-r$r" 0 "${args[@]}"; fi
   done
 done
+# What one scrape costs the server, measured apart from the noise: a node
+# that ran 5,000 items, then 500 scrapes of each route back to back.
+port="$(free_port)"; data="$(mktemp -d /tmp/pw-scrape-XXXXXX)"
+"$server_bin" serve --config "$root/bench/config/synthetic.toml" --listen "127.0.0.1:$port" --data-dir "$data" \
+  >"$out/cost.server.log" 2>&1 &
+spid=$!; pids_to_stop+=("$spid")
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+"$loadgen" --api pipewright --base "http://127.0.0.1:$port" --secret "$SECRET" --n 5000 --c 64 --users 100 \
+  --out "$out/cost.loadgen.json" >/dev/null 2>&1 || true
+python3 "$root/bench/scraper.py" --port "$port" --secret "$SECRET" --cost 500 --pid "$spid" --out "$out/cost.json" >/dev/null
+stop_pid "$spid"; rm -rf "$data"
 python3 "$root/bench/summarize_scrape.py" "$out" | tee "$out/summary.md"

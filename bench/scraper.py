@@ -6,6 +6,7 @@ GET /api/v1/admin/actors with an admin token, and one admin WebSocket with
 stats frames received. Loopback only.
 
   bench/scraper.py --port 8080 --secret S [--seconds 600] [--out FILE]
+  bench/scraper.py --port 8080 --secret S --cost N --pid PID   # CPU the server spends per scrape
 """
 import argparse, base64, hashlib, hmac, http.client, json, os, signal, socket, statistics, struct, sys, threading, time
 
@@ -64,6 +65,27 @@ class StatsSocket(threading.Thread):
         except (EOFError, OSError) as e:
             self.error = str(e)
 
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+def cost(a, tok):
+    """N scrapes of each route back to back on an otherwise idle node: the
+    server's CPU seconds per scrape (from /proc), and the wall time."""
+    conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=10)
+    out = {}
+    for path in ("/metrics", "/api/v1/admin/actors"):
+        c0, t0 = cpu_seconds(a.pid), time.perf_counter()
+        for _ in range(a.cost):
+            conn.request("GET", path, headers={"Authorization": "Bearer " + tok})
+            r = conn.getresponse()
+            body = r.read()
+            assert r.status == 200, r.status
+        wall = time.perf_counter() - t0
+        out[path] = {"n": a.cost, "server_cpu_us_per_scrape": round((cpu_seconds(a.pid) - c0) / a.cost * 1e6),
+                     "wall_ms_per_scrape": round(wall / a.cost * 1000, 3), "bytes": len(body)}
+    return out
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -71,8 +93,15 @@ def main():
     ap.add_argument("--seconds", type=float, default=600)
     ap.add_argument("--interval", type=float, default=1.0)
     ap.add_argument("--out")
+    ap.add_argument("--cost", type=int, default=0)
+    ap.add_argument("--pid", type=int)
     a = ap.parse_args()
     tok = token(a.secret)
+    if a.cost:
+        text = json.dumps(cost(a, tok))
+        if a.out: open(a.out, "w").write(text + "\n")
+        print(text)
+        return
     stop = threading.Event()
     for s in (signal.SIGTERM, signal.SIGINT): signal.signal(s, lambda *_: stop.set())
     ws = StatsSocket(a.port, tok)

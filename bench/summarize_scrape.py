@@ -33,3 +33,11 @@ for mode, title in (("sat", "Saturation"), ("paced", "Paced 1,000 items/s")):
               f"/api/v1/admin/actors {sum(x['n'] for x in a)} (p50 {med([x['p50_ms'] for x in a]):.2f} ms, "
               f"{med([x['bytes'] for x in a]) / 1024:.1f} KiB); stats frames received {sum(s['stats_frames'] for s in scr)}; "
               f"errors {sum(s['errors'] for s in scr)}.\n")
+
+cost = os.path.join(d, "cost.json")
+if os.path.exists(cost):
+    c = json.load(open(cost))
+    print("#### One scrape, apart from the load (500 back to back on a node that ran 5,000 items)\n")
+    print("| route | server CPU per scrape | wall per scrape | size |\n| --- | --- | --- | --- |")
+    for path, v in c.items():
+        print(f"| `{path}` | {v['server_cpu_us_per_scrape']} µs | {v['wall_ms_per_scrape']} ms | {v['bytes'] / 1024:.1f} KiB |")
