@@ -10,6 +10,8 @@ packages=(
   libtomlplusplus-dev libcli11-dev libjemalloc-dev libyaml-cpp-dev
   prometheus   # promtool: ctest lints the live /metrics and docs/prometheus/alerts.yml
   chromium     # the dashboard's browser tests (headless, driven by puppeteer-core)
+  clang-14 libclang-rt-14-dev llvm-14   # the fuzz targets (libFuzzer, ASan, UBSan; llvm-symbolizer): scripts/fuzz.sh
+  e2fsprogs util-linux                  # it_disk: an ext4 image on a loop device (mkfs.ext4, losetup, mount)
 )
 # Node.js and npm drive the browser tests. Debian's packages are used only
 # when none is installed (an image may ship Node.js with its own npm, which

@@ -23,6 +23,12 @@ int main(int argc, char** argv) {
   t->add_option("--ttl", token.ttl_s, "Lifetime in seconds (default: auth.token_ttl_s)");
   t->add_option("--config", token.config_file, "TOML config (for the secret)");
 
+  pw::cli::verify_options verify;
+  auto* v = app.add_subcommand("verify", "Check a stopped node's store: records, queue, indexes, counters, event logs");
+  v->add_option("--config", verify.config_file, "TOML config (for server.data_dir)");
+  v->add_option("--data-dir", verify.data_dir, "Directory of the RocksDB store");
+  v->add_flag("--json", verify.json, "Print the report as JSON");
+
   // Client commands: thin clients of the REST API.
   auto client_flags = [](CLI::App* cmd, pw::cli::client_options& c) {
     cmd->add_option("--url", c.url, "Node to talk to (default: $PIPEWRIGHT_URL or http://127.0.0.1:8080)");
@@ -60,9 +66,30 @@ int main(int argc, char** argv) {
   d->add_flag("--all", dlq.all, "requeue: every open dead letter");
   d->add_option("--limit", dlq.limit, "list: at most this many")->check(CLI::Range(1, 1000));
 
-  CLI11_PARSE(app, argc, argv);
+  // An unknown subcommand is an error even when --help follows it (CLI11
+  // would print the top-level help and exit 0 for `pipewright cluster --help`).
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    std::string names;
+    for (const auto* cmd : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || cmd->check_name(argv[1]);
+      names += (names.empty() ? "" : ", ") + cmd->get_name();
+    }
+    if (!known) {
+      std::cerr << "pipewright: unknown command '" << argv[1] << "' (commands: " << names
+                << "); see pipewright --help\n";
+      return 2;
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints the help and exits 0; any other parse error is "could not run".
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (s->parsed()) return pw::cli::serve(serve);
   if (t->parsed()) return pw::cli::token(token);
+  if (v->parsed()) return pw::cli::verify(verify);
   if (sub->parsed()) return pw::cli::submit(submit);
   if (st->parsed()) return pw::cli::status(status);
   if (w->parsed()) return pw::cli::watch(watch);

@@ -1,21 +1,19 @@
+// Admission: intake (a submission made durable before it is answered),
+// recovered items, slots (at most max_active supervisors, at most
+// max_active_per_workspace of one workspace), the round robin over
+// workspaces, drain, and items parked while the store refused writes.
 #include "actors/admission.hpp"
 
-#include <deque>
-#include <unordered_map>
-#include <unordered_set>
-
-#include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/admission_impl.hpp"
 #include "actors/events.hpp"
 #include "actors/instrument.hpp"
-#include "actors/messages.hpp"
-#include "actors/supervisor.hpp"
 #include "core/clock.hpp"
-#include "core/ids.hpp"
 #include "core/item_run.hpp"
+#include "core/kill_point.hpp"
 #include "store/codec.hpp"
 
 namespace pw::actors {
@@ -30,371 +28,279 @@ caf::behavior measured_supervisor(caf::event_based_actor* self, context_ptr ctx,
                       item_supervisor(self, std::move(ctx), std::move(rec), std::move(admission), mode));
 }
 
-class admission_state {
- public:
-  admission_state(caf::event_based_actor* self, context_ptr ctx) : self_(self), ctx_(std::move(ctx)) {}
+}  // namespace
 
-  void submit(const submission_ptr& sub) {
-    auto refuse = [&](core::errc code, std::string msg) { sub->done(core::make_error(code, std::move(msg))); };
-    if (!ready_) return refuse(core::errc::not_ready, "the node is recovering accepted work; retry shortly");
-    if (draining_) return refuse(core::errc::draining, "the node is shutting down; retry on another node or later");
-    if (waiting_.size() + active_.size() + starting_.size() + accepting_ >= ctx_->cfg->actors.max_queued)
-      return refuse(core::errc::queue_full, "the queue is full (actors.max_queued); retry later");
-    auto p = ctx_->pipelines.find(sub->request.pipeline);
-    if (p == ctx_->pipelines.end()) return refuse(core::errc::validation_failed, "no pipeline '" + sub->request.pipeline + "'");
+void admission_state::submit(const submission_ptr& sub) {
+  auto refuse = [&](core::errc code, std::string msg) { sub->done(core::make_error(code, std::move(msg))); };
+  if (!ready_) return refuse(core::errc::not_ready, "the node is recovering accepted work; retry shortly");
+  if (draining_) return refuse(core::errc::draining, "the node is shutting down; retry on another node or later");
+  if (auto failure = ctx_->writer->failure()) return sub->done(core::store_refused(*failure));
+  if (waiting_.size() + active_.size() + starting_.size() + accepting_ >= ctx_->cfg->actors.max_queued)
+    return refuse(core::errc::queue_full, "the queue is full (actors.max_queued); retry later");
+  auto p = ctx_->pipelines.find(sub->request.pipeline);
+  if (p == ctx_->pipelines.end()) return refuse(core::errc::validation_failed, "no pipeline '" + sub->request.pipeline + "'");
 
-    const auto now = core::now_ms();
-    auto rec = std::make_shared<store::stored_item>();
-    auto& it = rec->item;
-    auto& req = sub->request;
-    it.id = ids_.next(now);
-    it.owner = std::move(req.owner);
-    it.workspace = std::move(req.workspace);
-    it.pipeline = std::move(req.pipeline);
-    it.title = std::move(req.title);
-    it.text = std::move(req.text);
-    it.metadata_json = std::move(req.metadata_json);
-    it.created_at_ms = now;
-    const auto& pipe = *p->second.pipeline;
-    rec->state.stages.assign(pipe.size(), core::stage_state{});
-    std::vector<core::history_entry> history{core::history_entry{now, {}, {}, "queued", 0, "accepted"}};
-    rec->state.history_seq = 1;
-    submit_reply reply{it.id, now};
+  const auto now = core::now_ms();
+  auto rec = std::make_shared<store::stored_item>();
+  auto& it = rec->item;
+  auto& req = sub->request;
+  it.id = ids_.next(now);
+  it.owner = std::move(req.owner);
+  it.workspace = std::move(req.workspace);
+  it.pipeline = std::move(req.pipeline);
+  it.title = std::move(req.title);
+  it.text = std::move(req.text);
+  it.metadata_json = std::move(req.metadata_json);
+  it.created_at_ms = now;
+  const auto& pipe = *p->second.pipeline;
+  rec->state.stages.assign(pipe.size(), core::stage_state{});
+  std::vector<core::history_entry> history{core::history_entry{now, {}, {}, "queued", 0, "accepted"}};
+  rec->state.history_seq = 1;
+  submit_reply reply{it.id, now};
 
-    store::write_set ws;
-    // With a slot free and nobody waiting, the item starts in the same write
-    // that accepts it: its first stages are durable as started, and its
-    // supervisor runs them as soon as the write is in.
-    const bool start_now = may_start_now(it.workspace);
-    if (start_now) {
-      core::item_run run(pipe, rec->state);
-      auto step = run.begin(now);
-      for (auto& e : step.history) {
-        if (!e.stage.empty() && e.from != e.to && emits_stage_event(ctx_->cfg->stage_events, e.to))
-          ws.emit(it.owner, stage_updated_event(it, e, rec->state.stages[*pipe.index_of(e.stage)]));
-        history.push_back(std::move(e));
-      }
-      take_slot(it.workspace);
-      ++reserved_;
+  store::write_set ws;
+  // With a slot free and nobody waiting, the item starts in the same write
+  // that accepts it: its first stages are durable as started, and its
+  // supervisor runs them as soon as the write is in.
+  const bool start_now = may_start_now(it.workspace);
+  if (start_now) {
+    core::item_run run(pipe, rec->state);
+    auto step = run.begin(now);
+    for (auto& e : step.history) {
+      if (!e.stage.empty() && e.from != e.to && emits_stage_event(ctx_->cfg->stage_events, e.to))
+        ws.emit(it.owner, stage_updated_event(it, e, rec->state.stages[*pipe.index_of(e.stage)]));
+      history.push_back(std::move(e));
     }
-    ws.create_item(it, pipe, rec->state, std::move(history));
-    if (!req.idempotency_key.empty())
-      // The answer is stored with the item: a replay finds both or neither.
-      ws.put_idempotency(it.owner, req.idempotency_key, now,
-                         store::encode_idempotency({req.request_hash, 201, reply.json(), now}));
-    ++accepting_;
-    auto answer = [sub, reply](bool ok) {
-      if (ok) sub->done(reply);
-      else sub->done(core::make_error(core::errc::store_failed, "the store refused the write; see the server log"));
-    };
-    auto outcome = ctx_->writer->commit(std::move(ws), [answer, rec, start_now, h = handle()](bool ok) {
-      answer(ok);
-      caf::anon_send(h, accepted_atom::value, rec, ok, start_now);
-    });
-    if (outcome == store::writer::outcome::queued) return;
-    const bool ok = outcome == store::writer::outcome::committed;
+    take_slot(it.workspace);
+    ++reserved_;
+  }
+  ws.create_item(it, pipe, rec->state, std::move(history));
+  if (!req.idempotency_key.empty())
+    // The answer is stored with the item: a replay finds both or neither.
+    ws.put_idempotency(it.owner, req.idempotency_key, now,
+                       store::encode_idempotency({req.request_hash, 201, reply.json(), now}));
+  ++accepting_;
+  auto answer = [sub, reply, w = ctx_->writer](bool ok) {
+    if (ok) sub->done(reply);
+    else sub->done(core::store_refused(w->failure().value_or("the store refused the write")));
+  };
+  auto outcome = ctx_->writer->commit(std::move(ws), [answer, rec, start_now, h = handle()](bool ok) {
     answer(ok);
-    accepted(rec, ok, start_now);
-  }
+    caf::anon_send(h, accepted_atom::value, rec, ok, start_now);
+  });
+  if (outcome == store::writer::outcome::queued) return;
+  const bool ok = outcome == store::writer::outcome::committed;
+  answer(ok);
+  accepted(rec, ok, start_now);
+}
 
-  void accepted(const stored_item_ptr& rec, bool ok, bool started) {
-    --accepting_;
-    if (ok) ctx_->metrics->item_accepted(rec->item.pipeline);
-    if (started) {
-      --reserved_;
-      if (ok) {
-        auto sup = self_->spawn<caf::monitored>(measured_supervisor, ctx_, rec, handle(), supervisor_mode::begun);
-        active_.emplace(sup.address(), active_supervisor{sup, rec->item.id, rec->item.workspace});
-        by_id_[rec->item.id] = sup;
-        publish_counts();
-      } else {
-        release_slot(rec->item.workspace);
-      }
-      return;
-    }
-    if (ok) enqueue(rec);
-    activate();
-  }
-
-  // Recovered items wait as ids; each is loaded when it gets a slot.
-  void recovered(const queued_batch_ptr& batch) {
-    for (auto& r : *batch) enqueue(std::move(r.id), r.workspace, nullptr);
-    activate();
-  }
-
-  // A recovered item's record arrived for the slot reserved for it.
-  void fetched(const std::string& id, const stored_item_ptr& rec) {
-    auto it = starting_.find(id);
-    if (it == starting_.end()) return;  // drained meanwhile: it stays in the durable queue
-    auto pending = std::move(it->second.controls);
-    const auto ws = std::move(it->second.workspace);
-    starting_.erase(it);
-    if (!rec) {
-      release_slot(ws);
-      spdlog::error("event=recovery.unreadable item={} reason=\"record missing, undecodable or pipeline gone\"", id);
-      for (auto& c : pending) c->done(core::make_error(core::errc::not_found, fmt::format("no item '{}'", id)));
-    } else {
-      auto sup = self_->spawn<caf::monitored>(measured_supervisor, ctx_, rec, handle(), supervisor_mode::run);
-      active_.emplace(sup.address(), active_supervisor{sup, id, ws});
-      by_id_[id] = sup;
-      for (auto& c : pending) forward(sup, c);
-    }
-    activate();
-  }
-
-  void mark_ready() {
-    ready_ = true;
-    ctx_->flags->ready = true;
-  }
-
-  // Routes an operator's action to whoever holds the item: its supervisor,
-  // the waiting queue, or the store (through the loader).
-  void control(const control_ptr& c) {
-    if (!ready_) return c->done(core::make_error(core::errc::not_ready, "the node is recovering; retry shortly"));
-    if (draining_) return c->done(core::make_error(core::errc::draining, "the node is shutting down; retry later"));
-    const auto& id = c->request.item_id;
-    if (auto a = by_id_.find(id); a != by_id_.end()) return forward(a->second, c);
-    if (auto s = starting_.find(id); s != starting_.end()) return s->second.controls.push_back(c);
-    if (auto w = waiting_.find(id); w != waiting_.end()) {
-      auto rec = std::move(w->second);
-      waiting_.erase(w);
+void admission_state::accepted(const stored_item_ptr& rec, bool ok, bool started) {
+  --accepting_;
+  if (ok) ctx_->metrics->item_accepted(rec->item.pipeline);
+  if (started) {
+    --reserved_;
+    if (ok) {
+      spawn_supervisor(rec, supervisor_mode::begun, rec->item.id, rec->item.workspace);
       publish_counts();
-      if (rec) return forward(spawn_control(std::move(rec)), c);
-      // Recovered and not loaded yet: load it below like any stored item.
+    } else {
+      release_slot(rec->item.workspace);
     }
-    if (auto l = loading_.find(id); l != loading_.end()) return l->second.push_back(c);
-    loading_[id].push_back(c);
-    ctx_->loader->load_item(id, [h = handle(), id](std::optional<store::stored_item> loaded) {
-      stored_item_ptr rec = loaded ? std::make_shared<store::stored_item>(std::move(*loaded)) : nullptr;
-      caf::anon_send(h, loaded_atom::value, id, std::move(rec));
-    });
+    return;
   }
+  if (ok) enqueue(rec);
+  activate();
+}
 
-  void loaded(const std::string& id, const stored_item_ptr& rec) {
-    auto it = loading_.find(id);
-    if (it == loading_.end()) return;
-    auto pending = std::move(it->second);
-    loading_.erase(it);
-    if (!rec) {
-      for (auto& c : pending) c->done(core::make_error(core::errc::not_found, fmt::format("no item '{}'", id)));
-      return;
-    }
-    auto sup = spawn_control(rec);
+// Recovered items wait as ids; each is loaded when it gets a slot.
+void admission_state::recovered(const queued_batch_ptr& batch) {
+  for (auto& r : *batch) enqueue(std::move(r.id), r.workspace, nullptr);
+  activate();
+}
+
+// A recovered (or parked) item's record arrived for the slot reserved for it.
+void admission_state::fetched(const std::string& id, const stored_item_ptr& rec) {
+  auto it = starting_.find(id);
+  if (it == starting_.end()) return;  // drained meanwhile: it stays in the durable queue
+  auto pending = std::move(it->second.controls);
+  const auto ws = std::move(it->second.workspace);
+  starting_.erase(it);
+  if (!rec) {
+    release_slot(ws);
+    spdlog::error("event=recovery.unreadable item={} reason=\"record missing, undecodable or pipeline gone\"", id);
+    for (auto& c : pending) c->done(core::make_error(core::errc::not_found, fmt::format("no item '{}'", id)));
+  } else if (!store::in_queue(rec->state.status)) {
+    // Parked while the store refused writes, and since then paused or
+    // finished: nothing to run. Its actions go where any stored item's go.
+    release_slot(ws);
+    for (auto& c : pending) control(c);
+  } else {
+    PW_KILL_POINT(recovery_load);
+    auto sup = spawn_supervisor(rec, supervisor_mode::run, id, ws);
     for (auto& c : pending) forward(sup, c);
   }
+  activate();
+}
 
-  // A control supervisor made its item runnable again: queue it.
-  void requeue(const stored_item_ptr& rec, const caf::actor_addr& from) {
-    if (auto a = by_id_.find(rec->item.id); a != by_id_.end() && a->second.address() == from) by_id_.erase(a);
-    enqueue(rec);
-    activate();
+void admission_state::mark_ready() {
+  ready_ = true;
+  ctx_->flags->ready = true;
+}
+
+void admission_state::parked(const std::string& id, const std::string& workspace) { parked_[id] = workspace; }
+
+// The store takes writes again: parked items run from what it has.
+void admission_state::store_ok() {
+  auto parked = std::move(parked_);
+  parked_.clear();
+  spdlog::info("event=store.resume_parked items={}", parked.size());
+  for (auto& [id, ws] : parked)
+    if (!held(id)) enqueue(id, ws, nullptr);
+  activate();
+}
+
+bool admission_state::held(const std::string& id) const {
+  return by_id_.count(id) || waiting_.count(id) || starting_.count(id) || loading_.count(id);
+}
+
+void admission_state::supervisor_down(const caf::down_msg& dm) {
+  auto it = active_.find(dm.source);
+  if (it == active_.end()) return;
+  if (dm.reason && dm.reason != caf::exit_reason::user_shutdown && !parked_.count(it->second.id))
+    spdlog::error("event=supervisor.down item={} reason=\"{}\"", it->second.id, self_->system().render(dm.reason));
+  if (auto a = by_id_.find(it->second.id); a != by_id_.end() && a->second.address() == dm.source) by_id_.erase(a);
+  release_slot(it->second.workspace);
+  active_.erase(it);
+  activate();
+  if (draining_ && active_.empty()) {
+    for (auto& rp : drain_waiters_) rp.deliver(done_atom::value);
+    drain_waiters_.clear();
   }
+}
 
-  // A bulk action: one control per request; answers how many were accepted.
-  void bulk(const bulk_ptr& b) {
-    if (b->requests.empty()) return b->done(std::size_t{0});
-    struct tally {
-      std::size_t left, ok = 0;
-      count_callback done;
-    };
-    auto t = std::make_shared<tally>(tally{b->requests.size(), 0, b->done});
-    for (auto& req : b->requests) {
-      control(std::make_shared<control_envelope>(control_envelope{std::move(req), [t](core::result<control_reply> r) {
-                                                                    if (r) ++t->ok;
-                                                                    if (--t->left == 0) t->done(t->ok);
-                                                                  }}));
+void admission_state::drain(caf::response_promise rp) {
+  draining_ = true;
+  ctx_->flags->draining = true;
+  for (auto& [id, pending] : loading_)
+    for (auto& c : pending) c->done(core::make_error(core::errc::draining, "the node is shutting down"));
+  loading_.clear();
+  for (auto& [id, pending] : starting_)
+    for (auto& c : pending.controls) c->done(core::make_error(core::errc::draining, "the node is shutting down"));
+  starting_.clear();
+  if (active_.empty()) return rp.deliver(done_atom::value);
+  for (auto& [addr, sup] : active_) self_->send(sup.handle, drain_atom::value);
+  drain_waiters_.push_back(std::move(rp));
+}
+
+// For the metrics: when the item that has waited longest was queued (0:
+// none). Each workspace's queue is FIFO, so only fronts are looked at
+// (and the few entries behind a front an operator's action took out).
+void admission_state::publish_oldest() {
+  std::int64_t oldest = 0;
+  for (const auto& [ws, q] : queue_by_workspace_) {
+    std::size_t looked = 0;
+    for (const auto& e : q) {
+      if (++looked > 16) break;
+      if (!waiting_.count(e.id)) continue;
+      if (oldest == 0 || e.since_ms < oldest) oldest = e.since_ms;
+      break;
     }
   }
+  ctx_->flags->oldest_waiting_ms.store(oldest, std::memory_order_relaxed);
+}
 
-  void supervisor_down(const caf::down_msg& dm) {
-    auto it = active_.find(dm.source);
-    if (it == active_.end()) return;
-    if (dm.reason && dm.reason != caf::exit_reason::user_shutdown)
-      spdlog::error("event=supervisor.down item={} reason=\"{}\"", it->second.id, self_->system().render(dm.reason));
-    if (auto a = by_id_.find(it->second.id); a != by_id_.end() && a->second.address() == dm.source) by_id_.erase(a);
-    release_slot(it->second.workspace);
-    active_.erase(it);
-    activate();
-    if (draining_ && active_.empty()) {
-      for (auto& rp : drain_waiters_) rp.deliver(done_atom::value);
-      drain_waiters_.clear();
+void admission_state::kill_all() {
+  for (auto& [addr, sup] : active_) self_->send_exit(sup.handle, caf::exit_reason::user_shutdown);
+}
+
+bool admission_state::at_workspace_cap(const std::string& ws) const {
+  const auto cap = ctx_->cfg->actors.max_active_per_workspace;
+  if (cap == 0) return false;
+  auto it = active_by_workspace_.find(ws);
+  return it != active_by_workspace_.end() && it->second >= cap;
+}
+
+// A workspace that was held back at its cap gets its turn again.
+void admission_state::release_slot(const std::string& ws) {
+  auto it = active_by_workspace_.find(ws);
+  if (it == active_by_workspace_.end()) return;
+  if (--it->second == 0) active_by_workspace_.erase(it);
+  if (capped_.erase(ws) && queue_by_workspace_.count(ws)) rotation_.push_back(ws);
+}
+
+caf::actor admission_state::spawn_supervisor(stored_item_ptr rec, supervisor_mode mode, const std::string& id,
+                                             const std::string& ws) {
+  auto sup = self_->spawn<caf::monitored>(measured_supervisor, ctx_, std::move(rec), handle(), mode);
+  active_.emplace(sup.address(), active_supervisor{sup, id, ws});
+  by_id_[id] = sup;
+  return sup;
+}
+
+caf::actor admission_state::spawn_control(stored_item_ptr rec) {
+  std::string id = rec->item.id;
+  std::string ws = rec->item.workspace;
+  take_slot(ws);
+  return spawn_supervisor(std::move(rec), supervisor_mode::control, id, ws);
+}
+
+void admission_state::enqueue(stored_item_ptr rec) {
+  auto id = rec->item.id;
+  const auto ws = rec->item.workspace;
+  enqueue(std::move(id), ws, std::move(rec));
+}
+
+void admission_state::enqueue(std::string id, const std::string& ws, stored_item_ptr rec) {
+  auto& q = queue_by_workspace_[ws];
+  if (q.empty() && !capped_.count(ws)) rotation_.push_back(ws);
+  q.push_back({id, core::now_ms()});
+  waiting_[std::move(id)] = std::move(rec);
+  publish_counts();
+}
+
+// Nothing waits anywhere (so starting it now passes nobody) and a slot is free.
+bool admission_state::may_start_now(const std::string& ws) const {
+  return ready_ && !draining_ && rotation_.empty() && waiting_.empty() && slot_free() && !at_workspace_cap(ws);
+}
+
+void admission_state::activate() {
+  // While the store refuses writes, a started item could not persist a step:
+  // items wait here until it takes writes again (store_ok).
+  while (!draining_ && ctx_->writer->healthy() && slot_free() && !rotation_.empty()) {
+    auto ws = std::move(rotation_.front());
+    rotation_.pop_front();
+    if (at_workspace_cap(ws)) {
+      capped_.insert(std::move(ws));  // back in rotation when one of its items ends
+      continue;
     }
-  }
-
-  void drain(caf::response_promise rp) {
-    draining_ = true;
-    ctx_->flags->draining = true;
-    for (auto& [id, pending] : loading_)
-      for (auto& c : pending) c->done(core::make_error(core::errc::draining, "the node is shutting down"));
-    loading_.clear();
-    for (auto& [id, pending] : starting_)
-      for (auto& c : pending.controls) c->done(core::make_error(core::errc::draining, "the node is shutting down"));
-    starting_.clear();
-    if (active_.empty()) return rp.deliver(done_atom::value);
-    for (auto& [addr, sup] : active_) self_->send(sup.handle, drain_atom::value);
-    drain_waiters_.push_back(std::move(rp));
-  }
-
-  // For the metrics: when the item that has waited longest was queued (0:
-  // none). Each workspace's queue is FIFO, so only fronts are looked at
-  // (and the few entries behind a front an operator's action took out).
-  void publish_oldest() {
-    std::int64_t oldest = 0;
-    for (const auto& [ws, q] : queue_by_workspace_) {
-      std::size_t looked = 0;
-      for (const auto& e : q) {
-        if (++looked > 16) break;
-        if (!waiting_.count(e.id)) continue;
-        if (oldest == 0 || e.since_ms < oldest) oldest = e.since_ms;
-        break;
-      }
-    }
-    ctx_->flags->oldest_waiting_ms.store(oldest, std::memory_order_relaxed);
-  }
-
-  void kill_all() {
-    for (auto& [addr, sup] : active_) self_->send_exit(sup.handle, caf::exit_reason::user_shutdown);
-  }
-
- private:
-  struct active_supervisor {
-    caf::actor handle;
-    std::string id;
-    std::string workspace;
-  };
-  struct starting_item {
-    std::string workspace;
-    std::vector<control_ptr> controls;  // actions that arrived while it loads
-  };
-
-  bool at_workspace_cap(const std::string& ws) const {
-    const auto cap = ctx_->cfg->actors.max_active_per_workspace;
-    if (cap == 0) return false;
-    auto it = active_by_workspace_.find(ws);
-    return it != active_by_workspace_.end() && it->second >= cap;
-  }
-  void take_slot(const std::string& ws) { ++active_by_workspace_[ws]; }
-  // A workspace that was held back at its cap gets its turn again.
-  void release_slot(const std::string& ws) {
-    auto it = active_by_workspace_.find(ws);
-    if (it == active_by_workspace_.end()) return;
-    if (--it->second == 0) active_by_workspace_.erase(it);
-    if (capped_.erase(ws) && queue_by_workspace_.count(ws)) rotation_.push_back(ws);
-  }
-
-  caf::actor handle() const { return caf::actor_cast<caf::actor>(self_); }
-
-  // Hands the action to a supervisor. If it is gone by the time the message
-  // arrives (it just finished), the action is routed again.
-  void forward(const caf::actor& sup, const control_ptr& c) {
-    self_->request(sup, std::chrono::seconds(30), control_atom::value, c)
-        .then([](done_atom) {},
-              [this, sup, c](caf::error& e) {
-                if (e == caf::sec::request_receiver_down) {
-                  if (auto a = by_id_.find(c->request.item_id); a != by_id_.end() && a->second == sup) by_id_.erase(a);
-                  return control(c);
-                }
-                c->done(core::make_error(core::errc::internal, "the item's supervisor did not answer: " + self_->system().render(e)));
-              });
-  }
-
-  caf::actor spawn_control(stored_item_ptr rec) {
-    std::string id = rec->item.id;
-    std::string ws = rec->item.workspace;
+    auto q = queue_by_workspace_.find(ws);
+    auto id = std::move(q->second.front().id);
+    q->second.pop_front();
+    if (q->second.empty()) queue_by_workspace_.erase(q);
+    else rotation_.push_back(ws);
+    // An id taken out of the queue by an operator's action stays in the
+    // deque; it is skipped here.
+    auto w = waiting_.find(id);
+    if (w == waiting_.end()) continue;
+    auto rec = std::move(w->second);
+    waiting_.erase(w);
     take_slot(ws);
-    auto sup = self_->spawn<caf::monitored>(measured_supervisor, ctx_, std::move(rec), handle(), supervisor_mode::control);
-    active_.emplace(sup.address(), active_supervisor{sup, id, std::move(ws)});
-    by_id_[id] = sup;
-    return sup;
-  }
-
-  void enqueue(stored_item_ptr rec) {
-    auto id = rec->item.id;
-    const auto ws = rec->item.workspace;
-    enqueue(std::move(id), ws, std::move(rec));
-  }
-
-  // rec is null for a recovered item not loaded yet.
-  void enqueue(std::string id, const std::string& ws, stored_item_ptr rec) {
-    auto& q = queue_by_workspace_[ws];
-    if (q.empty() && !capped_.count(ws)) rotation_.push_back(ws);
-    q.push_back({id, core::now_ms()});
-    waiting_[std::move(id)] = std::move(rec);
-    publish_counts();
-  }
-
-  bool slot_free() const { return active_.size() + starting_.size() + reserved_ < ctx_->cfg->actors.max_active; }
-
-  // Nothing waits anywhere (so starting it now passes nobody) and a slot is free.
-  bool may_start_now(const std::string& ws) const {
-    return ready_ && !draining_ && rotation_.empty() && waiting_.empty() && slot_free() && !at_workspace_cap(ws);
-  }
-
-  void activate() {
-    while (!draining_ && slot_free() && !rotation_.empty()) {
-      auto ws = std::move(rotation_.front());
-      rotation_.pop_front();
-      if (at_workspace_cap(ws)) {
-        capped_.insert(std::move(ws));  // back in rotation when one of its items ends
-        continue;
-      }
-      auto q = queue_by_workspace_.find(ws);
-      auto id = std::move(q->second.front().id);
-      q->second.pop_front();
-      if (q->second.empty()) queue_by_workspace_.erase(q);
-      else rotation_.push_back(ws);
-      // An id taken out of the queue by an operator's action stays in the
-      // deque; it is skipped here.
-      auto w = waiting_.find(id);
-      if (w == waiting_.end()) continue;
-      auto rec = std::move(w->second);
-      waiting_.erase(w);
-      take_slot(ws);
-      if (!rec) {
-        // Recovered: its slot is held while the loader reads it.
-        starting_[id].workspace = ws;
-        ctx_->loader->load_item(id, [h = handle(), id](std::optional<store::stored_item> loaded) {
-          stored_item_ptr r = loaded ? std::make_shared<store::stored_item>(std::move(*loaded)) : nullptr;
-          caf::anon_send(h, fetched_atom::value, id, std::move(r));
-        });
-        continue;
-      }
-      auto sup = self_->spawn<caf::monitored>(measured_supervisor, ctx_, std::move(rec), handle(), supervisor_mode::run);
-      active_.emplace(sup.address(), active_supervisor{sup, id, ws});
-      by_id_[id] = sup;
+    if (!rec) {
+      // Recovered: its slot is held while the loader reads it.
+      starting_[id].workspace = ws;
+      ctx_->loader->load_item(id, [h = handle(), id](std::optional<store::stored_item> loaded) {
+        stored_item_ptr r = loaded ? std::make_shared<store::stored_item>(std::move(*loaded)) : nullptr;
+        caf::anon_send(h, fetched_atom::value, id, std::move(r));
+      });
+      continue;
     }
-    publish_counts();
+    spawn_supervisor(std::move(rec), supervisor_mode::run, id, ws);
   }
+  publish_counts();
+}
 
-  void publish_counts() {
-    ctx_->flags->waiting.store(static_cast<std::int64_t>(waiting_.size()), std::memory_order_relaxed);
-    ctx_->flags->active.store(static_cast<std::int64_t>(active_.size()), std::memory_order_relaxed);
-  }
-
-  caf::event_based_actor* self_;
-  context_ptr ctx_;
-  core::id_generator ids_;
-  struct queued_id {
-    std::string id;
-    std::int64_t since_ms = 0;  // when it was queued here
-  };
-  std::unordered_map<std::string, std::deque<queued_id>> queue_by_workspace_;  // FIFO per workspace
-  std::deque<std::string> rotation_;                                              // workspaces with ids queued
-  std::unordered_map<std::string, stored_item_ptr> waiting_;                     // the waiting items (null: recovered, not loaded)
-  std::unordered_map<std::string, starting_item> starting_;                      // recovered, loading for their slot
-  std::unordered_map<std::string, std::size_t> active_by_workspace_;             // slots taken, per workspace
-  std::unordered_set<std::string> capped_;                                       // at their cap, out of rotation
-  std::size_t accepting_ = 0;
-  std::size_t reserved_ = 0;  // slots of items being accepted and started in one write
-  std::unordered_map<caf::actor_addr, active_supervisor> active_;
-  std::unordered_map<std::string, caf::actor> by_id_;
-  std::unordered_map<std::string, std::vector<control_ptr>> loading_;
-  bool ready_ = false;
-  bool draining_ = false;
-  std::vector<caf::response_promise> drain_waiters_;
-};
-
-}  // namespace
+void admission_state::publish_counts() {
+  ctx_->flags->waiting.store(static_cast<std::int64_t>(waiting_.size()), std::memory_order_relaxed);
+  ctx_->flags->active.store(static_cast<std::int64_t>(active_.size()), std::memory_order_relaxed);
+}
 
 caf::behavior admission(caf::event_based_actor* self, context_ptr ctx) {
   auto* metrics = ctx->metrics;
@@ -414,6 +320,8 @@ caf::behavior admission(caf::event_based_actor* self, context_ptr ctx) {
       [st](loaded_atom, const std::string& id, const stored_item_ptr& rec) { st->loaded(id, rec); },
       [self, st](requeue_atom, const stored_item_ptr& rec) { st->requeue(rec, self->current_sender()->address()); },
       [st](bulk_atom, const bulk_ptr& b) { st->bulk(b); },
+      [st](parked_atom, const std::string& id, const std::string& ws) { st->parked(id, ws); },
+      [st](store_ok_atom) { st->store_ok(); },
       [self, st](drain_atom) {
         auto rp = self->make_response_promise();
         st->drain(rp);

@@ -34,6 +34,8 @@ using control_atom = caf::atom_constant<caf::atom("control")>;
 using loaded_atom = caf::atom_constant<caf::atom("loaded")>;
 using requeue_atom = caf::atom_constant<caf::atom("requeue")>;
 using bulk_atom = caf::atom_constant<caf::atom("bulk")>;
+using parked_atom = caf::atom_constant<caf::atom("parked")>;    // a supervisor stopped: the store refused its write
+using store_ok_atom = caf::atom_constant<caf::atom("storeok")>; // the store takes writes again
 
 struct submission {
   submit_request request;

@@ -10,6 +10,7 @@
 #include "actors/messages.hpp"
 #include "actors/notifier.hpp"
 #include "core/clock.hpp"
+#include "core/kill_point.hpp"
 #include "store/maintenance.hpp"
 #include "store/stats.hpp"
 #include "store/write_set.hpp"
@@ -25,6 +26,17 @@ caf::actor_system_config& configure(caf::actor_system_config& c, const core::con
 
 }  // namespace
 
+namespace {
+
+store::writer_options writer_options(const core::config& cfg, core::node_metrics& m) {
+  store::writer_options o{cfg.store.sync, cfg.store.event_retention, 2048, &m};
+  o.dir = cfg.server.data_dir;
+  o.min_free_bytes = static_cast<std::uint64_t>(cfg.store.min_free_mb) << 20;
+  return o;
+}
+
+}  // namespace
+
 struct runtime::impl {
   impl(const core::config& cfg, store::database& d, std::map<std::string, pipeline_binding> pipelines,
        core::node_metrics& m)
@@ -33,7 +45,7 @@ struct runtime::impl {
         metrics(m),
         loader(d, cfg.pipelines),
         system(configure(system_config, cfg)),
-        writer(d, store::writer_options{cfg.store.sync, cfg.store.event_retention, 2048, &m},
+        writer(d, writer_options(cfg, m),
                [this](std::vector<store::committed_event>&& events) { rooms.publish(events); }) {
     auto ctx = std::make_shared<node_context>();
     ctx->cfg = &cfg;
@@ -45,6 +57,8 @@ struct runtime::impl {
     ctx->pipelines = std::move(pipelines);
     context = ctx;
     admission_actor = system.spawn(admission, context);
+    // Items parked while the store refused writes go on once it takes them.
+    writer.on_recovered([h = admission_actor] { caf::anon_send(h, store_ok_atom::value); });
     schedule_maintenance();
     schedule_metrics_tick();
   }
@@ -112,7 +126,10 @@ struct runtime::impl {
     timers.schedule(std::chrono::seconds(60), [this] {
       loader.post([this](const store::database& db) {
         auto ws = store::maintenance_sweep(db, config.store, core::now_ms());
-        if (!ws.empty()) writer.submit(std::move(ws), nullptr);
+        if (!ws.empty()) {
+          PW_KILL_POINT(maintenance_sweep);
+          writer.submit(std::move(ws), nullptr);
+        }
       });
       schedule_maintenance();
     });
@@ -153,6 +170,7 @@ void runtime::leave(std::shared_ptr<event_sink> sink) { impl_->rooms.leave(sink)
 bool runtime::ready() const noexcept { return impl_->flags.ready && !impl_->flags.draining; }
 bool runtime::draining() const noexcept { return impl_->flags.draining; }
 bool runtime::store_healthy() const noexcept { return impl_->writer.healthy(); }
+std::optional<std::string> runtime::store_failure() const { return impl_->writer.failure(); }
 
 void runtime::resume(std::vector<store::queued_ref>&& batch) {
   caf::anon_send(impl_->admission_actor, recovered_atom::value, std::make_shared<std::vector<store::queued_ref>>(std::move(batch)));

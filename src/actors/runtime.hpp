@@ -58,6 +58,8 @@ class runtime final : public gateway, public operations {
   void shutdown();
   runtime_stats stats() const;
   bool store_healthy() const noexcept;
+  // Why the store refuses writes; nullopt while it takes them.
+  std::optional<std::string> store_failure() const;
 
  private:
   struct impl;

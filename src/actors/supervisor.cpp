@@ -12,6 +12,7 @@
 #include "actors/supervisor_impl.hpp"
 #include "core/clock.hpp"
 #include "core/json.hpp"
+#include "core/kill_point.hpp"
 
 namespace pw::actors {
 
@@ -64,7 +65,10 @@ supervisor::supervisor(caf::event_based_actor* self, context_ptr ctx, stored_ite
 }
 
 void supervisor::begin() {
-  if (mode_ != supervisor_mode::begun) return persist(run_.begin(core::now_ms()), nullptr);
+  if (mode_ != supervisor_mode::begun) {
+    if (state_.status == core::item_status::processing) PW_KILL_POINT(supervisor_resume);
+    return persist(run_.begin(core::now_ms()), nullptr);
+  }
   mode_ = supervisor_mode::run;  // an item queued again later begins like any other
   for (std::size_t i = 0; i < state_.stages.size(); ++i)
     if (state_.stages[i].status == core::stage_status::processing) start_worker(static_cast<stage_index>(i));
@@ -73,6 +77,7 @@ void supervisor::begin() {
 
 void supervisor::on_done(stage_index i, std::uint32_t attempt, success_ptr res) {
   if (!settle_running(i, attempt)) return;
+  PW_KILL_POINT(supervisor_result);
   stage_output out{i, core::to_json(res->output), std::move(res->state)};
   results_.set(pipe_.stage(i).name, std::make_shared<const boost::json::object>(std::move(res->output)));
   snapshot_.reset();
@@ -125,7 +130,8 @@ void supervisor::stop(caf::error reason) {
   if (stopped_) return;
   stopped_ = true;
   stop_work();
-  auto err = core::make_error(core::errc::draining, "the node stopped before the action was durable; retry it");
+  auto err = store_error_ ? *store_error_
+                          : core::make_error(core::errc::draining, "the node stopped before the action was durable; retry it");
   reply_all(in_flight_actions_.replies, &err);
   reply_all(next_actions_.replies, &err);
   if (pending_delete_) reply_all(pending_delete_->replies, &err);

@@ -5,6 +5,7 @@
 #include "actors/supervisor_impl.hpp"
 #include "core/clock.hpp"
 #include "core/json.hpp"
+#include "core/kill_point.hpp"
 
 namespace pw::actors {
 
@@ -18,6 +19,7 @@ void supervisor::on_control(const control_ptr& c) {
     c->done(step.err());
     return maybe_quit();
   }
+  PW_KILL_POINT(control_apply);
   if (req.action == control_action::cancel) stop_work();
   persist(std::move(step).value(), nullptr, c);
   // A live supervisor runs an item it made runnable again itself.

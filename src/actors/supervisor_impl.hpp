@@ -130,6 +130,7 @@ class supervisor {
   bool removed_ = false;         // a delete was requested: nothing else is persisted
   bool stopped_ = false;         // quit: handlers still on the stack do nothing more
   std::optional<follow_up> pending_delete_;  // the delete, written after what is already pending
+  std::optional<core::error> store_error_;   // the store refused a write: what unanswered requests get
   std::mt19937_64 rng_;
 };
 

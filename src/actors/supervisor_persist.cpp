@@ -14,6 +14,7 @@
 #include "actors/events.hpp"
 #include "actors/supervisor_impl.hpp"
 #include "core/clock.hpp"
+#include "core/kill_point.hpp"
 
 namespace pw::actors {
 
@@ -181,12 +182,16 @@ void supervisor::after_write(bool ok) {
   auto done = std::move(in_flight_actions_);
   in_flight_actions_ = {};
   if (!ok) {
-    // The item stays in the durable queue; a restart resumes it.
-    spdlog::error("event=supervisor.store_failed item={} action=stop", item_->id);
-    auto err = core::make_error(core::errc::store_failed, "the store refused the write; see the server log");
-    reply_all(done.replies, &err);
+    // The item stays as the store has it; admission runs it again from
+    // there once the store takes writes (or the next start does).
+    const auto cause = ctx_->writer->failure().value_or("the store refused a write");
+    spdlog::error("event=supervisor.store_failed item={} cause=\"{}\" action=park", item_->id, cause);
+    store_error_ = core::store_refused(cause);
+    reply_all(done.replies, &*store_error_);
+    self_->send(admission_, parked_atom::value, item_->id, item_->workspace);
     return stop(caf::sec::runtime_error);
   }
+  PW_KILL_POINT(supervisor_act);
   reply_all(done.replies, nullptr);
   if (done.deleted) return stop(caf::error{});
   if (draining_ || control_mode_) return;

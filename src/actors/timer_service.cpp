@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "core/kill_point.hpp"
+
 namespace pw::actors {
 
 timer_service::timer_service() : thread_([this] { run(); }) {}
@@ -70,6 +72,7 @@ void timer_service::run() {
       fire.push_back(std::move(node.mapped()));
     }
     lock.unlock();
+    PW_KILL_POINT(timer_fire);
     for (auto& f : fire) f();
     fire.clear();
     lock.lock();

@@ -55,7 +55,15 @@ struct dlq_options {
   std::size_t limit = 50;
 };
 
+// `pipewright verify`: a stopped node's store, checked read-only.
+struct verify_options {
+  std::optional<std::string> config_file;
+  std::optional<std::string> data_dir;
+  bool json = false;
+};
+
 int serve(const serve_options& o);
+int verify(const verify_options& o);
 int token(const token_options& o);
 int submit(const submit_options& o);
 int status(const item_options& o);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "actors/backends.hpp"
@@ -45,6 +46,23 @@ void start_watchdog(std::chrono::milliseconds budget) {
   }).detach();
 }
 
+// Every connection is a file descriptor: the soft limit (often 1024) goes up
+// to the hard one, and a max_connections the limit cannot hold is said at start.
+void raise_fd_limit(std::size_t max_connections) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  const rlim_t needed = max_connections + 512;  // the store's files, the log, the loader
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < needed)
+    spdlog::warn("event=node.fd_limit open_files={} max_connections={} detail=\"raise the open file limit (ulimit -n) or "
+                 "lower server.max_connections: accepting pauses when descriptors run out\"",
+                 rl.rlim_cur, max_connections);
+}
+
 }  // namespace
 
 int serve(const serve_options& o) {
@@ -60,10 +78,11 @@ int serve(const serve_options& o) {
     return 2;
   }
   setup_logging(cfg->log_level, cfg->log_format);
+  raise_fd_limit(cfg->server.max_connections);
   spdlog::info("event=node.starting data_dir={} sync={} max_active={} scheduler_threads={}", cfg->server.data_dir,
                cfg->store.sync, cfg->actors.max_active, cfg->actors.scheduler_threads);
 
-  auto db = store::database::open(cfg->server.data_dir, store::open_options{cfg->store.block_cache_mb});
+  auto db = store::database::open(cfg->server.data_dir, store::open_options{cfg->store.block_cache_mb, cfg->store.write_buffer_mb});
   if (!db) {
     spdlog::critical("event=node.failed reason=\"{}\"", db.err().message);
     return 1;
@@ -76,12 +95,12 @@ int serve(const serve_options& o) {
 
   core::node_metrics metrics(cfg->pipelines, PIPEWRIGHT_VERSION);
   actors::runtime rt(*cfg, *db.value(), std::move(bindings).value(), metrics);
-  net::authenticator auth(cfg->auth.jwt_secret);
+  net::authenticator auth(cfg->auth.jwt_secret, cfg->limits.auth_failures_per_s, cfg->limits.auth_failure_burst);
   net::body_parser bodies(cfg->limits);
   net::idempotency idem(*db.value(), rt, cfg->store.idempotency_retention_ms);
   net::rate_limiter submits(cfg->limits.submit_rate_per_user, cfg->limits.submit_burst);
   net::router routes(auth, &metrics);
-  net::api_context ctx{*cfg, rt, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_healthy(); }};
+  net::api_context ctx{*cfg, rt, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_failure(); }};
   net::add_all_routes(routes, ctx);
   net::api_document_json();  // parse the embedded API document now: a broken one fails the start
 

@@ -139,15 +139,21 @@ result<listen_address> parse_listen(std::string_view text, std::string_view key)
 
 result<config> load_config(std::string_view defaults_toml, const std::optional<std::string>& file_path,
                            const env_map& env) {
+  if (!file_path) return load_config_text(defaults_toml, std::nullopt, {}, env);
+  std::ifstream in(*file_path);
+  if (!in) return make_error(errc::validation_failed, format("config: cannot read file {}", *file_path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return load_config_text(defaults_toml, buffer.str(), *file_path, env);
+}
+
+result<config> load_config_text(std::string_view defaults_toml, std::optional<std::string_view> file_text,
+                                std::string_view file_name, const env_map& env) {
   auto base = toml_config::parse(defaults_toml, "defaults");
   if (!base) return std::move(base).err();
   toml::table root = std::move(base).value();
-  if (file_path) {
-    std::ifstream in(*file_path);
-    if (!in) return make_error(errc::validation_failed, format("config: cannot read file {}", *file_path));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    auto over = toml_config::parse(buffer.str(), *file_path);
+  if (file_text) {
+    auto over = toml_config::parse(*file_text, file_name);
     if (!over) return std::move(over).err();
     toml_config::merge(root, over.value(), "");
   }
@@ -183,6 +189,9 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
   limits.duration("ws_idle_timeout_ms", cfg.limits.ws_idle_timeout, 200, 3'600'000);
   limits.number("submit_rate_per_user", cfg.limits.submit_rate_per_user, 0, 1e9);
   limits.number("submit_burst", cfg.limits.submit_burst, 1, 1e9);
+  limits.duration("header_timeout_ms", cfg.limits.header_timeout, 100, 3'600'000);
+  limits.number("auth_failures_per_s", cfg.limits.auth_failures_per_s, 0, 1e9);
+  limits.number("auth_failure_burst", cfg.limits.auth_failure_burst, 1, 1e9);
   limits.finish();
 
   section auth(top.table("auth"), "auth", err);
@@ -198,6 +207,8 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
   store.integer("event_max_age_ms", cfg.store.event_max_age_ms, 1000, 365LL * 86'400'000);
   store.integer("idempotency_retention_ms", cfg.store.idempotency_retention_ms, 1000, 365LL * 86'400'000);
   store.integer("block_cache_mb", cfg.store.block_cache_mb, 1, 1 << 20);
+  store.integer("write_buffer_mb", cfg.store.write_buffer_mb, 1, 4096);
+  store.integer("min_free_mb", cfg.store.min_free_mb, 0, 1 << 20);
   store.finish();
 
   section actors(top.table("actors"), "actors", err);

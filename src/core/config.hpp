@@ -45,6 +45,9 @@ struct limits_config {
   millis ws_idle_timeout{60000};            // no pong for this long: the socket is dropped
   double submit_rate_per_user = 1000;       // items/s per user; 0: unlimited
   double submit_burst = 2000;
+  millis header_timeout{10000};             // a request's headers must arrive within this once it began
+  double auth_failures_per_s = 20;          // failed authentications a second per client address; 0: unlimited
+  double auth_failure_burst = 100;
 };
 
 struct auth_config {
@@ -58,6 +61,8 @@ struct store_config {
   std::int64_t event_max_age_ms = 86'400'000;      // and none older than this
   std::int64_t idempotency_retention_ms = 86'400'000;
   std::size_t block_cache_mb = 64;
+  std::size_t write_buffer_mb = 32;  // memtable size of each column family
+  std::size_t min_free_mb = 64;      // less free on the data dir's filesystem: new writes are refused (503)
 };
 
 struct actors_config {
@@ -88,6 +93,10 @@ using env_map = std::map<std::string, std::string>;
 // sets a.b; PIPEWRIGHT_JWT_SECRET sets auth.jwt_secret).
 result<config> load_config(std::string_view defaults_toml, const std::optional<std::string>& file_path,
                            const env_map& env);
+// The same with the file already read: `file_text` is its content, called
+// `file_name` in errors.
+result<config> load_config_text(std::string_view defaults_toml, std::optional<std::string_view> file_text,
+                                std::string_view file_name, const env_map& env);
 
 result<listen_address> parse_listen(std::string_view text, std::string_view key);
 

@@ -1,5 +1,7 @@
 #include "core/errors.hpp"
 
+#include "core/json.hpp"
+
 namespace pw::core {
 
 std::string_view code_name(errc code) noexcept {
@@ -13,6 +15,7 @@ std::string_view code_name(errc code) noexcept {
     case errc::invalid_transition: return "INVALID_TRANSITION";
     case errc::conflict: return "CONFLICT";
     case errc::payload_too_large: return "PAYLOAD_TOO_LARGE";
+    case errc::headers_too_large: return "HEADERS_TOO_LARGE";
     case errc::unsupported_media_type: return "UNSUPPORTED_MEDIA_TYPE";
     case errc::rate_limited: return "RATE_LIMITED";
     case errc::not_ready: return "NOT_READY";
@@ -22,6 +25,16 @@ std::string_view code_name(errc code) noexcept {
     case errc::store_failed: return "STORE_FAILED";
   }
   return "INTERNAL";
+}
+
+error store_refused(std::string_view cause) {
+  std::string details = "{\"cause\":";
+  append_json_string(details, cause);
+  details += '}';
+  return make_error(errc::store_failed,
+                    "the store cannot write: " + std::string(cause) +
+                        "; what was accepted is kept and goes on once it can write again; retry later",
+                    std::move(details));
 }
 
 int http_status(errc code) noexcept {
@@ -35,6 +48,7 @@ int http_status(errc code) noexcept {
     case errc::invalid_transition:
     case errc::conflict: return 409;
     case errc::payload_too_large: return 413;
+    case errc::headers_too_large: return 431;
     case errc::unsupported_media_type: return 415;
     case errc::rate_limited: return 429;
     case errc::not_ready:

@@ -18,6 +18,7 @@ enum class errc : std::uint8_t {
   invalid_transition,      // 409 the item's status does not allow the action
   conflict,                // 409 another conflict (idempotency key reused)
   payload_too_large,       // 413 body over the configured limit
+  headers_too_large,       // 431 request line and headers over 16 KiB
   unsupported_media_type,  // 415 body is not application/json
   rate_limited,            // 429 too many requests; see Retry-After
   not_ready,               // 503 recovery still running
@@ -40,5 +41,9 @@ int http_status(errc code) noexcept;
 inline error make_error(errc code, std::string message, std::string details_json = {}) {
   return error{code, std::move(message), std::move(details_json)};
 }
+
+// 503 STORE_FAILED naming why the store refuses writes ("no space left on
+// device", ...), with the cause also in details.cause.
+error store_refused(std::string_view cause);
 
 }  // namespace pw::core

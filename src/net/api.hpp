@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "actors/gateway.hpp"
@@ -24,8 +25,8 @@ struct api_context {
   body_parser& bodies;
   idempotency& idem;
   rate_limiter& submits;
-  // True while the store accepts writes.
-  std::function<bool()> store_healthy;
+  // Why the store refuses writes (disk full, ...); nullopt while it takes them.
+  std::function<std::optional<std::string>()> store_failure;
 };
 
 void add_health_routes(router& r, api_context& ctx);

@@ -196,16 +196,21 @@ void add_item_routes(router& r, api_context& ctx) {
 }
 
 void add_health_routes(router& r, api_context& ctx) {
+  // Liveness: the process serves (reads and sockets too while the store
+  // refuses writes: restarting it would not free the disk, and a node that
+  // cannot write may not even start). The store's state is in the body.
   r.add({"GET", "/healthz", access::open, [&ctx](http_request&, const principal*, responder respond) {
-           if (!ctx.store_healthy())
-             return respond(error_response(core::errc::store_failed, "the store refused a write; see the server log"));
+           if (auto failure = ctx.store_failure()) {
+             std::string body = "{\"status\":\"ok\",\"store\":\"refusing writes\",\"cause\":";
+             core::append_json_string(body, *failure);
+             return respond(json_response(200, body + "}"));
+           }
            respond(json_response(200, "{\"status\":\"ok\"}"));
          }});
   r.add({"GET", "/readyz", access::open, [&ctx](http_request&, const principal*, responder respond) {
            if (ctx.gate.draining()) return respond(error_response(core::errc::draining, "the node is shutting down"));
            if (!ctx.gate.ready()) return respond(error_response(core::errc::not_ready, "recovering accepted work"));
-           if (!ctx.store_healthy())
-             return respond(error_response(core::errc::store_failed, "the store refused a write; see the server log"));
+           if (auto failure = ctx.store_failure()) return respond(error_response(core::store_refused(*failure)));
            respond(json_response(200, "{\"status\":\"ready\"}"));
          }});
 }

@@ -33,7 +33,49 @@ bool principal::may_use(std::string_view workspace) const {
   return false;
 }
 
-authenticator::authenticator(std::string secret) : secret_(std::move(secret)) {}
+authenticator::authenticator(std::string secret, double failures_per_s, double failure_burst)
+    : secret_(std::move(secret)), failures_(failures_per_s, failure_burst) {}
+
+namespace {
+
+std::string_view bearer_token(std::string_view header) {
+  constexpr std::string_view scheme = "bearer ";
+  if (header.size() <= scheme.size()) return {};
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return {};
+  auto token = header.substr(scheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  return token;
+}
+
+}  // namespace
+
+core::result<principal> authenticator::from_header(std::string_view header, const std::string& remote) {
+  if (auto wait = failures_.peek(remote); wait && !cached(std::string(bearer_token(header))))
+    return core::make_error(core::errc::rate_limited,
+                            fmt::format("too many failed authentications from {} (limits.auth_failures_per_s); retry in {} s",
+                                        remote, *wait));
+  auto p = from_header(header);
+  if (!p) (void)failures_.admit(remote);
+  return p;
+}
+
+core::result<principal> authenticator::verify(std::string_view token, const std::string& remote) {
+  if (auto wait = failures_.peek(remote); wait && !cached(std::string(token)))
+    return core::make_error(core::errc::rate_limited,
+                            fmt::format("too many failed authentications from {} (limits.auth_failures_per_s); retry in {} s",
+                                        remote, *wait));
+  auto p = verify(token);
+  if (!p) (void)failures_.admit(remote);
+  return p;
+}
+
+std::optional<principal> authenticator::cached(const std::string& token) {
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(token);
+  if (it == cache_.end() || (it->second.exp != 0 && it->second.exp <= now_s())) return std::nullopt;
+  return it->second;
+}
 
 core::result<principal> authenticator::from_header(std::string_view header) {
   if (header.empty()) return unauthorized("missing Authorization header (expected: Bearer <token>)");

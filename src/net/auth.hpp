@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "core/result.hpp"
+#include "net/rate_limit.hpp"
 
 namespace pw::net {
 
@@ -26,14 +28,23 @@ struct principal {
 
 class authenticator {
  public:
-  explicit authenticator(std::string secret);
+  // Failed authentications are limited per client address: past
+  // `failures_per_s` a second (after a burst), an address's requests are
+  // refused with 429 before their token is checked, unless it is a token
+  // already verified. 0: no limit.
+  explicit authenticator(std::string secret, double failures_per_s = 0, double failure_burst = 1);
   // `header` is an Authorization header value ("Bearer <token>").
   core::result<principal> from_header(std::string_view header);
   core::result<principal> verify(std::string_view token);
+  // The same for a request from `remote` (an IP address), with the limit.
+  core::result<principal> from_header(std::string_view header, const std::string& remote);
+  core::result<principal> verify(std::string_view token, const std::string& remote);
 
  private:
   core::result<principal> decode(const std::string& token) const;
+  std::optional<principal> cached(const std::string& token);
   std::string secret_;
+  rate_limiter failures_;
   std::mutex mu_;
   std::unordered_map<std::string, principal> cache_;
 };

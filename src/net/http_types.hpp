@@ -24,6 +24,7 @@ struct http_request {
   std::string idempotency_key;
   std::string body;
   std::string request_id;  // for logs
+  std::string remote;      // the client's IP address
   // Filled by the router: {id} and friends.
   std::map<std::string, std::string, std::less<>> params;
 

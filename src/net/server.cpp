@@ -42,6 +42,8 @@ struct server::impl {
   ws_registry sockets;
   asio::io_context ioc;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_pause{acceptor.get_executor()};
+  std::chrono::steady_clock::time_point last_accept_warning{};
   std::vector<std::thread> threads;
 
   void do_accept();
@@ -49,15 +51,72 @@ struct server::impl {
 
 namespace {
 
+constexpr std::size_t header_limit = 16 * 1024;
+constexpr auto idle_keep_alive = std::chrono::seconds(120);  // a connection with no request in progress
+
+// A place among server.max_connections: held by an HTTP connection and,
+// after an upgrade, by its WebSocket.
+class connection_slot {
+ public:
+  explicit connection_slot(std::atomic<std::size_t>& n) : n_(n) { ++n_; }
+  ~connection_slot() { --n_; }
+  connection_slot(const connection_slot&) = delete;
+  connection_slot& operator=(const connection_slot&) = delete;
+
+ private:
+  std::atomic<std::size_t>& n_;
+};
+
+// A connection over server.max_connections: answered 429 at once, without
+// reading its request (so a flood of them holds nothing for long), then
+// closed once the client has sent what it was sending (at most 2 s).
+class refused_connection : public std::enable_shared_from_this<refused_connection> {
+ public:
+  explicit refused_connection(tcp::socket&& socket) : stream_(std::move(socket)) {}
+  void run() {
+    auto e = error_response(core::errc::rate_limited, "too many connections (server.max_connections); retry later");
+    res_.result(static_cast<http::status>(e.status));
+    res_.set(http::field::server, "pipewright");
+    res_.set(http::field::content_type, e.content_type);
+    for (auto& [k, v] : e.headers) res_.set(k, v);
+    res_.body() = std::move(e.body);
+    res_.keep_alive(false);
+    res_.prepare_payload();
+    stream_.expires_after(std::chrono::seconds(2));
+    http::async_write(stream_, res_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      self->drain();
+    });
+  }
+
+ private:
+  void drain() {
+    stream_.async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->drain();
+    });
+  }
+  void close() {
+    beast::error_code ec;
+    stream_.socket().close(ec);
+  }
+  beast::tcp_stream stream_;
+  http::response<http::string_body> res_{http::status::too_many_requests, 11};
+  char scratch_[4096];
+};
+
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  http_session(tcp::socket&& socket, server::impl& srv, bool over_limit)
-      : stream_(std::move(socket)), srv_(srv), over_limit_(over_limit) {
-    ++srv_.connections;
+  http_session(tcp::socket&& socket, server::impl& srv)
+      : stream_(std::move(socket)), srv_(srv), slot_(std::make_shared<connection_slot>(srv.connections)) {
     if (srv_.metrics) srv_.metrics->http_connection(1);
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string();
   }
   ~http_session() {
-    --srv_.connections;
     if (srv_.metrics) srv_.metrics->http_connection(-1);
   }
 
@@ -66,11 +125,24 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
  private:
+  // Slow clients: a keep-alive connection may stay idle a while, but once a
+  // request begins its headers must arrive within limits.header_timeout_ms
+  // (a client that sends them a byte at a time cannot hold a connection).
   void read_header() {
     parser_.emplace();
-    parser_->header_limit(16 * 1024);
+    parser_->header_limit(header_limit);
     parser_->body_limit(srv_.cfg.limits.max_body_bytes);
-    stream_.expires_after(std::chrono::seconds(120));  // idle keep-alive connections close after this
+    if (buffer_.size() > 0) return read_rest_of_header();  // pipelined: the next request is here
+    stream_.expires_after(idle_keep_alive);
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      if (ec) return self->on_header(ec);
+      self->buffer_.commit(n);
+      self->read_rest_of_header();
+    });
+  }
+
+  void read_rest_of_header() {
+    stream_.expires_after(srv_.cfg.limits.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_header(ec);
     });
@@ -81,6 +153,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
         ec == asio::error::connection_reset || ec == asio::error::eof)
       return close();
     if (ec == http::error::body_limit) return refuse_body_limit();
+    if (ec == http::error::header_limit)
+      return reply_and_close(error_response(
+          core::errc::headers_too_large, fmt::format("the request line and headers are over {} bytes", header_limit)));
     if (ec) return reply_and_close(error_response(core::errc::validation_failed, "malformed HTTP request: " + ec.message()));
     auto& req = parser_->get();
     if (auto len = parser_->content_length(); len && *len > srv_.cfg.limits.max_body_bytes) return refuse_body_limit();
@@ -120,10 +195,6 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto req = parser_->release();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
-    if (over_limit_) {
-      return reply_and_close(error_response(core::errc::rate_limited,
-                                            "too many connections (server.max_connections); retry later"));
-    }
     if (beast::websocket::is_upgrade(req)) return upgrade(std::move(req));
 
     http_request r;
@@ -135,6 +206,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     r.idempotency_key = std::string(req["Idempotency-Key"]);
     r.body = std::move(req.body());
     r.request_id = std::to_string(++srv_.request_counter);
+    r.remote = remote_;
     srv_.routes.dispatch(r, [self = shared_from_this()](http_response resp) {
       asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable { self->reply(std::move(resp)); });
     });
@@ -146,7 +218,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (!parse_target(req.target(), path, query) || path != "/api/v1/ws")
       return reply(error_response(core::errc::not_found, "WebSocket endpoint is /api/v1/ws"));
     auto token = query.find("token");
-    auto who = token != query.end() ? srv_.auth.verify(token->second) : srv_.auth.from_header(req[http::field::authorization]);
+    auto who = token != query.end() ? srv_.auth.verify(token->second, remote_)
+                                    : srv_.auth.from_header(req[http::field::authorization], remote_);
     if (!who) return reply(error_response(who.err()));
     ws_options opts;
     opts.send_queue = srv_.cfg.limits.ws_send_queue;
@@ -173,7 +246,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
       *field = v;
     }
     auto ws = std::make_shared<ws_session>(stream_.release_socket(), std::move(who).value(), opts, srv_.gate, srv_.db,
-                                           srv_.sockets);
+                                           srv_.sockets, slot_);
     ws->run(std::move(req));
   }
 
@@ -205,7 +278,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   server::impl& srv_;
-  bool over_limit_;
+  std::shared_ptr<connection_slot> slot_;
+  std::string remote_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
 };
@@ -217,8 +291,21 @@ void server::impl::do_accept() {
     if (stopped) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
-      const bool over = connections.load() >= cfg.server.max_connections;
-      std::make_shared<http_session>(std::move(socket), *this, over)->run();
+      if (connections.load() >= cfg.server.max_connections) std::make_shared<refused_connection>(std::move(socket))->run();
+      else std::make_shared<http_session>(std::move(socket), *this)->run();
+    } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+      // Out of file descriptors (or memory): accepting again at once would
+      // spin. Pause; the connections waiting in the backlog stay there.
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_accept_warning > std::chrono::seconds(10)) {
+        last_accept_warning = now;
+        spdlog::warn("event=http.accept_paused error=\"{}\" connections={} pause_ms=100", ec.message(), connections.load());
+      }
+      accept_pause.expires_after(std::chrono::milliseconds(100));
+      accept_pause.async_wait([this](beast::error_code) {
+        if (!stopped) do_accept();
+      });
+      return;
     } else if (ec != asio::error::operation_aborted) {
       spdlog::warn("event=http.accept_failed error=\"{}\"", ec.message());
     }
@@ -262,6 +349,7 @@ void server::stop() {
   asio::post(i.acceptor.get_executor(), [&i] {
     beast::error_code ec;
     i.acceptor.close(ec);
+    i.accept_pause.cancel();
   });
   i.sockets.shutdown_all();
   // Give close frames a moment to leave, then stop everything.

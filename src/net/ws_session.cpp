@@ -18,8 +18,15 @@ namespace websocket = beast::websocket;
 namespace asio = boost::asio;
 
 ws_session::ws_session(asio::ip::tcp::socket&& socket, principal who, ws_options opts, actors::gateway& gate,
-                       const store::database& db, ws_registry& registry)
-    : ws_(std::move(socket)), who_(std::move(who)), opts_(opts), gate_(gate), db_(db), registry_(registry) {
+                       const store::database& db, ws_registry& registry, std::shared_ptr<void> slot)
+    : ws_(std::move(socket)),
+      who_(std::move(who)),
+      opts_(opts),
+      gate_(gate),
+      db_(db),
+      registry_(registry),
+      rate_(opts_.max_messages_per_s),
+      slot_(std::move(slot)) {
   rooms_.push_back(who_.sub);
   if (who_.admin) rooms_.emplace_back(store::admins_room);
 }
@@ -194,18 +201,13 @@ void ws_session::do_read() {
 // anything else is read and ignored. More than limits.ws_max_messages_per_s
 // messages in a second closes the socket (1008).
 void ws_session::on_message(std::string_view text) {
-  const auto now = std::chrono::steady_clock::now();
-  if (now - window_start_ >= std::chrono::seconds(1)) {
-    window_start_ = now;
-    window_count_ = 0;
-  }
-  if (++window_count_ > opts_.max_messages_per_s) {
+  if (!rate_.admit(std::chrono::steady_clock::now())) {
     spdlog::warn("event=ws.rate_exceeded user={} limit_per_s={}", who_.sub, opts_.max_messages_per_s);
     close_reason_ = core::ws_close::rate_limited;
     return close(websocket::close_code::policy_error, "too many messages: limits.ws_max_messages_per_s");
   }
-  if (text.find("\"ping\"") != std::string_view::npos)
-    enqueue(std::make_shared<const std::string>("{\"type\":\"pong\"}"));
+  if (classify_client_message(text) == client_message::ping)
+    enqueue(std::make_shared<const std::string>(pong_frame));
 }
 
 void ws_session::close(std::uint16_t code, std::string reason) {

@@ -24,6 +24,7 @@
 #include "actors/gateway.hpp"
 #include "core/node_metrics.hpp"
 #include "net/auth.hpp"
+#include "net/ws_messages.hpp"
 #include "store/database.hpp"
 
 namespace pw::net {
@@ -45,8 +46,10 @@ class ws_registry;
 
 class ws_session final : public actors::event_sink, public std::enable_shared_from_this<ws_session> {
  public:
+  // `slot` is the connection's place among server.max_connections, held
+  // for as long as the socket lives.
   ws_session(boost::asio::ip::tcp::socket&& socket, principal who, ws_options opts, actors::gateway& gate,
-             const store::database& db, ws_registry& registry);
+             const store::database& db, ws_registry& registry, std::shared_ptr<void> slot = nullptr);
   ~ws_session() override;
 
   void run(boost::beast::http::request<boost::beast::http::string_body> upgrade);
@@ -102,9 +105,8 @@ class ws_session final : public actors::event_sink, public std::enable_shared_fr
   bool opened_ = false;  // counted as open in the metrics
   core::ws_close close_reason_ = core::ws_close::peer;
   std::optional<boost::beast::websocket::close_reason> pending_close_;
-  // Client messages in the current one-second window, for the rate limit.
-  std::chrono::steady_clock::time_point window_start_{};
-  double window_count_ = 0;
+  message_rate rate_;  // client messages, against limits.ws_max_messages_per_s
+  std::shared_ptr<void> slot_;
 };
 
 // The live sockets, so that stop() can close them.

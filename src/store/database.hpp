@@ -28,6 +28,7 @@ namespace pw::store {
 
 struct open_options {
   std::size_t block_cache_mb = 64;
+  std::size_t write_buffer_mb = 32;
 };
 
 // What open() found and did.
@@ -82,6 +83,9 @@ class database {
   // (format 2) is migrated first, in place; `report` says so.
   static core::result<std::unique_ptr<database>> open(const std::string& dir, const open_options& opts,
                                                       open_report* report = nullptr);
+  // Opens an existing store without writing to it (a stopped node's, for
+  // `pipewright verify`): the WAL is replayed in memory only.
+  static core::result<std::unique_ptr<database>> open_read_only(const std::string& dir);
   ~database();
   database(const database&) = delete;
   database& operator=(const database&) = delete;

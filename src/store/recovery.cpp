@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/kill_point.hpp"
+
 
 namespace pw::store {
 
@@ -42,11 +44,15 @@ recovery_report recover(const database& db, std::size_t batch_size,
   for (auto& r : all) {
     batch.push_back(std::move(r));
     if (batch.size() >= batch_size) {
+      PW_KILL_POINT(recovery_batch);
       on_batch(std::move(batch));
       batch.clear();
     }
   }
-  if (!batch.empty()) on_batch(std::move(batch));
+  if (!batch.empty()) {
+    PW_KILL_POINT(recovery_batch);
+    on_batch(std::move(batch));
+  }
   return report;
 }
 

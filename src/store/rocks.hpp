@@ -3,6 +3,7 @@
 
 #include <array>
 #include <memory>
+#include <vector>
 
 #include <rocksdb/db.h>
 
@@ -14,6 +15,8 @@ namespace pw::store {
 struct database::impl {
   std::unique_ptr<rocksdb::DB> db;
   std::array<rocksdb::ColumnFamilyHandle*, cf_count> handles{};
+  std::vector<rocksdb::ColumnFamilyHandle*> extra_handles;  // read-only: the default and any legacy family
+  bool read_only = false;
   rocksdb::ColumnFamilyHandle* handle(cf c) const noexcept { return handles[static_cast<std::size_t>(c)]; }
   ~impl();
 };

@@ -2,13 +2,18 @@
 
 #include <pthread.h>
 
+#include <cerrno>
+
 #include <map>
 #include <unordered_set>
 
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "core/clock.hpp"
+#include "core/kill_point.hpp"
 #include "core/node_metrics.hpp"
 #include "store/event_chunk.hpp"
 #include "store/rocks.hpp"
@@ -23,6 +28,16 @@ rocksdb::Slice slice(const std::string& s) { return rocksdb::Slice(s.data(), s.s
 // the seq of the first, up to this many.
 constexpr std::size_t max_chunk = 64;
 constexpr std::uint64_t trim_every = 64;
+
+// What a person needs to know about a refused write.
+std::string cause_of(const rocksdb::Status& st) {
+  const auto text = st.ToString();
+  if (st.IsNoSpace() || text.find("No space left") != std::string::npos) return "no space left on device";
+  if (text.find("Read-only file system") != std::string::npos) return "the file system is read-only";
+  if (text.find("Operation not permitted") != std::string::npos || text.find("Permission denied") != std::string::npos)
+    return "the data dir is not writable";
+  return "the store refused a write: " + text;
+}
 
 }  // namespace
 
@@ -76,7 +91,8 @@ void writer::end_turn() {
   std::lock_guard lock(mu_);
   last_commit_ = std::chrono::steady_clock::now();
   committing_ = false;
-  if (!queue_.empty() || stopping_) cv_.notify_one();
+  // The writer thread also wakes to try a failed store again.
+  if (!queue_.empty() || stopping_ || failed_) cv_.notify_one();
 }
 
 void writer::stop() {
@@ -94,14 +110,32 @@ writer_stats writer::stats() const {
   return stats_;
 }
 
+std::optional<std::string> writer::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
 void writer::run() {
   pthread_setname_np(pthread_self(), "pw-writer");  // for top and perf
   std::vector<request> group;
+  auto next_recovery = std::chrono::steady_clock::now();
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return (!committing_ && !queue_.empty()) || (stopping_ && !committing_ && queue_.empty()); });
-      if (queue_.empty()) return;  // stopping, and everything submitted is committed
+      auto ready = [&] { return (!committing_ && !queue_.empty()) || (stopping_ && !committing_ && queue_.empty()); };
+      if (failed_) cv_.wait_until(lock, next_recovery, ready);
+      else cv_.wait(lock, ready);
+      if (stopping_ && !committing_ && queue_.empty()) return;  // everything submitted is committed (or refused)
+      if (committing_ || queue_.empty()) {
+        // Woken to try the store again.
+        if (committing_ || !failed_) continue;
+        committing_ = true;
+        lock.unlock();
+        try_recover();
+        next_recovery = std::chrono::steady_clock::now() + opts_.recovery_interval;
+        end_turn();
+        continue;
+      }
       const std::size_t n = std::min(queue_.size(), opts_.max_group);
       group.reserve(n);
       for (std::size_t i = 0; i < n; ++i) {
@@ -116,6 +150,71 @@ void writer::run() {
   }
 }
 
+void writer::fail(const std::string& cause) {
+  // What this turn cached may not be what is stored: read again after recovery.
+  counters_.clear();
+  room_seqs_.clear();
+  std::lock_guard lock(mu_);
+  if (!failed_) failed_at_ = std::chrono::steady_clock::now();
+  failure_ = cause;
+  failed_ = true;
+}
+
+// RocksDB's background-error recovery: Resume() clears the error once its
+// cause is gone (it flushes the memtables again); a probe write (the layout
+// key, rewritten with its value) proves that writes get through.
+std::optional<std::string> writer::disk_problem() const {
+  struct statvfs fs {};
+  if (::statvfs(opts_.dir.c_str(), &fs) == 0) {
+    if (fs.f_flag & ST_RDONLY) return "the file system is read-only";
+    if (static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < opts_.min_free_bytes) return "no space left on device";
+  }
+  if (::access(opts_.dir.c_str(), W_OK) != 0)
+    return errno == EROFS ? "the file system is read-only" : "the data dir is not writable";
+  return std::nullopt;
+}
+
+void writer::try_recover() {
+  bool rocks = false, wal = false;
+  {
+    std::lock_guard lock(mu_);
+    rocks = rocks_failed_;
+    wal = wal_failed_;
+  }
+  auto still = [&](const std::string& cause) {
+    std::lock_guard lock(mu_);
+    if (failure_ != cause) spdlog::warn("event=store.still_failing cause=\"{}\"", cause);
+    failure_ = cause;
+  };
+  if (!opts_.dir.empty())
+    if (auto problem = disk_problem()) return still(*problem);
+  if (wal)
+    return still("a write to the write-ahead log failed and RocksDB cannot resume it: restart the node "
+                 "(nothing accepted is lost)");
+  auto& d = db_.internals();
+  rocksdb::Status st;
+  if (rocks) st = d.db->Resume();
+  if (rocks && st.ok()) {
+    rocksdb::WriteBatch probe;
+    probe.Put(d.handle(cf::meta), "layout", std::string(1, '\3'));
+    rocksdb::WriteOptions wo;
+    wo.sync = opts_.sync;
+    st = d.db->Write(wo, &probe);
+  }
+  if (!st.ok()) return still(cause_of(st));
+  std::chrono::steady_clock::time_point since;
+  {
+    std::lock_guard lock(mu_);
+    since = failed_at_;
+    failure_.reset();
+    failed_ = false;
+    rocks_failed_ = false;
+  }
+  spdlog::warn("event=store.recovered after_ms={}",
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count());
+  if (recovered_) recovered_();
+}
+
 std::uint64_t& writer::room_seq(const std::string& room) {
   auto it = room_seqs_.find(room);
   if (it == room_seqs_.end()) it = room_seqs_.emplace(room, db_.last_event_seq(room)).first;
@@ -123,6 +222,14 @@ std::uint64_t& writer::room_seq(const std::string& room) {
 }
 
 bool writer::commit_group(std::vector<request>& group) {
+  const auto now_steady = std::chrono::steady_clock::now();
+  if (!failed_ && !opts_.dir.empty() && now_steady - disk_checked_ >= std::chrono::milliseconds(50)) {
+    disk_checked_ = now_steady;
+    if (auto problem = disk_problem()) {
+      spdlog::critical("event=store.writes_refused cause=\"{}\" dir={}", *problem, opts_.dir);
+      fail(*problem);
+    }
+  }
   if (failed_) {
     for (auto& r : group)
       if (r.done) r.done(false);
@@ -192,6 +299,7 @@ bool writer::commit_group(std::vector<request>& group) {
   rocksdb::WriteOptions wo;
   wo.sync = opts_.sync;
   const auto t0 = std::chrono::steady_clock::now();
+  PW_KILL_POINT(writer_before_write);
   auto st = d.db->Write(wo, &batch);
   const bool ok = st.ok();
   const auto committed = std::chrono::steady_clock::now();
@@ -212,16 +320,21 @@ bool writer::commit_group(std::vector<request>& group) {
     }
   }
   if (!ok) {
-    // RocksDB stops accepting writes after an I/O error; so do we, loudly.
-    failed_ = true;
-    spdlog::critical("event=store.write_failed batch={} error=\"{}\"", group.size(), st.ToString());
-    // What this turn cached may not be what is stored.
-    counters_.clear();
-    room_seqs_.clear();
+    // RocksDB stops accepting writes after an I/O error; so do we, at once
+    // and with the cause, until the store is writable again (run()).
+    spdlog::critical("event=store.write_failed batch={} cause=\"{}\" error=\"{}\"", group.size(), cause_of(st),
+                     st.ToString());
+    const bool wal = st.ToString().find(".log") != std::string::npos;
+    fail(cause_of(st));
+    std::lock_guard lock(mu_);
+    rocks_failed_ = true;
+    wal_failed_ = wal_failed_ || wal;
   }
+  if (ok) PW_KILL_POINT(writer_after_write);
   // Events go out before the answers of the same batch: an answer never
   // overtakes an event that was committed with it or before it.
   if (ok && !events.empty() && publish_) publish_(std::move(events));
+  if (ok) PW_KILL_POINT(writer_after_publish);
   for (auto& r : group)
     if (r.done) r.done(ok);
   return ok;

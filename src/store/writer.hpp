@@ -10,6 +10,21 @@
 // batch (group commit: one WAL write and, with fsync, one fsync for the
 // whole group) and calls each `done` when its batch is in. So a node at rest
 // answers with no hop, and a busy one writes in groups. submit() always queues.
+//
+// Before a batch is written the writer looks at the data dir's filesystem
+// (at most every 50 ms): read-only, not writable by us, or less than
+// min_free_bytes free, the batch is refused and so is every later write,
+// with the cause (failure()), before RocksDB ever sees the disk full. Should
+// RocksDB refuse a write anyway (an I/O error, a disk that filled between
+// two looks), the same happens. Every recovery_interval the writer thread
+// looks again; once the cause is gone (and, if RocksDB had failed, RocksDB's
+// background-error recovery, Resume(), and a probe write succeed) writes flow
+// again and on_recovered is called, so that work parked meanwhile goes on.
+// A write-ahead log that failed mid-append cannot be resumed by RocksDB 7.8
+// (facebook/rocksdb#11643: the next append asserts): then the node keeps
+// refusing writes and says that it needs a restart. Nothing that was
+// committed is lost; a refused write was never committed and its caller
+// was told so.
 #pragma once
 
 #include <atomic>
@@ -19,6 +34,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -39,6 +55,9 @@ struct writer_options {
   std::size_t event_retention = 10000;  // events kept per room
   std::size_t max_group = 2048;         // write sets merged into one batch at most
   core::node_metrics* metrics = nullptr;  // batch sizes and commit time, when set
+  std::chrono::milliseconds recovery_interval{500};  // while writes are refused: how often to try again
+  std::string dir;                     // the data dir, looked at before writes ("": never)
+  std::uint64_t min_free_bytes = 0;    // less free than this on its filesystem: writes are refused
 };
 
 struct writer_stats {
@@ -58,6 +77,8 @@ class writer {
   // Called with the events of each committed batch, in seq order per room,
   // one batch at a time, in commit order.
   using publish_fn = std::function<void(std::vector<committed_event>&&)>;
+  // Called on the writer thread when writes work again after a failure.
+  using recovered_fn = std::function<void()>;
 
   enum class outcome { committed, failed, queued };
 
@@ -75,6 +96,10 @@ class writer {
   // Commits what was submitted so far, then stops the thread.
   void stop();
   bool healthy() const noexcept { return !failed_.load(); }
+  // Why writes are refused ("no space left on device", ...); nullopt while healthy.
+  std::optional<std::string> failure() const;
+  // Set before writes start.
+  void on_recovered(recovered_fn fn) { recovered_ = std::move(fn); }
   writer_stats stats() const;
 
  private:
@@ -85,6 +110,10 @@ class writer {
   void run();
   bool commit_group(std::vector<request>& group);
   void end_turn();
+  void fail(const std::string& cause);
+  void try_recover();
+  // Why the data dir cannot take writes now (read-only, not writable, full), or nullopt.
+  std::optional<std::string> disk_problem() const;
   bool busy(std::chrono::steady_clock::time_point now) const;  // under mu_
   std::uint64_t& room_seq(const std::string& room);
 
@@ -99,6 +128,12 @@ class writer {
   std::chrono::steady_clock::time_point last_commit_{};
   bool stopping_ = false;
   std::atomic<bool> failed_{false};
+  std::optional<std::string> failure_;
+  std::chrono::steady_clock::time_point failed_at_{};
+  recovered_fn recovered_;
+  bool rocks_failed_ = false;   // RocksDB itself refused a write (under mu_)
+  bool wal_failed_ = false;     // ... in its write-ahead log: not resumable (under mu_)
+  std::chrono::steady_clock::time_point disk_checked_{};  // owned by the turn
   writer_stats stats_;
 
   // Owned by whichever thread holds the turn.

@@ -139,3 +139,56 @@ TEST_CASE("CLI: submitting a JSONL file shows progress, prints ids, and reports 
   http c(srv.port());
   CHECK(get_object(c, "/api/v1/items?workspace=w2", user).at("items").as_array().size() == 1);
 }
+
+TEST_CASE("CLI: an unknown subcommand says so on stderr and exits 2, even with --help, and --help itself exits 0") {
+  temp_dir dir;
+  for (const auto* args : {"cluster --help", "cluster", "frobnicate --url http://127.0.0.1:1"}) {
+    INFO(args);
+    auto r = run(dir, "", args);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("unknown command '") != std::string::npos);
+    CHECK(r.err.find("commands: serve, token, verify") != std::string::npos);
+  }
+  auto help = run(dir, "", "--help");
+  CHECK(help.code == 0);
+  CHECK(help.out.find("Subcommands:") != std::string::npos);
+  auto sub_help = run(dir, "", "serve --help");
+  CHECK(sub_help.code == 0);
+  CHECK(sub_help.out.find("--data-dir") != std::string::npos);
+  // Other parse errors are "could not run" too, with CLI11's message.
+  auto none = run(dir, "", "");
+  CHECK(none.code == 2);
+  CHECK(!none.err.empty());
+  auto bad_option = run(dir, "", "token --sub a --nope");
+  CHECK(bad_option.code == 2);
+  CHECK(bad_option.err.find("--nope") != std::string::npos);
+}
+
+TEST_CASE("CLI: verify checks a stopped node's store") {
+  temp_dir dir;
+  server_process srv(dir, config_builder().chaos("theme", "permanent_rate = 1.0\n").str());
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto token = make_token("alice", {"w"});
+  std::vector<std::string> ids;
+  {
+    http c(srv.port());
+    for (int i = 0; i < 20; ++i) ids.push_back(submit(c, token, "w", "verify me " + std::to_string(i)));
+    REQUIRE(wait_terminal(c, token, ids, std::chrono::seconds(30)));
+  }
+  REQUIRE(srv.terminate(std::chrono::seconds(10)) == 0);
+
+  auto ok = run(dir, "", "verify --json --data-dir " + srv.data_dir());
+  INFO(ok.out << ok.err);
+  CHECK(ok.code == 0);
+  auto report = boost::json::parse(ok.out).as_object();
+  CHECK(report.at("ok").as_bool());
+  CHECK(report.at("items").as_int64() == 20);
+  CHECK(report.at("finished").as_int64() == 20);
+  CHECK(report.at("dead_letters").as_int64() == 20);  // theme fails for good on every item
+
+  auto missing = run(dir, "", "verify --data-dir " + dir.file("nowhere"));
+  CHECK(missing.code == 2);
+  CHECK(missing.err.find("no store in") != std::string::npos);
+}

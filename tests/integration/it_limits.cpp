@@ -1,5 +1,7 @@
 // Load shedding with clear JSON errors: the per-user submit rate (429 with
-// Retry-After), max connections, and 503 DRAINING while the node shuts down.
+// Retry-After), max connections (WebSockets included), slow and oversized
+// headers, failed authentications per address, and 503 DRAINING while the
+// node shuts down.
 #include <signal.h>
 
 #include <thread>
@@ -10,6 +12,7 @@
 #include "config.hpp"
 #include "process.hpp"
 #include "tokens.hpp"
+#include "ws.hpp"
 
 using namespace pwtest;
 using namespace std::chrono_literals;
@@ -104,4 +107,103 @@ TEST_CASE("while draining, new work is refused with 503 DRAINING and Retry-After
   http c2(srv.port());
   CHECK(wait_status(c2, token, running, "completed", 10s));
   CHECK(get_object(c2, "/api/v1/items", token).at("items").as_array().size() == 1);  // the refused one was not kept
+}
+
+TEST_CASE("max connections counts WebSockets too, and over it a connection is answered 429 at once and closed") {
+  temp_dir dir;
+  server_process srv(dir, config_builder().section("server", "max_connections = 4\n").str());
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto token = make_token("wes", {"w1"});
+  std::vector<std::unique_ptr<ws_client>> sockets;
+  for (int i = 0; i < 3; ++i) {
+    sockets.push_back(std::make_unique<ws_client>(srv.port(), token));
+    REQUIRE(sockets.back()->connected());
+  }
+  http held(srv.port());
+  REQUIRE(held.get("/api/v1/items", token).status == 200);  // the fourth place
+  // A fifth HTTP client and a fifth socket are refused, without being read.
+  http extra(srv.port());
+  auto r = extra.get("/api/v1/items", token);
+  CHECK(r.status == 429);
+  CHECK(r.error_code() == "RATE_LIMITED");
+  ws_client refused(srv.port(), token);
+  CHECK(!refused.connected());
+  CHECK(refused.handshake_status() == 429);
+  // A client that connects and sends nothing is answered and closed too.
+  raw_connection silent(srv.port());
+  REQUIRE(silent.connected());
+  CHECK(silent.receive(2000).find("429") != std::string::npos);
+  CHECK(silent.closed_within(3000));
+  // A socket that leaves frees its place.
+  sockets.pop_back();
+  std::this_thread::sleep_for(300ms);
+  http again(srv.port());
+  CHECK(again.get("/api/v1/items", token).status == 200);
+}
+
+TEST_CASE("slow headers are dropped after limits.header_timeout_ms but an idle keep-alive connection is not") {
+  temp_dir dir;
+  server_process srv(dir, config_builder().section("limits", "header_timeout_ms = 500\n").str());
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  // Slowloris: a request that began and never ends its headers.
+  raw_connection slow(srv.port());
+  REQUIRE(slow.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: "));
+  for (int i = 0; i < 3 && !slow.closed_within(200); ++i) slow.send("a");
+  CHECK(slow.closed_within(3000));
+  // A connection idle between requests waits longer than the header timeout.
+  raw_connection idle(srv.port());
+  std::this_thread::sleep_for(1200ms);
+  REQUIRE(idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  CHECK(idle.receive(2000).rfind("HTTP/1.1 200", 0) == 0);
+}
+
+TEST_CASE("headers over 16 KiB get 431 HEADERS_TOO_LARGE as JSON") {
+  temp_dir dir;
+  server_process srv(dir, config_builder().str());
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  auto out = raw_exchange(srv.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n", 3000);
+  INFO(out);
+  CHECK(out.rfind("HTTP/1.1 431", 0) == 0);
+  CHECK(out.find("\"HEADERS_TOO_LARGE\"") != std::string::npos);
+  http c(srv.port());
+  CHECK(c.get("/healthz").status == 200);
+}
+
+TEST_CASE("failed authentications are limited per client address while verified tokens and other addresses pass") {
+  temp_dir dir;
+  server_process srv(dir, config_builder().section("limits", "auth_failures_per_s = 1\nauth_failure_burst = 5\n").str());
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto good = make_token("gail", {"w1"});
+  http c(srv.port());
+  REQUIRE(c.get("/api/v1/items", good).status == 200);  // verified once: known from now on
+  const auto forged = token_bad_signature("gail");
+  int unauthorized = 0;
+  response limited;
+  for (int i = 0; i < 10; ++i) {
+    auto r = c.get("/api/v1/items", forged);
+    if (r.status == 401) ++unauthorized;
+    else if (r.status == 429 && limited.status == 0) limited = r;
+  }
+  CHECK(unauthorized >= 5);
+  CHECK(unauthorized <= 6);
+  REQUIRE(limited.status == 429);
+  CHECK(limited.error_code() == "RATE_LIMITED");
+  CHECK(limited.body.find("failed authentications from 127.0.0.1") != std::string::npos);
+  CHECK(!limited.header("Retry-After").empty());
+  // The token verified before still works from the same address, for REST and sockets.
+  CHECK(c.get("/api/v1/items", good).status == 200);
+  ws_client s(srv.port(), good);
+  CHECK(s.connected());
+  // Forged sockets from the same address are refused before their token is checked.
+  ws_client bad(srv.port(), forged);
+  CHECK(bad.handshake_status() == 429);
+  // Another address has its own budget.
+  raw_connection other(srv.port(), "127.0.0.2");
+  REQUIRE(other.connected());
+  REQUIRE(other.send("GET /api/v1/items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + forged + "\r\n\r\n"));
+  CHECK(other.receive(2000).rfind("HTTP/1.1 401", 0) == 0);
 }

@@ -1,5 +1,8 @@
 #include "http.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 #include <boost/json/parse.hpp>
 #include <httplib.h>
 
@@ -82,6 +85,60 @@ response http::send(const std::string& method, const std::string& path, const st
   req.body = body;
   for (const auto& [k, v] : headers) req.headers.emplace(k, v);
   return convert(impl_->client.send(req));
+}
+
+raw_connection::raw_connection(std::uint16_t port, const std::string& source) {
+  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+raw_connection::~raw_connection() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool raw_connection::send(const std::string& bytes) {
+  std::size_t sent = 0;
+  while (fd_ >= 0 && sent < bytes.size()) {
+    auto n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<std::size_t>(n);
+  }
+  return fd_ >= 0;
+}
+
+std::string raw_connection::receive(int timeout_ms) {
+  std::string out;
+  char buf[4096];
+  pollfd p{fd_, POLLIN, 0};
+  while (fd_ >= 0 && !eof_ && poll(&p, 1, timeout_ms) > 0) {
+    auto n = recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) {
+      eof_ = true;
+      break;
+    }
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+bool raw_connection::closed_within(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!eof_ && std::chrono::steady_clock::now() < deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    receive(static_cast<int>(std::max<std::int64_t>(1, left.count())));
+  }
+  return eof_;
 }
 
 std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms) {

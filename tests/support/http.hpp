@@ -40,4 +40,24 @@ class http {
 // server closed or `timeout_ms` passed (for malformed HTTP).
 std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms = 2000);
 
+// A raw TCP connection to the node, optionally from another loopback
+// address (127.0.0.2, ...), for slow, partial and hostile clients.
+class raw_connection {
+ public:
+  explicit raw_connection(std::uint16_t port, const std::string& source = "127.0.0.1");
+  ~raw_connection();
+  raw_connection(const raw_connection&) = delete;
+  raw_connection& operator=(const raw_connection&) = delete;
+  bool connected() const { return fd_ >= 0; }
+  bool send(const std::string& bytes);
+  // What arrives until the peer closes or `timeout_ms` pass without data.
+  std::string receive(int timeout_ms);
+  // True when the peer closed the connection within `timeout_ms`.
+  bool closed_within(int timeout_ms);
+
+ private:
+  int fd_ = -1;
+  bool eof_ = false;
+};
+
 }  // namespace pwtest

@@ -47,8 +47,10 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-server_process::server_process(const temp_dir& dir, std::string config_toml)
-    : config_path_(dir.file("pipewright.toml")), data_dir_(dir.file("data")), log_path_(dir.file("server.log")) {
+server_process::server_process(const temp_dir& dir, std::string config_toml, std::string data_dir)
+    : config_path_(dir.file("pipewright.toml")),
+      data_dir_(data_dir.empty() ? dir.file("data") : std::move(data_dir)),
+      log_path_(dir.file("server.log")) {
   write_file(config_path_, config_toml);
 }
 

@@ -29,8 +29,9 @@ std::string read_file(const std::string& path);
 
 class server_process {
  public:
-  // `config_toml` is written next to the data dir and passed with --config.
-  server_process(const temp_dir& dir, std::string config_toml);
+  // `config_toml` is written next to the data dir and passed with --config;
+  // the data dir is `data_dir`, or "data" in `dir`.
+  server_process(const temp_dir& dir, std::string config_toml, std::string data_dir = {});
   ~server_process();  // SIGKILL if still running
 
   // Replaces the config file; the next start() reads it.

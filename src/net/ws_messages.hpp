@@ -1,0 +1,33 @@
+// What a WebSocket client may send on /api/v1/ws, apart from the protocol's
+// own frames: browsers, which cannot send protocol pings, may send
+// {"type":"ping"} and get {"type":"pong"}; anything else is read and
+// ignored. And the per-socket limit on how many messages a client may send
+// in a second (limits.ws_max_messages_per_s). Plain functions of the text
+// and the clock, so a fuzz target can drive them (tests/fuzz/websocket.cpp).
+#pragma once
+
+#include <chrono>
+#include <string_view>
+
+namespace pw::net {
+
+enum class client_message { ping, ignored };
+
+client_message classify_client_message(std::string_view text) noexcept;
+
+inline constexpr std::string_view pong_frame = "{\"type\":\"pong\"}";
+
+// Counts a socket's messages in one-second windows.
+class message_rate {
+ public:
+  explicit message_rate(double max_per_s) : max_per_s_(max_per_s) {}
+  // False when this message is one too many for the current second.
+  bool admit(std::chrono::steady_clock::time_point now) noexcept;
+
+ private:
+  double max_per_s_;
+  std::chrono::steady_clock::time_point window_start_{};
+  double count_ = 0;
+};
+
+}  // namespace pw::net
