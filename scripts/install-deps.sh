@@ -8,6 +8,7 @@ packages=(
   libcaf-dev libboost1.81-dev libboost-json1.81-dev libcpp-httplib-dev librocksdb-dev libsimdjson-dev
   libspdlog-dev libfmt-dev catch2 libcpp-jwt-dev nlohmann-json3-dev libhnswlib-dev libssl-dev
   libtomlplusplus-dev libcli11-dev libjemalloc-dev libyaml-cpp-dev
+  libstemmer-dev liblinear-dev libexttextcat-dev
 )
 
 missing=()
