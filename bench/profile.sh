@@ -5,9 +5,10 @@
 # JSON, actors, stages, allocator) and turned into CPU µs per item.
 #
 #   bench/profile.sh            # PERF_SECS=8 seconds sampled at 999 Hz
+#   CONFIG=default bench/profile.sh   # the default config (built-in AI, every stage event)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-PERF_SECS="${PERF_SECS:-8}" N="${N:-30000}"
+PERF_SECS="${PERF_SECS:-8}" N="${N:-30000}" CONFIG="${CONFIG:-synthetic}"
 if ! command -v perf >/dev/null; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq linux-perf
@@ -18,7 +19,7 @@ out="$root/bench/results/profile-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 data="$(mktemp -d /tmp/pw-profile-XXXXXX)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$root/build/src/pipewright" serve --config "$root/bench/config/synthetic.toml" --listen "127.0.0.1:$port" \
+"$root/build/src/pipewright" serve --config "$root/bench/config/$CONFIG.toml" --listen "127.0.0.1:$port" \
   --data-dir "$data" >"$out/server.log" 2>&1 &
 spid=$!
 trap 'kill $spid 2>/dev/null; wait $spid 2>/dev/null; rm -rf "$data"' EXIT

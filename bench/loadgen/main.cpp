@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -15,10 +16,16 @@
 
 namespace {
 
-// JSON text with plain decimal numbers ("12.5", not boost's "1.25E1").
+// JSON text with plain decimal numbers ("12.5", not boost's "1.25E1"); a
+// figure that could not be computed (nothing completed: 0/0) is null, since
+// JSON has no inf or nan.
 void write_json(std::string& out, const boost::json::value& v) {
   switch (v.kind()) {
     case boost::json::kind::double_: {
+      if (!std::isfinite(v.get_double())) {
+        out += "null";
+        break;
+      }
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.10g", v.get_double());
       out += buf;

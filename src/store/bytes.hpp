@@ -33,6 +33,7 @@ class reader {
   explicit reader(std::string_view in) : in_(in) {}
   bool ok() const noexcept { return ok_; }
   bool done() const noexcept { return pos_ == in_.size(); }
+  std::string_view rest() const noexcept { return in_.substr(pos_); }
   std::uint8_t u8() {
     if (pos_ >= in_.size()) return fail(), 0;
     return static_cast<std::uint8_t>(in_[pos_++]);

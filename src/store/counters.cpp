@@ -1,11 +1,31 @@
 #include "store/counters.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include "store/bytes.hpp"
 
 namespace pw::store {
 
 namespace {
-constexpr std::uint8_t pack_format = 1;
+constexpr std::uint8_t named_format = 1;  // (field, value) pairs
+constexpr std::uint8_t fixed_format = 2;  // the known fields' values in order, then other (field, value) pairs
+
+// The fields every workspace has, stored as bare values (a byte or two each).
+const std::vector<std::string>& known_fields() {
+  static const std::vector<std::string> fields = [] {
+    std::vector<std::string> f;
+    for (auto s : core::all_item_statuses) f.emplace_back(core::to_string(s));
+    f.emplace_back("delayed");
+    f.emplace_back("dlq");
+    f.emplace_back("duration/count");
+    f.emplace_back("duration/sum");
+    for (auto b : duration_buckets_ms) f.push_back("duration/le_" + std::to_string(b));
+    f.emplace_back("duration/le_inf");
+    return f;
+  }();
+  return fields;
+}
 
 std::string name_of(std::string_view workspace, std::string_view field) {
   std::string k = workspace.empty() ? std::string("all") : "ws/" + std::string(workspace);
@@ -19,9 +39,17 @@ std::string counter_pack_key(std::string_view workspace) { return std::string(co
 
 std::string encode_counter_pack(const counter_pack& p) {
   bytes::writer w;
-  w.u8(pack_format);
-  w.varint(p.size());
+  w.u8(fixed_format);
+  const auto& known = known_fields();
+  for (const auto& f : known) {
+    auto it = p.find(f);
+    w.i64(it == p.end() ? 0 : it->second);
+  }
+  std::size_t others = p.size();
+  for (const auto& f : known) others -= p.count(f);
+  w.varint(others);
   for (const auto& [field, value] : p) {
+    if (std::find(known.begin(), known.end(), field) != known.end()) continue;
     w.str(field);
     w.i64(value);
   }
@@ -30,8 +58,12 @@ std::string encode_counter_pack(const counter_pack& p) {
 
 std::optional<counter_pack> decode_counter_pack(std::string_view in) {
   bytes::reader r(in);
-  if (r.u8() != pack_format) return std::nullopt;
+  const auto format = r.u8();
+  if (format != named_format && format != fixed_format) return std::nullopt;
   counter_pack p;
+  if (format == fixed_format)
+    for (const auto& f : known_fields())
+      if (auto v = r.i64(); v != 0) p[f] = v;
   auto n = r.count();
   for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
     auto field = r.str();

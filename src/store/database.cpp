@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "store/codec.hpp"
+#include "store/event_chunk.hpp"
 #include "store/merge.hpp"
 #include "store/migrate.hpp"
 #include "store/rocks.hpp"
@@ -44,6 +45,10 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.IncreaseParallelism(2);
+  // One thread writes at a time (store::writer hands out turns): the
+  // memtables need no concurrent inserts, which cost atomics on every insert.
+  options.allow_concurrent_memtable_write = false;
+  options.enable_write_thread_adaptive_yield = false;
   options.max_background_jobs = 2;
   options.bytes_per_sync = 1 << 20;
   // What a crash leaves to replay before the node can start: at most this
@@ -112,13 +117,6 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
 
 namespace {
 
-// The commit time of an event frame: {"seq":N,"at":"...",...}; -1 if none.
-std::int64_t frame_time(std::string_view frame) {
-  auto at = frame.find("\"at\":\"");
-  if (at == std::string_view::npos || at + 30 > frame.size()) return -1;
-  return core::parse_iso8601(frame.substr(at + 6, 24));
-}
-
 std::optional<std::string> get(const database::impl& d, cf c, std::string_view key) {
   std::string value;
   auto st = d.db->Get(rocksdb::ReadOptions(), d.handle(c), rocksdb::Slice(key.data(), key.size()), &value);
@@ -183,16 +181,10 @@ event_page database::events(std::string_view room, std::uint64_t after, std::siz
   if (!it->Valid()) it->Seek(rocksdb::Slice(prefix));
   for (; it->Valid() && page.events.size() < limit; it->Next()) {
     auto k = it->key();
-    auto seq = get_be64(std::string_view(k.data(), k.size()).substr(prefix.size()));
-    std::string_view v(it->value().data(), it->value().size());
-    while (!v.empty() && page.events.size() < limit) {
-      auto nl = v.find('\n');
-      auto frame = v.substr(0, nl);
-      if (seq > after) page.events.emplace_back(seq, std::string(frame));
-      ++seq;
-      if (nl == std::string_view::npos) break;
-      v.remove_prefix(nl + 1);
-    }
+    auto first = get_be64(std::string_view(k.data(), k.size()).substr(prefix.size()));
+    read_event_chunk(std::string_view(it->value().data(), it->value().size()), first, [&](std::uint64_t seq, std::string frame) {
+      if (seq > after && page.events.size() < limit) page.events.emplace_back(seq, std::move(frame));
+    });
   }
   return page;
 }
@@ -215,8 +207,7 @@ std::uint64_t database::expired_events_end(std::string_view room, std::int64_t c
   const std::string prefix = std::string(room) + '\0';
   std::uint64_t end = 0;
   scan(*impl_, cf::events, prefix, prefix, [&](std::string_view k, std::string_view v) {
-    auto last = v.rfind('\n');
-    auto t = frame_time(last == std::string_view::npos ? v : v.substr(last + 1));
+    auto t = event_chunk_time(v);
     if (t < 0 || t >= cutoff_ms) return false;
     end = get_be64(k.substr(prefix.size())) + 1;  // this chunk goes: keys below end
     return true;
@@ -238,8 +229,8 @@ std::uint64_t database::last_event_seq(std::string_view room) const {
     std::string_view key(it->key().data(), it->key().size());
     std::string_view value(it->value().data(), it->value().size());
     if (key.substr(0, prefix.size()) == prefix) {
-      auto last = get_be64(key.substr(prefix.size())) + static_cast<std::uint64_t>(std::count(value.begin(), value.end(), '\n'));
-      seq = std::max(seq, last);
+      auto count = event_chunk_count(value);
+      if (count > 0) seq = std::max(seq, get_be64(key.substr(prefix.size())) + count - 1);
     }
   }
   return seq;

@@ -83,19 +83,44 @@ std::string get_cause(reader& r, std::uint32_t attempt) {
   return std::string(cause_words[code]);
 }
 
-void put_entry(writer& w, const core::history_entry& e, std::int64_t base) {
+// A history entry names its stage by its place in the stages written before
+// it (the record's, or the delta's changed ones): a byte instead of the name.
+using stage_names = std::vector<const std::string*>;
+
+void put_stage_ref(writer& w, const std::string& stage, const stage_names& names) {
+  if (stage.empty()) return w.varint(0);
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (*names[i] == stage) return w.varint(i + 1);
+  w.varint(names.size() + 1);
+  w.str(stage);
+}
+
+std::string get_stage_ref(reader& r, const stage_names& names) {
+  auto code = r.varint();
+  if (code == 0) return {};
+  if (code <= names.size()) return *names[code - 1];
+  return r.str();
+}
+
+stage_names names_of(const std::vector<named_stage>& stages) {
+  stage_names out;
+  for (const auto& s : stages) out.push_back(&s.name);
+  return out;
+}
+
+void put_entry(writer& w, const core::history_entry& e, std::int64_t base, const stage_names& names) {
   put_time(w, e.at_ms, base);
-  w.str(e.stage);
+  put_stage_ref(w, e.stage, names);
   put_word(w, e.from);
   put_word(w, e.to);
   w.varint(e.attempt);
   put_cause(w, e);
 }
 
-core::history_entry get_entry(reader& r, std::int64_t base) {
+core::history_entry get_entry(reader& r, std::int64_t base, const stage_names& names) {
   core::history_entry e;
   e.at_ms = get_time(r, base);
-  e.stage = r.str();
+  e.stage = get_stage_ref(r, names);
   e.from = get_word(r);
   e.to = get_word(r);
   e.attempt = static_cast<std::uint32_t>(r.varint());
@@ -234,7 +259,8 @@ std::string encode_record(const item_record& rec) {
     w.str(json);
   }
   w.varint(rec.history.size());
-  for (const auto& e : rec.history) put_entry(w, e, base);
+  const auto names = names_of(rec.stages);
+  for (const auto& e : rec.history) put_entry(w, e, base, names);
   return std::move(w.out);
 }
 
@@ -263,7 +289,8 @@ std::optional<item_record> decode_record(std::string_view bytes) {
     rec.results.emplace_back(std::move(stage), r.str());
   }
   n = r.count();
-  for (std::uint64_t i = 0; i < n && r.ok(); ++i) rec.history.push_back(get_entry(r, base));
+  const auto names = names_of(rec.stages);
+  for (std::uint64_t i = 0; i < n && r.ok(); ++i) rec.history.push_back(get_entry(r, base, names));
   if (!r.ok() || !r.done()) return std::nullopt;
   return rec;
 }
@@ -296,7 +323,8 @@ std::string encode_delta(const record_delta& d, std::int64_t base) {
   w.varint(d.results_erased.size());
   for (const auto& stage : d.results_erased) w.str(stage);
   w.varint(d.history.size());
-  for (const auto& e : d.history) put_entry(w, e, base);
+  const auto names = names_of(d.stages);
+  for (const auto& e : d.history) put_entry(w, e, base, names);
   return std::move(w.out);
 }
 
@@ -322,7 +350,8 @@ bool apply_delta(item_record& rec, std::string_view bytes) {
   n = r.count();
   for (std::uint64_t i = 0; i < n && r.ok(); ++i) d.results_erased.push_back(r.str());
   n = r.count();
-  for (std::uint64_t i = 0; i < n && r.ok(); ++i) d.history.push_back(get_entry(r, base));
+  const auto names = names_of(d.stages);
+  for (std::uint64_t i = 0; i < n && r.ok(); ++i) d.history.push_back(get_entry(r, base, names));
   if (!r.ok() || !r.done()) return false;
 
   if (d.header) rec.header = *d.header;

@@ -42,7 +42,10 @@ struct committed_event {
 
 class write_set {
  public:
-  enum class kind : std::uint8_t { put, erase, erase_range, merge };
+  // single_erase: the key was put once since it was last erased (RocksDB
+  // SingleDelete: a put and its erase that meet in a memtable both vanish
+  // at flush, instead of leaving a tombstone to compact away).
+  enum class kind : std::uint8_t { put, erase, erase_range, merge, single_erase };
   struct op {
     cf family;
     kind what = kind::put;

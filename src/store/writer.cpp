@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
+#include "store/event_chunk.hpp"
 #include "store/rocks.hpp"
 
 namespace pw::store {
@@ -33,7 +34,7 @@ writer::outcome writer::commit(write_set ws, const done_fn& done) {
   {
     std::lock_guard lock(mu_);
     if (stopping_ || failed_) return outcome::failed;
-    if (opts_.sync || committing_ || !queue_.empty()) {
+    if (opts_.sync || committing_ || !queue_.empty() || busy(std::chrono::steady_clock::now())) {
       queue_.push_back(request{std::move(ws), done});
       if (!committing_) cv_.notify_one();
       return outcome::queued;
@@ -63,8 +64,16 @@ void writer::submit(write_set ws, done_fn done) {
   if (done) done(false);
 }
 
+// Commits that follow each other closely share batches: one WAL write, one
+// counter record and one event chunk per room for many transitions. A commit
+// that comes after a quiet spell goes out on its caller's thread at once.
+bool writer::busy(std::chrono::steady_clock::time_point now) const {
+  return now - last_commit_ < std::chrono::microseconds(100);
+}
+
 void writer::end_turn() {
   std::lock_guard lock(mu_);
+  last_commit_ = std::chrono::steady_clock::now();
   committing_ = false;
   if (!queue_.empty() || stopping_) cv_.notify_one();
 }
@@ -122,11 +131,12 @@ bool writer::commit_group(std::vector<request>& group) {
   rocksdb::WriteBatch batch;
   std::vector<committed_event> events;
   std::unordered_set<std::string> touched_counters, trim_rooms;
-  // Frames of each room in this batch, in seq order: (first seq, frames).
-  std::map<std::string, std::vector<std::pair<std::uint64_t, std::string>>> chunks;
+  // Events of each room in this batch, in seq order: (first seq, chunk).
+  std::map<std::string, std::vector<std::pair<std::uint64_t, event_chunk_writer>>> chunks;
 
   // Every frame carries its commit time: clients see when, retention trims by it.
-  const std::string at = "\"at\":\"" + core::iso8601(core::now_ms()) + "\",";
+  const auto now = core::now_ms();
+  const std::string at = core::iso8601(now);
   for (auto& r : group) {
     r.ws.seal();
     for (const auto& op : r.ws.ops()) {
@@ -135,6 +145,7 @@ bool writer::commit_group(std::vector<request>& group) {
         case write_set::kind::put: batch.Put(h, slice(op.key), slice(op.value)); break;
         case write_set::kind::merge: batch.Merge(h, slice(op.key), slice(op.value)); break;
         case write_set::kind::erase: batch.Delete(h, slice(op.key)); break;
+        case write_set::kind::single_erase: batch.SingleDelete(h, slice(op.key)); break;
         case write_set::kind::erase_range: batch.DeleteRange(h, slice(op.key), slice(op.value)); break;
       }
     }
@@ -146,19 +157,10 @@ bool writer::commit_group(std::vector<request>& group) {
     }
     for (const auto& e : r.ws.events()) {
       auto seq = ++room_seq(e.room);
-      auto frame = std::make_shared<std::string>();
-      frame->reserve(e.json_tail.size() + 64);
-      *frame += "{\"seq\":";
-      *frame += std::to_string(seq);
-      *frame += ',';
-      *frame += at;
-      *frame += e.json_tail;
-      *frame += '}';
+      auto frame = std::make_shared<const std::string>(make_frame(seq, at, e.json_tail));
       auto& room_chunks = chunks[e.room];
-      if (room_chunks.empty() || room_chunks.back().first + max_chunk <= seq) room_chunks.emplace_back(seq, std::string());
-      auto& value = room_chunks.back().second;
-      if (!value.empty()) value += '\n';
-      value += *frame;
+      if (room_chunks.empty() || room_chunks.back().first + max_chunk <= seq) room_chunks.emplace_back(seq, event_chunk_writer(now));
+      room_chunks.back().second.add(e.json_tail);
       if (seq % trim_every == 0) trim_rooms.insert(e.room);
       events.push_back(committed_event{e.room, seq, std::move(frame)});
     }
@@ -166,7 +168,7 @@ bool writer::commit_group(std::vector<request>& group) {
   auto* events_cf = d.handle(cf::events);
   auto* meta_cf = d.handle(cf::meta);
   for (const auto& [room, list] : chunks) {
-    for (const auto& [first, value] : list) batch.Put(events_cf, slice(event_key(room, first)), slice(value));
+    for (const auto& [first, chunk] : list) batch.Put(events_cf, slice(event_key(room, first)), slice(chunk.bytes()));
     // A room's last seq is its newest chunk's; it is written to meta only
     // when a trim could delete every chunk, so that it survives them.
     // Trimming happens when a room's seq crosses a multiple of trim_every

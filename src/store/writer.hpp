@@ -3,15 +3,17 @@
 // the committed events, in commit order, to the event sink.
 //
 // Two ways in. commit() writes on the calling thread when it can: without
-// fsync (store.sync = false) and when no other thread is committing, the
-// caller's write is durable (in the WAL) when commit() returns, with no
-// thread hop. Otherwise the write is queued for the writer thread, which
-// merges everything queued into one batch (group commit: with fsync, one
-// fsync for the whole group) and calls each `done` when its batch is in.
-// submit() always queues.
+// fsync (store.sync = false), when no other thread is committing and no
+// commit ended in the last 100 µs, the caller's write is durable (in the
+// WAL) when commit() returns, with no thread hop. Otherwise the write is
+// queued for the writer thread, which merges everything queued into one
+// batch (group commit: one WAL write and, with fsync, one fsync for the
+// whole group) and calls each `done` when its batch is in. So a node at rest
+// answers with no hop, and a busy one writes in groups. submit() always queues.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -78,6 +80,7 @@ class writer {
   void run();
   bool commit_group(std::vector<request>& group);
   void end_turn();
+  bool busy(std::chrono::steady_clock::time_point now) const;  // under mu_
   std::uint64_t& room_seq(const std::string& room);
 
   database& db_;
@@ -88,6 +91,7 @@ class writer {
   std::condition_variable cv_;
   std::deque<request> queue_;
   bool committing_ = false;  // a thread holds the turn: only it touches the batch state below
+  std::chrono::steady_clock::time_point last_commit_{};
   bool stopping_ = false;
   std::atomic<bool> failed_{false};
   writer_stats stats_;

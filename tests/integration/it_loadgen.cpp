@@ -122,6 +122,26 @@ TEST_CASE("pw-loadgen with a wrong secret: every POST is refused, the report say
   CHECK(num(r.report, "completed") <= 0);
 }
 
+TEST_CASE("pw-loadgen against a port nobody listens on: the report is valid JSON, figures it cannot compute are null") {
+  temp_dir dir;
+  const auto closed = [] {  // a port that was free a moment ago
+    temp_dir d;
+    server_process probe(d, config_builder().str());
+    probe.start();
+    const auto p = probe.port();
+    probe.kill9();
+    return p;
+  }();
+  const auto r = run_loadgen(dir, "--api pipewright --base http://127.0.0.1:" + std::to_string(closed) +
+                                      " --n 20 --users 2 --c 2 --timeout 5 --grace 0.2");
+  INFO(r.err);
+  CHECK(r.code != 0);
+  REQUIRE(r.report.contains("completed"));  // parsed: no inf or nan in the text
+  CHECK(num(r.report, "completed") == 0);
+  CHECK(r.report.at("completed_per_s").is_null());
+  CHECK(r.report.at("e2e_ms").as_object().at("p50").is_null());
+}
+
 TEST_CASE("pw-loadgen --api anchor speaks the anchor's contract: 500 items, exit 0") {
   temp_dir dir;
   fake_anchor anchor(dir, "");
