@@ -10,7 +10,7 @@
 //
 //   pw_ai_quality FILE|DIR... [--batches B,B | --exclude-batches B,B] [--models FILE]
 //                 [--json] [--errors sentiment|classify|urgency|theme|duplicate]
-//                 [--threshold X] [--theme-threshold X]
+//                 [--threshold X] [--theme-threshold X] [--theme-split X]
 //                 [--floor sentiment_f1=X,category=X,urgency=X,critical=X,dup_f1=X,purity=X,traps_paired=X]
 //   pw_ai_quality --explain "some text"
 #include <algorithm>
@@ -146,6 +146,7 @@ int main(int argc, char** argv) try {
     else if (a == "--exclude-batches") exclude = next();
     else if (a == "--threshold") dup_spec.options["threshold"] = std::stod(next());
     else if (a == "--theme-threshold") theme_spec.options["threshold"] = std::stod(next());
+    else if (a == "--theme-split") theme_spec.options["split_threshold"] = std::stod(next());
     else if (a == "--explain") explain_text = next();
     else inputs.push_back(a);
   }

@@ -6,6 +6,7 @@
 # over the fold's batches. Prints each fold's summary and the mean.
 #
 #   scripts/ai-cv.sh [CORPUS_DIR] [BUILD_DIR]
+# KEEP=DIR keeps the fold models there (to try stage options on them).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 corpus="${1:-$root/tests/data/corpus}"
@@ -13,6 +14,7 @@ build="${2:-$root/build}"
 heldout="b-health,d-devtool,f-delivery,h-telecom"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+[ -n "${KEEP:-}" ] && mkdir -p "$KEEP"
 mapfile -t batches < <(ls "$corpus"/*.jsonl | xargs -n1 basename | sed 's/\.jsonl$//' | sort |
   grep -vxF -e "${heldout//,/$'\n'}" -e "")
 for k in 0 1 2 3; do
@@ -21,6 +23,7 @@ for k in 0 1 2 3; do
   list="$(IFS=,; echo "${fold[*]}")"
   "$build/tools/pw_ai_train" --corpus "$corpus" --heldout "$heldout,$list" --out "$tmp/fold$k.model" 2>"$tmp/train$k.log"
   "$build/bench/pw_ai_quality" "$corpus" --batches "$list" --models "$tmp/fold$k.model" --json > "$tmp/fold$k.json"
+  [ -n "${KEEP:-}" ] && cp "$tmp/fold$k.model" "$KEEP/" && echo "$list" > "$KEEP/fold$k.batches"
   echo "fold $k ($list)"
 done
 python3 - "$tmp" <<'PY'

@@ -91,42 +91,53 @@ json::object figures::to_json(bool matrices) const {
 }
 
 figures score(const std::vector<gold>& g, const std::vector<predicted>& p, const std::vector<std::size_t>& keep_in) {
+  // Duplicates are judged per item against the whole file: an item of the
+  // subset is a gold link when an earlier item of the file shares its group
+  // (so a Spanish report linked to the English one counts for "es"), a
+  // prediction when it names an earlier item; a trap of the subset is paired
+  // when it is linked, either way, with a member of the group it imitates.
   std::vector<std::size_t> keep = keep_in;
-  if (keep.empty() && !g.empty())
+  if (keep.empty())
     for (std::size_t i = 0; i < g.size(); ++i) keep.push_back(i);
   figures f;
   f.items = keep.size();
-  std::map<std::string, std::size_t> index;  // id -> item
-  std::set<std::size_t> in(keep.begin(), keep.end());
-  for (auto i : keep) index[g[i].id] = i;
+  std::map<std::string, std::size_t> index;  // id -> item, whole file
+  for (std::size_t i = 0; i < g.size(); ++i) index[g[i].id] = i;
+  auto same = [&](const gold& x, const gold& y) {
+    return !x.dup_group.empty() && x.dup_group == y.dup_group && x.workspace == y.workspace;
+  };
+  std::vector<char> has_earlier(g.size(), 0), paired(g.size(), 0);
+  {
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      if (g[i].dup_group.empty()) continue;
+      has_earlier[i] = !seen.insert(g[i].workspace + "/" + g[i].dup_group).second;
+    }
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      auto it = p[i].duplicate_of.empty() ? index.end() : index.find(p[i].duplicate_of);
+      if (it == index.end()) continue;
+      const gold &x = g[i], &y = g[it->second];
+      if (x.workspace != y.workspace) continue;
+      if (!x.trap_of.empty() && x.trap_of == y.dup_group) paired[i] = 1;
+      if (!y.trap_of.empty() && y.trap_of == x.dup_group) paired[it->second] = 1;
+    }
+  }
   int label_right = 0;
   std::map<std::string, std::map<std::string, int>> clusters;
-  std::map<std::string, int> group_size;
   for (auto i : keep) {
     f.sentiment.add(g[i].sentiment, p[i].sentiment);
     f.category.add(g[i].category, p[i].category);
     f.urgency.add(g[i].urgency, p[i].urgency);
     label_right += g[i].theme == p[i].theme_label;
     ++clusters[g[i].workspace + "/" + p[i].theme_id][g[i].theme];
-    if (!g[i].dup_group.empty()) ++group_size[g[i].workspace + "/" + g[i].dup_group];
-  }
-  for (auto& [k, n] : group_size) f.dup.gold_links += n - 1;
-  auto same = [&](const gold& x, const gold& y) {
-    return !x.dup_group.empty() && x.dup_group == y.dup_group && x.workspace == y.workspace;
-  };
-  std::set<std::size_t> trap_paired;
-  for (auto i : keep) {
-    if (p[i].duplicate_of.empty()) continue;
-    auto it = index.find(p[i].duplicate_of);
-    if (it == index.end()) continue;  // linked outside the subset
-    const gold &x = g[i], &y = g[it->second];
+    f.dup.gold_links += has_earlier[i];
+    f.dup.traps += !g[i].trap_of.empty();
+    f.dup.traps_paired += paired[i];
+    auto it = p[i].duplicate_of.empty() ? index.end() : index.find(p[i].duplicate_of);
+    if (it == index.end()) continue;
     ++f.dup.predicted;
-    f.dup.correct += same(x, y);
-    if (!x.trap_of.empty() && x.trap_of == y.dup_group && x.workspace == y.workspace) trap_paired.insert(i);
-    if (!y.trap_of.empty() && y.trap_of == x.dup_group && x.workspace == y.workspace) trap_paired.insert(it->second);
+    f.dup.correct += same(g[i], g[it->second]);
   }
-  for (auto i : keep) f.dup.traps += !g[i].trap_of.empty();
-  f.dup.traps_paired = static_cast<int>(trap_paired.size());
   int pure = 0;
   for (auto& [k, counts] : clusters) {
     int best = 0;

@@ -57,8 +57,11 @@ TEST_CASE("builtin pipeline: clear cases get the triager's labels, in the docume
     const char* sentiment;
   };
   const expectation cases[] = {
+      // Harm told plainly, without evaluative words, is neutral: negative is
+      // harm "told in an aggrieved way" (ai-labels.md), as the corpus's
+      // resolver applied it on 4,200 items.
       {"You charged me twice for the same order this month, please refund one of the charges.", "billing", "high",
-       "negative"},
+       "neutral"},
       {"I can see another customer's orders and home address in my account. This is someone else's data!", "bug",
        "critical", "negative"},
       {"Love the new checkout, it's fast and easy. Thanks!", "praise", "low", "positive"},

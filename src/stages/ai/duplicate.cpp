@@ -144,7 +144,13 @@ duplicate_result duplicate_index::add(std::string_view workspace, std::string_vi
     for (std::size_t rank = 0; rank < found.size(); ++rank) {
       const auto& [sim, label] = found[rank];
       const auto& other = s.items[label].profile;
+      // The guard's exclusive alternatives and minimal pairs (import vs
+      // export, log in vs log out) are never merged, whatever the score.
       if (learned && other.semantic.size() == profile.semantic.size()) {
+        if (conflict(profile.guard, other.guard)) {
+          r.guarded = true;
+          continue;
+        }
         const float p = opt_.scorer.score(pair_features(profile, other, sim, found.front().first, rank));
         if (p > best_score) best_score = p, best = label;
         continue;

@@ -31,7 +31,7 @@ namespace pw::stages::ai {
 
 struct theme_options {
   double threshold = 0.5;
-  double split_threshold = 0.3;  // 0: one theme per label
+  double split_threshold = 0.2;  // 0: one theme per label
   std::size_t max_label_words = 2;
 };
 
