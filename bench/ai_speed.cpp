@@ -25,6 +25,8 @@
 #include "stages/ai/duplicate.hpp"
 #include "stages/ai/embed.hpp"
 #include "stages/ai/pair_scorer.hpp"
+#include "stages/ai/learned_features.hpp"
+#include "stages/ai/predict.hpp"
 #include "stages/ai/reading.hpp"
 #include "stages/builtin.hpp"
 #include "stages/builtin_models.hpp"
@@ -154,7 +156,8 @@ int main(int argc, char** argv) {
   }
 
   // Where the first stage's time goes (the text analysis is shared).
-  std::vector<double> t_tok, t_an, t_feat;
+  std::vector<double> t_tok, t_an, t_feat, t_lf, t_pred, t_prof;
+  const auto& bundle = pw::stages::builtin::models();
   for (std::size_t n = 0; n < 2000; ++n) {
     std::string text = text_of(rng);
     auto t0 = clk::now();
@@ -164,6 +167,15 @@ int main(int argc, char** argv) {
     auto t2 = clk::now();
     auto f = pw::stages::ai::features(a);
     auto t3 = clk::now();
+    auto lf = ai::text_features(a);
+    auto t4 = clk::now();
+    auto pr = ai::predict(bundle, lf);
+    auto t5 = clk::now();
+    auto prof = ai::make_profile(a, pr);
+    auto t6 = clk::now();
+    t_lf.push_back(std::chrono::duration<double, std::micro>(t4 - t3).count());
+    t_pred.push_back(std::chrono::duration<double, std::micro>(t5 - t4).count());
+    t_prof.push_back(std::chrono::duration<double, std::micro>(t6 - t5).count());
     t_tok.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
     t_an.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
     t_feat.push_back(std::chrono::duration<double, std::micro>(t3 - t2).count());
@@ -176,6 +188,9 @@ int main(int argc, char** argv) {
     o["stage_median_us"] = std::move(st);
     o["seven_stages_median_us"] = seven;
     o["analysis_median_us"] = median(t_an);
+    o["model_features_median_us"] = median(t_lf);
+    o["models_median_us"] = median(t_pred);
+    o["profile_median_us"] = median(t_prof);
     o["index_size"] = static_cast<std::int64_t>(index_size);
     o["index_build_s"] = build_s;
     o["duplicate_query_median_us"] = median(query);
@@ -188,8 +203,9 @@ int main(int argc, char** argv) {
   std::printf("%zu items of ~300 characters, 4 workspaces (median microseconds)\n", items);
   for (std::string_view k : pw::stages::builtin::kinds) std::printf("  %-10s %8.1f\n", std::string(k).c_str(), median(per_stage[std::string(k)]));
   std::printf("  all seven  %8.1f\n", seven);
-  std::printf("  (tokenize %.1f, whole text analysis %.1f, embedding features %.1f)\n", median(t_tok), median(t_an),
-              median(t_feat));
+  std::printf("  (tokenize %.1f, whole text analysis %.1f, embedding features %.1f, model features %.1f, four models "
+              "%.1f, duplicate profile %.1f)\n",
+              median(t_tok), median(t_an), median(t_feat), median(t_lf), median(t_pred), median(t_prof));
   std::printf("models '%s': %zu bytes, %zu feature rows, parsed in %.1f ms\n", models.version.c_str(), models.bytes,
               models.rows, models.load_ms);
   std::printf("duplicate query at %zu vectors in one workspace: median %.1f us (index built in %.1f s)\n", index_size,

@@ -11,7 +11,8 @@
 // Options (stage `options` table; anything else is refused with its key):
 //   embed.dim (16..4096, default 256); duplicate.threshold (0..1, default
 //   0.45), duplicate.candidates (1..100, 10), duplicate.ef (8..2000, 40),
-//   duplicate.m (4..64, 12); theme.threshold (0..1, 0.5).
+//   duplicate.m (4..64, 12); theme.threshold (0..1, 0.5),
+//   theme.split_threshold (0..1, 0.2).
 #pragma once
 
 #include <memory>

@@ -171,18 +171,24 @@ duplicate_result duplicate_index::add(std::string_view workspace, std::string_vi
   };
   std::optional<std::size_t> chosen;
   if (learned && s.index && fresh) {
-    // The scorer weighs the nearest candidates as it was trained on them:
-    // a k-NN search, then the insertion.
-    if (self > 0) {
-      auto pq = s.index->searchKnn(vec.data(), std::min(opt_.candidates, s.items.size()));
-      while (!pq.empty()) {
-        auto [dist, label] = pq.top();
-        pq.pop();
-        if (label < self) found.emplace_back(1.0f - dist, static_cast<std::size_t>(label));
-      }
-      chosen = decide();
+    // One graph operation: insert, then read back the level-0 neighbours
+    // (hnswlib keeps the closest of its insertion search and a diverse set
+    // of others); the scorer weighs the `candidates` most similar of them,
+    // as it was trained on the nearest earlier items.
+    auto internal = s.index->addPoint(vec.data(), self, -1);
+    auto* ll = s.index->get_linklist0(internal);
+    auto n = s.index->getListCount(ll);
+    auto* ids = reinterpret_cast<hnswlib::tableint*>(ll + 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto label = static_cast<std::size_t>(s.index->getExternalLabel(ids[i]));
+      if (label >= self) continue;
+      auto* data = reinterpret_cast<const float*>(s.index->getDataByInternalId(ids[i]));
+      found.emplace_back(dot(vec.data(), data, vec.size()), label);
     }
-    s.index->addPoint(vec.data(), self);
+    std::sort(found.begin(), found.end(),
+              [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    if (found.size() > opt_.candidates) found.resize(opt_.candidates);
+    chosen = decide();
   } else if (!s.index) {
     found = flat_search(s, vec.data(), self, opt_.candidates);
     chosen = decide();

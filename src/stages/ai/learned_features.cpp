@@ -85,6 +85,7 @@ sparse_vector text_features(const analysis& a) {
   mark(a.hits("contrast"), contrasted, 1000);
 
   std::vector<std::string> stems(toks.size());
+  std::string buf;
   std::size_t caps = 0, excl = 0, quest = 0, emoji = 0, digits = 0;
   for (std::size_t i = 0; i < toks.size(); ++i) {
     const auto& t = toks[i];
@@ -111,9 +112,7 @@ sparse_vector text_features(const analysis& a) {
     if (negated[i]) f.add('n', s);
     if (contrasted[i]) f.add('k', s);
     if (t.text.size() >= 4) {
-      std::string buf;
-      buf.reserve(t.text.size() + 2);
-      buf.push_back('<');
+      buf.assign(1, '<');
       buf += t.text;
       buf.push_back('>');
       for (std::size_t k = 0; k + 4 <= buf.size(); ++k) f.add('g', std::string_view(buf).substr(k, 4), 0.35f);

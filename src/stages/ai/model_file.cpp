@@ -169,20 +169,27 @@ float model_file::param(std::string_view name, float fallback) const {
   return it == params_.end() ? fallback : it->second;
 }
 
-std::vector<float> model_file::decision(const linear_model& m, const sparse_vector& x) const {
+model_file::row_vector model_file::rows_of(const sparse_vector& x) const {
+  row_vector rows;
+  rows.reserve(x.entries.size());
+  for (const auto& [slot, value] : x.entries)
+    if (const std::uint32_t r = row_of_[slot]; r != no_row) rows.emplace_back(r, value);
+  return rows;
+}
+
+std::vector<float> model_file::decision(const linear_model& m, const row_vector& x) const {
   const std::size_t nc = m.classes.size();
   std::vector<float> acc(nc, 0.0f);
-  for (const auto& [slot, value] : x.entries) {
-    const std::uint32_t r = row_of_[slot];
-    if (r == no_row) continue;
+  float* a = acc.data();
+  for (const auto& [r, value] : x) {
     const std::int8_t* w = &m.weights[static_cast<std::size_t>(r) * nc];
-    for (std::size_t c = 0; c < nc; ++c) acc[c] += value * static_cast<float>(w[c]);
+    for (std::size_t c = 0; c < nc; ++c) a[c] += value * static_cast<float>(w[c]);
   }
   for (std::size_t c = 0; c < nc; ++c) acc[c] = acc[c] * m.scale[c] + m.bias[c];
   return acc;
 }
 
-std::vector<float> model_file::probabilities(const linear_model& m, const sparse_vector& x) const {
+std::vector<float> model_file::probabilities(const linear_model& m, const row_vector& x) const {
   auto d = decision(m, x);
   if (d.size() == 1) return {1.0f};
   float sum = 0;

@@ -52,11 +52,19 @@ class model_file {
   const std::map<std::string, float, std::less<>>& params() const { return params_; }
   std::size_t rows() const { return slots_.size(); }
 
+  // The rows of the features the file weighs, (row, value): look the slots
+  // up once, then evaluate every model over them.
+  using row_vector = std::vector<std::pair<std::uint32_t, float>>;
+  row_vector rows_of(const sparse_vector& x) const;
   // Decision values w·x + b of every class of `m` (one-vs-rest).
-  std::vector<float> decision(const linear_model& m, const sparse_vector& x) const;
+  std::vector<float> decision(const linear_model& m, const row_vector& x) const;
+  std::vector<float> decision(const linear_model& m, const sparse_vector& x) const { return decision(m, rows_of(x)); }
   // Probabilities: each class's logistic, normalised to sum 1 (liblinear's
   // multi-class logistic regression).
-  std::vector<float> probabilities(const linear_model& m, const sparse_vector& x) const;
+  std::vector<float> probabilities(const linear_model& m, const row_vector& x) const;
+  std::vector<float> probabilities(const linear_model& m, const sparse_vector& x) const {
+    return probabilities(m, rows_of(x));
+  }
 
   // For the training tool.
   void set_version(std::string v) { version_ = std::move(v); }

@@ -126,8 +126,8 @@ std::array<float, pair_feature_names.size()> pair_features(const pair_profile& a
   f[9] = ca + cb - cs ? float(cs) / float(ca + cb - cs) : 0.0f;
   f[10] = ta + tb - ts ? float(ts) / float(ta + tb - ts) : 0.0f;
   f[11] = std::log1p(float(cs + ts)) / 3.0f;
-  f[12] = conflict(guard_signature{a.guard.groups, {}}, guard_signature{b.guard.groups, {}}) ? 1.0f : 0.0f;
-  f[13] = conflict(guard_signature{{}, a.guard.terms}, guard_signature{{}, b.guard.terms}) ? 1.0f : 0.0f;
+  f[12] = groups_conflict(a.guard.groups, b.guard.groups) ? 1.0f : 0.0f;
+  f[13] = minimal_pair(a.guard.terms, b.guard.terms) ? 1.0f : 0.0f;
   bool shared_number = false;
   for (auto n : a.numbers) shared_number = shared_number || std::binary_search(b.numbers.begin(), b.numbers.end(), n);
   const bool both_numbers = !a.numbers.empty() && !b.numbers.empty();

@@ -26,10 +26,11 @@ std::size_t argmax(const model_file& m, const linear_model& lm, const std::vecto
 
 predictions predict(const model_file& m, const sparse_vector& x) {
   predictions p;
-  if (auto* s = m.model("sentiment")) p.sentiment = m.probabilities(*s, x);
-  if (auto* c = m.model("category")) p.category = m.probabilities(*c, x);
-  if (auto* u = m.model("urgency")) p.urgency = m.probabilities(*u, x);
-  if (auto* t = m.model("theme")) p.theme = m.probabilities(*t, x);
+  const auto rows = m.rows_of(x);
+  if (auto* s = m.model("sentiment")) p.sentiment = m.probabilities(*s, rows);
+  if (auto* c = m.model("category")) p.category = m.probabilities(*c, rows);
+  if (auto* u = m.model("urgency")) p.urgency = m.probabilities(*u, rows);
+  if (auto* t = m.model("theme")) p.theme = m.probabilities(*t, rows);
   return p;
 }
 
