@@ -59,7 +59,7 @@ int serve(const serve_options& o) {
     std::cerr << "pipewright: " << cfg.err().message << "\n";
     return 2;
   }
-  setup_logging(cfg->log_level);
+  setup_logging(cfg->log_level, cfg->log_format);
   spdlog::info("event=node.starting data_dir={} sync={} max_active={} scheduler_threads={}", cfg->server.data_dir,
                cfg->store.sync, cfg->actors.max_active, cfg->actors.scheduler_threads);
 
@@ -74,17 +74,18 @@ int serve(const serve_options& o) {
     return 2;
   }
 
-  actors::runtime rt(*cfg, *db.value(), std::move(bindings).value());
+  core::node_metrics metrics(cfg->pipelines, PIPEWRIGHT_VERSION);
+  actors::runtime rt(*cfg, *db.value(), std::move(bindings).value(), metrics);
   net::authenticator auth(cfg->auth.jwt_secret);
   net::body_parser bodies(cfg->limits);
   net::idempotency idem(*db.value(), rt, cfg->store.idempotency_retention_ms);
   net::rate_limiter submits(cfg->limits.submit_rate_per_user, cfg->limits.submit_burst);
-  net::router routes(auth);
-  net::api_context ctx{*cfg, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_healthy(); }};
+  net::router routes(auth, &metrics);
+  net::api_context ctx{*cfg, rt, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_healthy(); }};
   net::add_all_routes(routes, ctx);
   net::api_document_json();  // parse the embedded API document now: a broken one fails the start
 
-  net::server srv(*cfg, routes, auth, rt, *db.value());
+  net::server srv(*cfg, routes, auth, rt, *db.value(), &metrics);
   auto port = srv.start();
   if (!port) {
     spdlog::critical("event=node.failed reason=\"{}\"", port.err().message);

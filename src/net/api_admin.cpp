@@ -1,4 +1,5 @@
-// Admin routes (role: admin): queue counts and dead letters.
+// Admin routes (role: admin): queue counts, dead letters, failed items of
+// every workspace.
 #include <fmt/format.h>
 
 #include "core/json.hpp"
@@ -59,6 +60,10 @@ void dead_letters(api_context& ctx, http_request& req, responder respond) {
 void add_admin_routes(router& r, api_context& ctx) {
   r.add({"GET", "/api/v1/admin/queue", access::admin,
          [&ctx](http_request&, const principal*, responder respond) { respond(json_response(200, queue(ctx))); }});
+
+  r.add({"GET", "/api/v1/admin/failed-items", access::admin, [&ctx](http_request& req, const principal* who, responder respond) {
+           failed_items_page(ctx, req, *who, std::nullopt, std::move(respond));
+         }});
 
   r.add({"GET", "/api/v1/admin/dlq", access::admin,
          [&ctx](http_request& req, const principal*, responder respond) { dead_letters(ctx, req, std::move(respond)); }});

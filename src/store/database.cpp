@@ -7,6 +7,7 @@
 #include <rocksdb/cache.h>
 #include <spdlog/spdlog.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 
 #include "core/clock.hpp"
@@ -58,6 +59,10 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
   // After a crash, the WAL's writes stay in the memtables instead of being
   // flushed to new files before the node can start: ready sooner.
   options.avoid_flush_during_recovery = true;
+  // Tickers only (block cache hits, stall time) for GET /metrics; no timers
+  // or histograms, which cost on every operation.
+  options.statistics = rocksdb::CreateDBStatistics();
+  options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(opts.block_cache_mb << 20);
@@ -126,8 +131,9 @@ std::optional<std::string> get(const database::impl& d, cf c, std::string_view k
 
 // Calls fn(key, value) for keys in [prefix, prefix_end) until fn returns false.
 template <class F>
-void scan(const database::impl& d, cf c, std::string_view start, std::string_view prefix, F fn) {
+void scan(const database::impl& d, cf c, std::string_view start, std::string_view prefix, const void* snap, F fn) {
   rocksdb::ReadOptions ro;
+  ro.snapshot = static_cast<const rocksdb::Snapshot*>(snap);
   std::string end = prefix_end(std::string(prefix));
   rocksdb::Slice upper(end);
   if (!end.empty()) ro.iterate_upper_bound = &upper;
@@ -152,10 +158,21 @@ std::optional<core::item> database::item(std::string_view id) const {
   return std::move(r->item);
 }
 
-std::optional<core::item_status> database::item_status(std::string_view id) const {
-  auto v = get(*impl_, cf::items, id);
-  if (!v) return std::nullopt;
-  return decode_record_status(*v);
+read_snapshot::~read_snapshot() {
+  static_cast<rocksdb::DB*>(const_cast<void*>(db_))->ReleaseSnapshot(static_cast<const rocksdb::Snapshot*>(snap_));
+}
+
+std::shared_ptr<const read_snapshot> database::snapshot() const {
+  auto* db = impl_->db.get();
+  return std::shared_ptr<const read_snapshot>(new read_snapshot(db, db->GetSnapshot()));
+}
+
+std::optional<core::item_status> database::item_status(std::string_view id, const read_snapshot* at) const {
+  rocksdb::ReadOptions ro;
+  if (at) ro.snapshot = static_cast<const rocksdb::Snapshot*>(snapshot_of(*at));
+  std::string value;
+  if (!impl_->db->Get(ro, impl_->handle(cf::items), rocksdb::Slice(id.data(), id.size()), &value).ok()) return std::nullopt;
+  return decode_record_status(value);
 }
 
 // A room's log is stored in chunks: the frames one commit added, under the
@@ -164,7 +181,7 @@ std::optional<core::item_status> database::item_status(std::string_view id) cons
 event_page database::events(std::string_view room, std::uint64_t after, std::size_t limit) const {
   event_page page;
   const std::string prefix = std::string(room) + '\0';
-  scan(*impl_, cf::events, prefix, prefix, [&](std::string_view k, std::string_view) {
+  scan(*impl_, cf::events, prefix, prefix, nullptr, [&](std::string_view k, std::string_view) {
     page.first_retained = get_be64(k.substr(prefix.size()));
     return false;
   });
@@ -206,7 +223,7 @@ std::uint64_t database::event_chunk_start(std::string_view room, std::uint64_t s
 std::uint64_t database::expired_events_end(std::string_view room, std::int64_t cutoff_ms) const {
   const std::string prefix = std::string(room) + '\0';
   std::uint64_t end = 0;
-  scan(*impl_, cf::events, prefix, prefix, [&](std::string_view k, std::string_view v) {
+  scan(*impl_, cf::events, prefix, prefix, nullptr, [&](std::string_view k, std::string_view v) {
     auto t = event_chunk_time(v);
     if (t < 0 || t >= cutoff_ms) return false;
     end = get_be64(k.substr(prefix.size())) + 1;  // this chunk goes: keys below end
@@ -245,7 +262,7 @@ counter_pack database::counters_of(std::string_view workspace) const {
 std::vector<std::pair<std::string, store::counter_pack>> database::counter_packs() const {
   std::vector<std::pair<std::string, store::counter_pack>> out;
   const std::string prefix(counter_pack_prefix);
-  scan(*impl_, cf::meta, prefix, prefix, [&](std::string_view k, std::string_view v) {
+  scan(*impl_, cf::meta, prefix, prefix, nullptr, [&](std::string_view k, std::string_view v) {
     if (auto p = decode_counter_pack(v)) out.emplace_back(std::string(k.substr(prefix.size())), std::move(*p));
     return true;
   });
@@ -268,7 +285,7 @@ std::int64_t database::counter(std::string_view name) const {
 std::vector<std::pair<std::string, std::string>> database::dead_letters(std::string_view cursor, std::size_t limit) const {
   std::vector<std::pair<std::string, std::string>> out;
   std::string start = cursor.empty() ? std::string() : std::string(cursor) + '\0';
-  scan(*impl_, cf::dlq, start, "", [&](std::string_view k, std::string_view v) {
+  scan(*impl_, cf::dlq, start, "", nullptr, [&](std::string_view k, std::string_view v) {
     out.emplace_back(std::string(k), std::string(v));
     return out.size() < limit;
   });
@@ -280,8 +297,9 @@ std::optional<std::string> database::dead_letter(std::string_view id, std::strin
 }
 
 void database::scan_queue(
-    const std::function<void(std::string_view owner, std::string_view id, std::string_view workspace)>& fn) const {
-  scan(*impl_, cf::queue, "", "", [&](std::string_view k, std::string_view v) {
+    const std::function<void(std::string_view owner, std::string_view id, std::string_view workspace)>& fn,
+    const read_snapshot* at) const {
+  scan(*impl_, cf::queue, "", "", at ? snapshot_of(*at) : nullptr, [&](std::string_view k, std::string_view v) {
     auto zero = k.find('\0');
     if (zero == std::string_view::npos) fn({}, k, v);  // not an entry of this layout: reported as such
     else fn(k.substr(0, zero), k.substr(zero + 1), v);
@@ -291,7 +309,7 @@ void database::scan_queue(
 
 void database::scan_stage_data(std::string_view prefix,
                                const std::function<void(std::string_view key, std::string_view value)>& fn) const {
-  scan(*impl_, cf::stage_data, prefix, prefix, [&](std::string_view k, std::string_view v) {
+  scan(*impl_, cf::stage_data, prefix, prefix, nullptr, [&](std::string_view k, std::string_view v) {
     fn(k, v);
     return true;
   });
@@ -299,7 +317,7 @@ void database::scan_stage_data(std::string_view prefix,
 
 std::size_t database::count_timers() const {
   std::size_t n = 0;
-  scan(*impl_, cf::timers, "", "", [&](std::string_view, std::string_view) { return ++n, true; });
+  scan(*impl_, cf::timers, "", "", nullptr, [&](std::string_view, std::string_view) { return ++n, true; });
   return n;
 }
 
@@ -310,6 +328,7 @@ namespace pw::store {
 index_page database::list(const index_query& q) const {
   index_page page;
   rocksdb::ReadOptions ro;
+  if (q.snapshot) ro.snapshot = static_cast<const rocksdb::Snapshot*>(snapshot_of(*q.snapshot));
   std::string lower = q.prefix;
   rocksdb::Slice lower_slice(lower);
   ro.iterate_lower_bound = &lower_slice;

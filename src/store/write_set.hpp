@@ -38,6 +38,7 @@ struct committed_event {
   std::string room;
   std::uint64_t seq = 0;
   std::shared_ptr<const std::string> frame;  // {"seq":N,...}
+  std::int64_t committed_ns = 0;             // steady clock, set by the writer once the batch committed
 };
 
 class write_set {

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
+#include "core/node_metrics.hpp"
 #include "store/event_chunk.hpp"
 #include "store/rocks.hpp"
 
@@ -190,8 +191,15 @@ bool writer::commit_group(std::vector<request>& group) {
 
   rocksdb::WriteOptions wo;
   wo.sync = opts_.sync;
+  const auto t0 = std::chrono::steady_clock::now();
   auto st = d.db->Write(wo, &batch);
   const bool ok = st.ok();
+  const auto committed = std::chrono::steady_clock::now();
+  const auto committed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(committed.time_since_epoch()).count();
+  for (auto& e : events) e.committed_ns = committed_ns;
+  if (ok && opts_.metrics)
+    opts_.metrics->writer_commit(group.size(), batch.Count(), batch.GetDataSize(),
+                                 std::chrono::duration<double>(committed - t0).count());
   {
     std::lock_guard lock(mu_);
     ++stats_.batches;
