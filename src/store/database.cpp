@@ -272,10 +272,7 @@ std::vector<std::pair<std::string, store::counter_pack>> database::counter_packs
 std::int64_t database::counter(std::string_view name) const {
   auto n = parse_counter_name(name);
   if (!n) return 0;
-  auto value = [&](const store::counter_pack& p) {
-    auto it = p.find(n->field);
-    return it == p.end() ? std::int64_t{0} : it->second;
-  };
+  auto value = [&](const store::counter_pack& p) { return p.get(n->field); };
   if (!n->workspace.empty()) return value(counters_of(n->workspace));
   std::int64_t sum = 0;
   for (const auto& [ws, p] : counter_packs()) sum += value(p);

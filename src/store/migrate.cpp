@@ -78,16 +78,16 @@ void convert_counters(rocksdb::WriteBatch& b, database::impl& d) {
   scan_prefix(db, meta, "c/ws/", [&](std::string_view rest, std::string_view value) {
     auto slash = rest.find('/');
     if (slash == std::string_view::npos || value.size() != 8) return;
-    packs[std::string(rest.substr(0, slash))][std::string(rest.substr(slash + 1))] = static_cast<std::int64_t>(get_be64(value));
+    packs[std::string(rest.substr(0, slash))].set(rest.substr(slash + 1), static_cast<std::int64_t>(get_be64(value)));
   });
-  for (auto& [ws, p] : packs) p.erase("dlq");
+  for (auto& [ws, p] : packs) p.set("dlq", 0);
   scan_prefix(db, d.handle(cf::dlq), "", [&](std::string_view key, std::string_view) {
     auto slash = key.find('/');
     std::string value;
     if (slash == std::string_view::npos ||
         !db.Get(rocksdb::ReadOptions(), d.handle(cf::items), rocksdb::Slice(key.data(), slash), &value).ok())
       return;
-    if (auto rec = decode_record(value)) ++packs[rec->item.workspace]["dlq"];
+    if (auto rec = decode_record(value)) packs[rec->item.workspace].add("dlq", 1);
   });
   b.DeleteRange(meta, "c/", "c0");
   for (const auto& [ws, p] : packs) b.Put(meta, slice(counter_pack_key(ws)), slice(encode_counter_pack(p)));
