@@ -27,7 +27,7 @@ function(pw_header_check)
     target_include_directories(check_headers PRIVATE $<TARGET_PROPERTY:${lib},INTERFACE_INCLUDE_DIRECTORIES>)
     target_compile_definitions(check_headers PRIVATE $<TARGET_PROPERTY:${lib},INTERFACE_COMPILE_DEFINITIONS>)
   endforeach()
-  target_link_libraries(check_headers PRIVATE CAF::core Boost::headers Boost::json RocksDB::rocksdb-shared simdjson::simdjson
+  target_link_libraries(check_headers PRIVATE CAF::core Boost::headers Boost::json RocksDB::rocksdb simdjson::simdjson
     spdlog::spdlog fmt::fmt cpp-jwt::cpp-jwt tomlplusplus::tomlplusplus PkgConfig::HTTPLIB CLI11::CLI11)
   target_compile_options(check_headers PRIVATE -O0 -g0)
 endfunction()

@@ -10,6 +10,8 @@ packages=(
   libtomlplusplus-dev libcli11-dev libjemalloc-dev libyaml-cpp-dev
   prometheus   # promtool: ctest lints the live /metrics and docs/prometheus/alerts.yml
   chromium     # the dashboard's browser tests (headless, driven by puppeteer-core)
+  libstemmer-dev liblinear-dev   # the built-in AI: Snowball stems (server), liblinear (tools/ai_train)
+  libexttextcat-dev              # tools/pw_ai_langid compares it with our language detector
   clang-14 libclang-rt-14-dev llvm-14   # the fuzz targets (libFuzzer, ASan, UBSan; llvm-symbolizer): scripts/fuzz.sh
   e2fsprogs util-linux                  # it_disk: an ext4 image on a loop device (mkfs.ext4, losetup, mount)
 )

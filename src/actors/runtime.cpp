@@ -95,8 +95,7 @@ struct runtime::impl {
     const auto packs = db.counter_packs();
     auto total = [&](std::string_view field) {
       std::int64_t n = 0;
-      for (const auto& [ws, p] : packs)
-        if (auto it = p.find(field); it != p.end()) n += it->second;
+      for (const auto& [ws, p] : packs) n += p.get(field);
       return n;
     };
     f.delayed = total("delayed");

@@ -23,8 +23,7 @@ std::string queue(const api_context& ctx) {
   const auto packs = ctx.db.counter_packs();
   auto total = [&](std::string_view field) {
     std::int64_t n = 0;
-    for (const auto& [ws, p] : packs)
-      if (auto it = p.find(field); it != p.end()) n += it->second;
+    for (const auto& [ws, p] : packs) n += p.get(field);
     return n;
   };
   auto c = [&](core::item_status s) { return total(core::to_string(s)); };

@@ -7,6 +7,7 @@
 
 #include "store/event_chunk.hpp"
 #include "store/rocks.hpp"
+#include "store/rocks_options.hpp"
 
 namespace pw::store {
 
@@ -20,10 +21,14 @@ std::optional<std::string> get(const database::impl& d, cf c, std::string_view k
 }
 
 // Calls fn(key, value) for keys in [prefix, prefix_end) until fn returns false.
+// A scan within one hash prefix of its family (a room's events) may use the
+// hashed memtable; any other scan of a hashed family asks for total order.
 template <class F>
-void scan(const database::impl& d, cf c, std::string_view start, std::string_view prefix, const void* snap, F fn) {
+void scan(const database::impl& d, cf c, std::string_view start, std::string_view prefix, const void* snap, F fn,
+          bool one_prefix = false) {
   rocksdb::ReadOptions ro;
   ro.snapshot = static_cast<const rocksdb::Snapshot*>(snap);
+  ro.total_order_seek = hashed(c) && !one_prefix;
   std::string end = prefix_end(std::string(prefix));
   rocksdb::Slice upper(end);
   if (!end.empty()) ro.iterate_upper_bound = &upper;
@@ -71,10 +76,13 @@ std::optional<core::item_status> database::item_status(std::string_view id, cons
 event_page database::events(std::string_view room, std::uint64_t after, std::size_t limit) const {
   event_page page;
   const std::string prefix = std::string(room) + '\0';
-  scan(*impl_, cf::events, prefix, prefix, nullptr, [&](std::string_view k, std::string_view) {
-    page.first_retained = get_be64(k.substr(prefix.size()));
-    return false;
-  });
+  scan(
+      *impl_, cf::events, prefix, prefix, nullptr,
+      [&](std::string_view k, std::string_view) {
+        page.first_retained = get_be64(k.substr(prefix.size()));
+        return false;
+      },
+      true);
   page.last_seq = last_event_seq(room);
   if (limit == 0) return page;
   rocksdb::ReadOptions ro;
@@ -113,12 +121,15 @@ std::uint64_t database::event_chunk_start(std::string_view room, std::uint64_t s
 std::uint64_t database::expired_events_end(std::string_view room, std::int64_t cutoff_ms) const {
   const std::string prefix = std::string(room) + '\0';
   std::uint64_t end = 0;
-  scan(*impl_, cf::events, prefix, prefix, nullptr, [&](std::string_view k, std::string_view v) {
-    auto t = event_chunk_time(v);
-    if (t < 0 || t >= cutoff_ms) return false;
-    end = get_be64(k.substr(prefix.size())) + 1;  // this chunk goes: keys below end
-    return true;
-  });
+  scan(
+      *impl_, cf::events, prefix, prefix, nullptr,
+      [&](std::string_view k, std::string_view v) {
+        auto t = event_chunk_time(v);
+        if (t < 0 || t >= cutoff_ms) return false;
+        end = get_be64(k.substr(prefix.size())) + 1;  // this chunk goes: keys below end
+        return true;
+      },
+      true);
   return end;
 }
 
@@ -162,10 +173,7 @@ std::vector<std::pair<std::string, store::counter_pack>> database::counter_packs
 std::int64_t database::counter(std::string_view name) const {
   auto n = parse_counter_name(name);
   if (!n) return 0;
-  auto value = [&](const store::counter_pack& p) {
-    auto it = p.find(n->field);
-    return it == p.end() ? std::int64_t{0} : it->second;
-  };
+  auto value = [&](const store::counter_pack& p) { return p.get(n->field); };
   if (!n->workspace.empty()) return value(counters_of(n->workspace));
   std::int64_t sum = 0;
   for (const auto& [ws, p] : counter_packs()) sum += value(p);

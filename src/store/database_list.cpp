@@ -10,15 +10,19 @@ namespace pw::store {
 index_page database::list(const index_query& q) const {
   index_page page;
   rocksdb::ReadOptions ro;
+  // Within one owner's queue entries the hashed memtable serves; an admin's
+  // scan of every item asks for total order.
+  ro.total_order_seek = q.family == cf::items;
   if (q.snapshot) ro.snapshot = static_cast<const rocksdb::Snapshot*>(snapshot_of(*q.snapshot));
   std::string lower = q.prefix;
   rocksdb::Slice lower_slice(lower);
   ro.iterate_lower_bound = &lower_slice;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(q.family)));
   if (q.before.empty()) {
-    auto end = prefix_end(q.prefix);
-    if (end.empty()) it->SeekToLast();
-    else it->SeekForPrev(rocksdb::Slice(end));
+    // Ids are ASCII: prefix + 0xff is past every id of the prefix, and within
+    // the prefix's hash bucket where the family is hashed.
+    if (q.prefix.empty()) it->SeekToLast();
+    else it->SeekForPrev(rocksdb::Slice(q.prefix + '\xff'));
   } else {
     it->SeekForPrev(rocksdb::Slice(q.prefix + q.before));
   }
@@ -126,7 +130,9 @@ std::vector<std::tuple<std::string, std::string, std::int64_t>> database::expire
 // Rooms are the prefixes of the events family: one seek per room.
 std::vector<std::pair<std::string, std::uint64_t>> database::rooms() const {
   std::vector<std::pair<std::string, std::uint64_t>> out;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handle(cf::events)));
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;  // across rooms
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(cf::events)));
   for (it->SeekToFirst(); it->Valid();) {
     std::string_view k(it->key().data(), it->key().size());
     auto zero = k.find('\0');

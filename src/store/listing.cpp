@@ -16,10 +16,8 @@ constexpr core::item_status indexed_statuses[] = {core::item_status::paused, cor
 std::vector<std::string> workspaces_with(const database& db, core::item_status status) {
   std::vector<std::string> out;
   const auto field = core::to_string(status);
-  for (auto& [ws, counters] : db.counter_packs()) {
-    auto it = counters.find(field);
-    if (it != counters.end() && it->second > 0) out.push_back(ws);
-  }
+  for (auto& [ws, counters] : db.counter_packs())
+    if (counters.get(field) > 0) out.push_back(ws);
   return out;
 }
 

@@ -30,7 +30,9 @@ std::string printable(std::string_view key) {
 
 template <class F>
 void scan_all(const database::impl& d, cf family, F fn) {
-  std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(rocksdb::ReadOptions(), d.handle(family)));
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;  // the items family's memtable is hashed by id
+  std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.handle(family)));
   for (it->SeekToFirst(); it->Valid(); it->Next())
     fn(std::string_view(it->key().data(), it->key().size()), std::string_view(it->value().data(), it->value().size()));
 }
@@ -190,10 +192,7 @@ verify_report verify_store(const database& db_, const std::function<void(const v
     ++r.workspaces;
     auto pack = decode_counter_pack(value);
     if (!pack) return c.problem(fmt::format("meta '{}': the counter record does not decode", printable(key)));
-    auto field = [&](std::string_view f) {
-      auto i = pack->find(f);
-      return i == pack->end() ? std::int64_t{0} : i->second;
-    };
+    auto field = [&](std::string_view f) { return pack->get(f); };
     const auto& t = by_workspace[ws];
     for (auto s : core::all_item_statuses) {
       const auto name = core::to_string(s);

@@ -260,7 +260,7 @@ bool writer::commit_group(std::vector<request>& group) {
     for (const auto& c : r.ws.counters()) {
       auto it = counters_.find(c.workspace);
       if (it == counters_.end()) it = counters_.emplace(c.workspace, db_.counters_of(c.workspace)).first;
-      it->second[c.field] += c.delta;
+      it->second.add(c.field, c.delta);
       touched_counters.insert(c.workspace);
     }
     for (const auto& e : r.ws.events()) {

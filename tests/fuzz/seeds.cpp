@@ -106,8 +106,11 @@ int main(int argc, char** argv) {
   put("codec", "history", std::string(1, '\3'), chunk);
 
   // counters: mode 0 a record, 1 a counter name.
-  store::counter_pack p{{"queued", 3}, {"completed", 1200}, {"failed", -1}, {"delayed", 2}, {"dlq", 5},
-                        {"duration/count", 1201}, {"duration/sum", 99999}, {"duration/le_50", 800}, {"custom", 7}};
+  store::counter_pack p;
+  for (auto [field, value] : std::initializer_list<std::pair<const char*, std::int64_t>>{
+           {"queued", 3}, {"completed", 1200}, {"failed", -1}, {"delayed", 2}, {"dlq", 5}, {"duration/count", 1201},
+           {"duration/sum", 99999}, {"duration/le_50", 800}, {"custom", 7}})
+    p.set(field, value);
   put("counters", "pack", std::string(1, '\0'), store::encode_counter_pack(p));
   put("counters", "name_ws", std::string(1, '\1'), store::status_counter("acme", core::item_status::failed));
   put("counters", "name_all", std::string(1, '\1'), store::duration_counter("", "le_100"));
