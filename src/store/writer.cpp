@@ -124,7 +124,7 @@ void writer::run() {
       std::unique_lock lock(mu_);
       auto ready = [&] { return (!committing_ && !queue_.empty()) || (stopping_ && !committing_ && queue_.empty()); };
       if (failed_) cv_.wait_until(lock, next_recovery, ready);
-      else cv_.wait(lock, ready);
+      else cv_.wait(lock, [&] { return ready() || failed_; });  // a failure on a caller's thread wakes it too
       if (stopping_ && !committing_ && queue_.empty()) return;  // everything submitted is committed (or refused)
       if (committing_ || queue_.empty()) {
         // Woken to try the store again.
