@@ -86,7 +86,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   rocksdb::Slice existing_operand;
   rocksdb::MergeOperator::MergeOperationOutput op_out(new_value, existing_operand);
   PWFUZZ_CHECK(merge->FullMergeV2(op_in, &op_out));  // a merge never fails (that would stop the store)
-  const std::string_view result = existing_operand.data() ? std::string_view(existing_operand.data(), existing_operand.size())
+  // An operator that keeps an operand as the result points existing_operand
+  // at it; ours always writes new_value (an empty Slice still has a data()).
+  const std::string_view result = existing_operand.size() ? std::string_view(existing_operand.data(), existing_operand.size())
                                                           : std::string_view(new_value);
   if (which == 2) PWFUZZ_CHECK(result == store::orphan_record);
   if (which == 0) PWFUZZ_CHECK(store::decode_record(result).has_value());  // deltas never break a good record
