@@ -149,7 +149,8 @@ void load::operator_loop() {
       auto list = c.get("/api/v1/admin/dlq?limit=3", admin_token());
       if (list.status == 200) {
         std::string ids;
-        for (const auto& e : list.json().as_object().at("items").as_array()) {
+        const auto doc = list.json();  // kept: a range-for over a part of a temporary would dangle
+        for (const auto& e : doc.as_object().at("items").as_array()) {
           const auto& o = e.as_object();
           if (!ids.empty()) ids += ',';
           ids += "\"" + std::string(o.at("item_id").as_string()) + ":" + std::string(o.at("stage").as_string()) + "\"";

@@ -3,6 +3,7 @@
 // between two writes could leave (were they not in one batch) is reported,
 // naming the key.
 #include <filesystem>
+#include <future>
 
 #include <catch2/catch.hpp>
 
@@ -35,7 +36,16 @@ store::verify_report write_and_verify(const std::string& dir, const std::vector<
   {
     auto db = store::database::open(dir, {}).value();
     store::writer w(*db, {}, nullptr);
-    for (auto ws : sets) REQUIRE(w.commit(std::move(ws), nullptr) == store::writer::outcome::committed);
+    // One commit at a time (a commit that follows closely is queued for the
+    // writer's thread: wait for it), so each write set is its own batch and
+    // each event its own chunk.
+    for (auto ws : sets) {
+      std::promise<bool> durable;
+      auto done = durable.get_future();
+      const auto out = w.commit(std::move(ws), [&durable](bool ok) { durable.set_value(ok); });
+      if (out == store::writer::outcome::queued) REQUIRE(done.get());
+      else REQUIRE(out == store::writer::outcome::committed);
+    }
     w.stop();
   }
   auto ro = store::database::open_read_only(dir);
