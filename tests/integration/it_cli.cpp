@@ -142,13 +142,17 @@ TEST_CASE("CLI: submitting a JSONL file shows progress, prints ids, and reports 
 
 TEST_CASE("CLI: an unknown subcommand says so on stderr and exits 2, even with --help, and --help itself exits 0") {
   temp_dir dir;
-  for (const auto* args : {"cluster --help", "cluster", "frobnicate --url http://127.0.0.1:1"}) {
+  // (The issue's example was `pipewright cluster --help`; `cluster` is a real
+  // command once the cluster work lands, so these names are made up.)
+  for (const auto* args : {"clustr --help", "clustr", "frobnicate --url http://127.0.0.1:1"}) {
     INFO(args);
     auto r = run(dir, "", args);
     CHECK(r.code == 2);
     CHECK(r.out.empty());
-    CHECK(r.err.find("unknown command '") != std::string::npos);
-    CHECK(r.err.find("commands: serve, token, verify") != std::string::npos);
+    CHECK(r.err.find(std::string("unknown command '") + std::string(args).substr(0, std::string(args).find(' ')) + "'") !=
+          std::string::npos);
+    CHECK(r.err.find("commands: serve, token") != std::string::npos);
+    CHECK(r.err.find("verify") != std::string::npos);
   }
   auto help = run(dir, "", "--help");
   CHECK(help.code == 0);
