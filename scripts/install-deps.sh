@@ -8,6 +8,7 @@ packages=(
   libcaf-dev libboost1.81-dev libboost-json1.81-dev libcpp-httplib-dev librocksdb-dev libsimdjson-dev
   libspdlog-dev libfmt-dev catch2 libcpp-jwt-dev nlohmann-json3-dev libhnswlib-dev libssl-dev
   libtomlplusplus-dev libcli11-dev libjemalloc-dev libyaml-cpp-dev
+  etcd-server  # the cluster tests start one etcd on loopback (docs/cluster.md)
   prometheus   # promtool: ctest lints the live /metrics and docs/prometheus/alerts.yml
   chromium     # the dashboard's browser tests (headless, driven by puppeteer-core)
 )

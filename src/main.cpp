@@ -60,6 +60,13 @@ int main(int argc, char** argv) {
   d->add_flag("--all", dlq.all, "requeue: every open dead letter");
   d->add_option("--limit", dlq.limit, "list: at most this many")->check(CLI::Range(1, 1000));
 
+  pw::cli::cluster_options cl;
+  auto* c = app.add_subcommand("cluster", "A cluster of nodes (admin): status, drain NODE");
+  client_flags(c, cl.client);
+  c->add_option("action", cl.action, "status | drain")->check(CLI::IsMember({"status", "drain"}));
+  c->add_option("node", cl.node, "drain: the node whose slots move to the other nodes");
+  c->add_flag("--undo", cl.undo, "drain: let the node take slots again");
+
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) return pw::cli::serve(serve);
   if (t->parsed()) return pw::cli::token(token);
@@ -68,5 +75,6 @@ int main(int argc, char** argv) {
   if (w->parsed()) return pw::cli::watch(watch);
   if (r->parsed()) return pw::cli::retry(retry);
   if (d->parsed()) return pw::cli::dlq(dlq);
+  if (c->parsed()) return pw::cli::cluster(cl);
   return 2;
 }

@@ -1,6 +1,7 @@
 #include "actors/admission.hpp"
 
 #include <deque>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -14,6 +15,7 @@
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
 #include "core/clock.hpp"
+#include "core/cluster.hpp"
 #include "core/ids.hpp"
 #include "core/item_run.hpp"
 #include "store/codec.hpp"
@@ -42,12 +44,14 @@ class admission_state {
       return refuse(core::errc::queue_full, "the queue is full (actors.max_queued); retry later");
     auto p = ctx_->pipelines.find(sub->request.pipeline);
     if (p == ctx_->pipelines.end()) return refuse(core::errc::validation_failed, "no pipeline '" + sub->request.pipeline + "'");
+    if (released(sub->request.workspace))
+      return refuse(core::errc::unavailable, "the workspace is being moved to another node; retry shortly");
 
     const auto now = core::now_ms();
     auto rec = std::make_shared<store::stored_item>();
     auto& it = rec->item;
     auto& req = sub->request;
-    it.id = ids_.next(now);
+    it.id = ctx_->cluster_slots ? ids_.next(now, slot_of(sub->request.workspace)) : ids_.next(now);
     it.owner = std::move(req.owner);
     it.workspace = std::move(req.workspace);
     it.pipeline = std::move(req.pipeline);
@@ -81,7 +85,8 @@ class admission_state {
     if (!req.idempotency_key.empty())
       // The answer is stored with the item: a replay finds both or neither.
       ws.put_idempotency(it.owner, req.idempotency_key, now,
-                         store::encode_idempotency({req.request_hash, 201, reply.json(), now}));
+                         store::encode_idempotency({req.request_hash, 201, reply.json(), now,
+                                                    ctx_->cluster_slots ? std::optional(slot_of(it.workspace)) : std::nullopt}));
     ++accepting_;
     auto answer = [sub, reply](bool ok) {
       if (ok) sub->done(reply);
@@ -116,10 +121,35 @@ class admission_state {
     activate();
   }
 
-  // Recovered items wait as ids; each is loaded when it gets a slot.
+  // Recovered items wait as ids; each is loaded when it gets a slot. In a
+  // cluster a slot's items are handed over again when the node takes the
+  // slot (back): those it already knows are skipped.
   void recovered(const queued_batch_ptr& batch) {
-    for (auto& r : *batch) enqueue(std::move(r.id), r.workspace, nullptr);
+    for (auto& r : *batch) {
+      if (released(r.workspace) || waiting_.count(r.id) || starting_.count(r.id) || by_id_.count(r.id)) continue;
+      enqueue(std::move(r.id), r.workspace, nullptr);
+    }
     activate();
+  }
+
+  // (cluster) Stops running the slots' items: waiting ones stay in the
+  // durable queue, running supervisors finish their stages and stop; `done`
+  // once none is left.
+  void release(const release_ptr& job) {
+    for (auto s : job->slots) released_slots_.insert(s);
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      auto ws = it->second ? it->second->item.workspace : workspace_of_waiting(it->first);
+      it = released(ws) ? waiting_.erase(it) : std::next(it);
+    }
+    releases_.push_back(job);
+    for (auto& [addr, sup] : active_)
+      if (released(sup.workspace)) self_->send(sup.handle, drain_atom::value);
+    publish_counts();
+    finish_releases();
+  }
+
+  void resume_slots(const slots_ptr& slots) {
+    for (auto s : *slots) released_slots_.erase(s);
   }
 
   // A recovered item's record arrived for the slot reserved for it.
@@ -129,6 +159,13 @@ class admission_state {
     auto pending = std::move(it->second.controls);
     const auto ws = std::move(it->second.workspace);
     starting_.erase(it);
+    if (released(ws)) {
+      // Its slot is being handed off: it stays in the durable queue.
+      release_slot(ws);
+      for (auto& c : pending) c->done(core::make_error(core::errc::unavailable, "the workspace is being moved; retry shortly"));
+      finish_releases();
+      return activate();
+    }
     if (!rec) {
       release_slot(ws);
       spdlog::error("event=recovery.unreadable item={} reason=\"record missing, undecodable or pipeline gone\"", id);
@@ -214,6 +251,7 @@ class admission_state {
     if (auto a = by_id_.find(it->second.id); a != by_id_.end() && a->second.address() == dm.source) by_id_.erase(a);
     release_slot(it->second.workspace);
     active_.erase(it);
+    finish_releases();
     activate();
     if (draining_ && active_.empty()) {
       for (auto& rp : drain_waiters_) rp.deliver(done_atom::value);
@@ -257,6 +295,33 @@ class admission_state {
   }
 
  private:
+  std::uint32_t slot_of(std::string_view ws) const { return core::slot_of_workspace(ws, ctx_->cluster_slots); }
+  bool released(std::string_view ws) const {
+    return ctx_->cluster_slots && !released_slots_.empty() && released_slots_.count(slot_of(ws));
+  }
+  std::string workspace_of_waiting(const std::string& id) const {
+    for (const auto& [ws, q] : queue_by_workspace_)
+      for (const auto& e : q)
+        if (e.id == id) return ws;
+    return {};
+  }
+  // Answers the releases whose slots have no supervisor and nothing loading.
+  void finish_releases() {
+    if (releases_.empty()) return;
+    for (auto it = releases_.begin(); it != releases_.end();) {
+      std::set<std::uint32_t> slots((*it)->slots.begin(), (*it)->slots.end());
+      bool busy = false;
+      for (const auto& [addr, sup] : active_) busy = busy || slots.count(slot_of(sup.workspace));
+      for (const auto& [id, s] : starting_) busy = busy || slots.count(slot_of(s.workspace));
+      if (busy) {
+        ++it;
+        continue;
+      }
+      (*it)->done();
+      it = releases_.erase(it);
+    }
+  }
+
   struct active_supervisor {
     caf::actor handle;
     std::string id;
@@ -391,6 +456,8 @@ class admission_state {
   std::unordered_map<std::string, std::vector<control_ptr>> loading_;
   bool ready_ = false;
   bool draining_ = false;
+  std::set<std::uint32_t> released_slots_;  // (cluster) slots being handed off
+  std::vector<release_ptr> releases_;
   std::vector<caf::response_promise> drain_waiters_;
 };
 
@@ -420,6 +487,8 @@ caf::behavior admission(caf::event_based_actor* self, context_ptr ctx) {
         return rp;
       },
       [st](stats_atom) { st->publish_oldest(); },
+      [st](release_atom, const release_ptr& job) { st->release(job); },
+      [st](resume_atom, const slots_ptr& slots) { st->resume_slots(slots); },
   });
 }
 

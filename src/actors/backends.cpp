@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "store/slot_keys.hpp"
+
 namespace pw::actors {
 
 namespace {
@@ -19,6 +21,25 @@ class namespaced_reader final : public stages::state_reader {
  private:
   const store::database& db_;
   std::string ns_;
+};
+
+// The same view, showing only keys of some workspaces.
+class workspaces_reader final : public stages::state_reader {
+ public:
+  workspaces_reader(const store::database& db, std::string ns, const std::set<std::string>& workspaces)
+      : db_(db), ns_(std::move(ns)), workspaces_(workspaces) {}
+  void scan(std::string_view prefix,
+            const std::function<void(std::string_view, std::string_view)>& fn) const override {
+    db_.scan_stage_data(ns_ + std::string(prefix), [&](std::string_view k, std::string_view v) {
+      auto ws = store::stage_data_workspace(k);
+      if (ws && workspaces_.count(std::string(*ws))) fn(k.substr(ns_.size()), v);
+    });
+  }
+
+ private:
+  const store::database& db_;
+  std::string ns_;
+  const std::set<std::string>& workspaces_;
 };
 
 }  // namespace
@@ -40,6 +61,19 @@ core::result<std::map<std::string, pipeline_binding>> bind_pipelines(const core:
     out.emplace(name, std::move(b));
   }
   return out;
+}
+
+void restore_workspaces(const std::map<std::string, pipeline_binding>& pipelines, const store::database& db,
+                        const std::set<std::string>& workspaces) {
+  if (workspaces.empty()) return;
+  for (const auto& [name, b] : pipelines)
+    for (const auto& s : b.stages) s.backend->restore(workspaces_reader(db, s.data_prefix, workspaces));
+}
+
+void forget_workspaces(const std::map<std::string, pipeline_binding>& pipelines, const std::set<std::string>& workspaces) {
+  for (const auto& [name, b] : pipelines)
+    for (const auto& s : b.stages)
+      for (const auto& ws : workspaces) s.backend->forget_workspace(ws);
 }
 
 }  // namespace pw::actors

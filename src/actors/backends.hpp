@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "actors/context.hpp"
@@ -14,5 +15,12 @@ namespace pw::actors {
 
 core::result<std::map<std::string, pipeline_binding>> bind_pipelines(const core::config& cfg,
                                                                      const store::database& db);
+
+// (cluster) A handoff brought these workspaces' state: every backend reads
+// it (and only it) from the store again.
+void restore_workspaces(const std::map<std::string, pipeline_binding>& pipelines, const store::database& db,
+                        const std::set<std::string>& workspaces);
+// (cluster) These workspaces moved away: backends drop what they keep of them.
+void forget_workspaces(const std::map<std::string, pipeline_binding>& pipelines, const std::set<std::string>& workspaces);
 
 }  // namespace pw::actors

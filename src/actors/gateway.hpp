@@ -73,6 +73,15 @@ struct queue_counts {
 // Called exactly once, on any thread, when the item is durable (or refused).
 using submit_callback = std::function<void(core::result<submit_reply>)>;
 
+// A page of a room's replay log.
+struct replay_page {
+  std::vector<std::pair<std::uint64_t, std::string>> events;  // (seq, frame), ascending
+  std::uint64_t first_retained = 0;                            // oldest seq still stored, 0 if none
+  std::uint64_t last_seq = 0;                                  // newest seq stored, 0 if none
+};
+// nullopt: the room's log cannot be read now (in a cluster: its node is lost).
+using replay_callback = std::function<void(std::optional<replay_page>)>;
+
 // A subscriber (a WebSocket). Called from actor threads: implementations
 // hand the frame to their own I/O thread and return at once.
 class event_sink {
@@ -89,6 +98,10 @@ class event_sink {
   // stored, never replayed; a socket may skip it while it catches up.
   virtual void deliver_live(std::shared_ptr<const std::string> frame) = 0;
   virtual void joined() = 0;
+  // (cluster) Events of `room` can no longer reach this sink in order (the
+  // node keeping the room's log was lost, or handed the log on): the
+  // subscriber reconnects and replays with ?since=.
+  virtual void interrupted(const std::string& /*room*/) {}
 };
 
 // What the operators' routes read (GET /metrics, GET /api/v1/admin/actors).
@@ -109,6 +122,8 @@ class gateway {
   virtual void submit(submit_request req, submit_callback done) = 0;
   virtual void join(std::shared_ptr<event_sink> sink) = 0;
   virtual void leave(std::shared_ptr<event_sink> sink) = 0;
+  // Reads a page of a room's replay log (seq > after); `done` once, any thread.
+  virtual void read_events(std::string room, std::uint64_t after, std::size_t limit, replay_callback done) = 0;
   virtual bool ready() const noexcept = 0;     // recovery finished
   virtual bool draining() const noexcept = 0;  // shutting down
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -34,6 +35,8 @@ using control_atom = caf::atom_constant<caf::atom("control")>;
 using loaded_atom = caf::atom_constant<caf::atom("loaded")>;
 using requeue_atom = caf::atom_constant<caf::atom("requeue")>;
 using bulk_atom = caf::atom_constant<caf::atom("bulk")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
 struct submission {
   submit_request request;
@@ -58,6 +61,15 @@ using stored_item_ptr = std::shared_ptr<store::stored_item>;
 using queued_batch_ptr = std::shared_ptr<std::vector<store::queued_ref>>;
 using success_ptr = std::shared_ptr<stages::stage_success>;
 
+// (cluster) Slots admission stops running (a handoff): `done` once none of
+// their items has a supervisor any more.
+struct release_job {
+  std::vector<std::uint32_t> slots;
+  std::function<void()> done;
+};
+using release_ptr = std::shared_ptr<release_job>;
+using slots_ptr = std::shared_ptr<std::vector<std::uint32_t>>;
+
 }  // namespace pw::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::submission_ptr)
@@ -66,3 +78,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::bulk_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::stored_item_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::queued_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::success_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::release_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::slots_ptr)

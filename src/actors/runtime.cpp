@@ -3,6 +3,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/all.hpp>
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 #include "actors/admission.hpp"
@@ -10,6 +11,7 @@
 #include "actors/messages.hpp"
 #include "actors/notifier.hpp"
 #include "core/clock.hpp"
+#include "core/cluster.hpp"
 #include "store/maintenance.hpp"
 #include "store/stats.hpp"
 #include "store/write_set.hpp"
@@ -18,22 +20,30 @@ namespace pw::actors {
 
 namespace {
 
-caf::actor_system_config& configure(caf::actor_system_config& c, const core::config& cfg) {
+caf::actor_system_config& configure(caf::actor_system_config& c, const core::config& cfg, const cluster_hooks& cluster) {
   c.set("scheduler.max-threads", static_cast<std::size_t>(cfg.actors.scheduler_threads));
+  if (cluster.configure) cluster.configure(c);
   return c;
+}
+
+store::writer_options writer_options_of(const core::config& cfg, core::node_metrics& m, const cluster_hooks& cluster) {
+  store::writer_options o{cfg.store.sync, cfg.store.event_retention, 2048, &m};
+  o.local_room = cluster.local_room;
+  o.outboxed = cluster.outboxed;
+  return o;
 }
 
 }  // namespace
 
 struct runtime::impl {
   impl(const core::config& cfg, store::database& d, std::map<std::string, pipeline_binding> pipelines,
-       core::node_metrics& m)
+       core::node_metrics& m, const cluster_hooks& cluster)
       : config(cfg),
         db(d),
         metrics(m),
         loader(d, cfg.pipelines),
-        system(configure(system_config, cfg)),
-        writer(d, store::writer_options{cfg.store.sync, cfg.store.event_retention, 2048, &m},
+        system(configure(system_config, cfg, cluster)),
+        writer(d, writer_options_of(cfg, m, cluster),
                [this](std::vector<store::committed_event>&& events) { rooms.publish(events); }) {
     auto ctx = std::make_shared<node_context>();
     ctx->cfg = &cfg;
@@ -43,6 +53,7 @@ struct runtime::impl {
     ctx->flags = &flags;
     ctx->metrics = &metrics;
     ctx->pipelines = std::move(pipelines);
+    ctx->cluster_slots = cluster.slots;
     context = ctx;
     admission_actor = system.spawn(admission, context);
     schedule_maintenance();
@@ -133,8 +144,8 @@ struct runtime::impl {
 };
 
 runtime::runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines,
-                 core::node_metrics& metrics)
-    : impl_(std::make_unique<impl>(cfg, db, std::move(pipelines), metrics)) {}
+                 core::node_metrics& metrics, cluster_hooks cluster)
+    : impl_(std::make_unique<impl>(cfg, db, std::move(pipelines), metrics, cluster)) {}
 
 runtime::~runtime() { shutdown(); }
 
@@ -233,6 +244,40 @@ void runtime::shutdown() {
   impl_->admission_actor = nullptr;
   impl_->context.reset();
   impl_->system.await_all_actors_done();
+}
+
+void runtime::read_events(std::string room, std::uint64_t after, std::size_t limit, replay_callback done) {
+  auto page = impl_->db.events(room, after, limit);
+  replay_page out;
+  out.events = std::move(page.events);
+  out.first_retained = page.first_retained;
+  out.last_seq = page.last_seq;
+  done(std::move(out));
+}
+
+caf::actor_system& runtime::system() { return impl_->system; }
+store::writer& runtime::writer() { return impl_->writer; }
+store::loader& runtime::loader() { return impl_->loader; }
+notifier& runtime::rooms() { return impl_->rooms; }
+const std::map<std::string, pipeline_binding>& runtime::pipelines() const { return impl_->context->pipelines; }
+
+void runtime::release_slots(std::vector<std::uint32_t> slots, std::function<void()> done) {
+  caf::anon_send(impl_->admission_actor, release_atom::value,
+                 std::make_shared<release_job>(release_job{std::move(slots), std::move(done)}));
+}
+
+void runtime::resume_slots(std::vector<std::uint32_t> slots) {
+  caf::anon_send(impl_->admission_actor, resume_atom::value, std::make_shared<std::vector<std::uint32_t>>(slots));
+  const auto n = impl_->context->cluster_slots;
+  impl_->loader.post([h = impl_->admission_actor, slots = std::set<std::uint32_t>(slots.begin(), slots.end()),
+                      n](const store::database& db) {
+    auto batch = std::make_shared<std::vector<store::queued_ref>>();
+    db.scan_queue([&](std::string_view, std::string_view id, std::string_view ws) {
+      if (slots.count(core::slot_of_workspace(ws, n))) batch->push_back(store::queued_ref{std::string(id), std::string(ws)});
+    });
+    std::sort(batch->begin(), batch->end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    if (!batch->empty()) caf::anon_send(h, recovered_atom::value, std::move(batch));
+  });
 }
 
 runtime_stats runtime::stats() const {

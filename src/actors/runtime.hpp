@@ -5,7 +5,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
+#include <set>
+
+#include <caf/fwd.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,10 +31,20 @@ struct runtime_stats {
   store::writer_stats writer;
 };
 
+class notifier;
+
+// (cluster) What a cluster adds to the runtime before it starts.
+struct cluster_hooks {
+  std::function<void(caf::actor_system_config&)> configure;  // the middleman and the wire types
+  std::uint32_t slots = 0;                                    // item ids carry their workspace's slot
+  std::function<bool(std::string_view room)> local_room;      // store::writer_options::local_room
+  std::function<void()> outboxed;
+};
+
 class runtime final : public gateway, public operations {
  public:
   runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines,
-          core::node_metrics& metrics);
+          core::node_metrics& metrics, cluster_hooks cluster = {});
   ~runtime() override;
 
   void submit(submit_request req, submit_callback done) override;
@@ -58,6 +72,19 @@ class runtime final : public gateway, public operations {
   void shutdown();
   runtime_stats stats() const;
   bool store_healthy() const noexcept;
+  void read_events(std::string room, std::uint64_t after, std::size_t limit, replay_callback done) override;
+
+  // (cluster) What the cluster agent works with.
+  caf::actor_system& system();
+  store::writer& writer();
+  store::loader& loader();
+  notifier& rooms();
+  const std::map<std::string, pipeline_binding>& pipelines() const;
+  // Stops running these slots' items; `done` (any thread) once none runs.
+  void release_slots(std::vector<std::uint32_t> slots, std::function<void()> done);
+  // Runs these slots' items again: their queue entries are read and handed
+  // to admission (those it already runs are skipped).
+  void resume_slots(std::vector<std::uint32_t> slots);
 
  private:
   struct impl;

@@ -55,6 +55,13 @@ struct dlq_options {
   std::size_t limit = 50;
 };
 
+struct cluster_options {
+  client_options client;
+  std::string action = "status";  // status | drain
+  std::string node;               // drain: the node whose slots move away
+  bool undo = false;              // drain: let the node take slots again
+};
+
 int serve(const serve_options& o);
 int token(const token_options& o);
 int submit(const submit_options& o);
@@ -62,5 +69,6 @@ int status(const item_options& o);
 int watch(const item_options& o);
 int retry(const item_options& o);
 int dlq(const dlq_options& o);
+int cluster(const cluster_options& o);
 
 }  // namespace pw::cli

@@ -14,7 +14,10 @@
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "cli/logging.hpp"
+#include "cluster/node.hpp"
 #include "net/api.hpp"
+#include "net/api_cluster.hpp"
+#include "net/cluster_front.hpp"
 #include "net/server.hpp"
 #include "store/recovery.hpp"
 
@@ -75,7 +78,15 @@ int serve(const serve_options& o) {
   }
 
   core::node_metrics metrics(cfg->pipelines, PIPEWRIGHT_VERSION);
-  actors::runtime rt(*cfg, *db.value(), std::move(bindings).value(), metrics);
+  // In a cluster (docs/cluster.md) the node joins before it serves; a
+  // single node has none of it.
+  std::unique_ptr<cluster::node> member;
+  actors::cluster_hooks hooks;
+  if (cfg->cluster.enabled) {
+    member = std::make_unique<cluster::node>(*cfg, *db.value());
+    hooks = member->hooks();
+  }
+  actors::runtime rt(*cfg, *db.value(), std::move(bindings).value(), metrics, hooks);
   net::authenticator auth(cfg->auth.jwt_secret);
   net::body_parser bodies(cfg->limits);
   net::idempotency idem(*db.value(), rt, cfg->store.idempotency_retention_ms);
@@ -83,6 +94,10 @@ int serve(const serve_options& o) {
   net::router routes(auth, &metrics);
   net::api_context ctx{*cfg, rt, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_healthy(); }};
   net::add_all_routes(routes, ctx);
+  net::cluster_front front(routes, member.get());
+  if (member)
+    net::add_cluster_routes(routes, {[&member] { return member->status_json(); },
+                                     [&member](const std::string& n, bool d) { return member->drain(n, d); }});
   // The embedded API document is converted off the start path (it takes
   // tens of ms; readiness does not wait for it). A broken one is a build
   // defect that the tests catch; should one ship, the node says so and stops.
@@ -99,7 +114,9 @@ int serve(const serve_options& o) {
     ~joined() { t.join(); }
   } join_api_document{api_document};
 
-  net::server srv(*cfg, routes, auth, rt, *db.value(), &metrics);
+  actors::gateway& gate = member ? static_cast<actors::gateway&>(*member) : rt;
+  net::server srv(*cfg, routes, auth, gate, *db.value(), &metrics);
+  if (member) srv.set_front([&front](net::http_request& r, net::responder done) { front.dispatch(r, std::move(done)); });
   auto port = srv.start();
   if (!port) {
     spdlog::critical("event=node.failed reason=\"{}\"", port.err().message);
@@ -109,12 +126,27 @@ int serve(const serve_options& o) {
   const auto& host = cfg->server.listen.host;
   spdlog::info("listening on http://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host, port.value());
 
-  const auto t0 = std::chrono::steady_clock::now();
-  auto report = store::recover(*db.value(), 4096,
-                               [&rt](std::vector<store::queued_ref>&& batch) { rt.resume(std::move(batch)); });
-  rt.mark_ready();
-  spdlog::info("event=recovery.done resumed={} unreadable={} elapsed_ms={}", report.resumed, report.unreadable,
-               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+  if (member) {
+    // A slot's unfinished items resume when the node takes its lease; the
+    // node is ready once it registered and took the slots that are its own.
+    auto joined = member->start(rt, port.value(), [&front](net::http_request r, net::responder done) {
+      front.dispatch_forwarded(std::move(r), std::move(done));
+    });
+    if (!joined) {
+      spdlog::critical("event=node.failed reason=\"{}\"", joined.err().message);
+      srv.stop();
+      member->stop(false);
+      rt.shutdown();
+      return 1;
+    }
+  } else {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto report = store::recover(*db.value(), 4096,
+                                 [&rt](std::vector<store::queued_ref>&& batch) { rt.resume(std::move(batch)); });
+    rt.mark_ready();
+    spdlog::info("event=recovery.done resumed={} unreadable={} elapsed_ms={}", report.resumed, report.unreadable,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -123,6 +155,9 @@ int serve(const serve_options& o) {
 
   const bool drained = rt.drain(cfg->server.drain_timeout);
   srv.stop();
+  // A clean stop gives the slots' leases back at once (their records stay
+  // here: the node serves them again when it returns).
+  if (member) member->stop(true);
   rt.shutdown();
   auto stats = rt.stats();
   db.value().reset();

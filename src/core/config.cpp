@@ -224,6 +224,9 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
       log.fail("log.level: expected one of trace, debug, info, warn, error, critical, off");
   }
 
+  section cluster(top.table("cluster"), "cluster", err);
+  toml_config::read_cluster(cluster, cfg.cluster);
+
   retry_policy retry;
   millis timeout{30000};
   section sup(top.table("supervision"), "supervision", err);

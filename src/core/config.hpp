@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/cluster.hpp"
 #include "core/pipeline.hpp"
 #include "core/result.hpp"
 #include "core/supervision.hpp"
@@ -79,6 +80,7 @@ struct config {
   std::string log_level = "info";
   log_encoding log_format = log_encoding::text;  // text: key=value lines; json: one JSON object per line
   std::map<std::string, pipeline> pipelines;
+  cluster_config cluster;  // disabled: a single node, as ever
 };
 
 using env_map = std::map<std::string, std::string>;

@@ -132,6 +132,9 @@ class section {
   std::set<std::string, std::less<>> known_;
 };
 
+// The [cluster] table (core/config_cluster.cpp).
+void read_cluster(section& s, cluster_config& c);
+
 // Lays `over` onto `base`. Tables merge key by key, except a pipeline, which
 // the overlay replaces whole (otherwise a file could never drop a stage).
 void merge(toml::table& base, const toml::table& over, const std::string& path);

@@ -30,6 +30,7 @@ struct server::impl {
 
   const core::config& cfg;
   router& routes;
+  std::function<void(http_request&, responder)> front;  // (cluster) in front of the router
   authenticator& auth;
   actors::gateway& gate;
   const store::database& db;
@@ -135,9 +136,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
     r.idempotency_key = std::string(req["Idempotency-Key"]);
     r.body = std::move(req.body());
     r.request_id = std::to_string(++srv_.request_counter);
-    srv_.routes.dispatch(r, [self = shared_from_this()](http_response resp) {
+    auto done = [self = shared_from_this()](http_response resp) {
       asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable { self->reply(std::move(resp)); });
-    });
+    };
+    if (srv_.front) srv_.front(r, std::move(done));
+    else srv_.routes.dispatch(r, std::move(done));
   }
 
   void upgrade(http::request<http::string_body>&& req) {
@@ -231,6 +234,8 @@ server::server(const core::config& cfg, router& routes, authenticator& auth, act
     : impl_(std::make_unique<impl>(cfg, routes, auth, gate, db, metrics)) {}
 
 server::~server() { stop(); }
+
+void server::set_front(std::function<void(http_request&, responder)> front) { impl_->front = std::move(front); }
 
 core::result<std::uint16_t> server::start() {
   auto& i = *impl_;

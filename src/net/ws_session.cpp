@@ -79,8 +79,11 @@ void ws_session::deliver_live(std::shared_ptr<const std::string> frame) {
 
 // Replays the rooms' missed events page by page, reading the next page only
 // when the send queue has room, so a long catch-up never overflows it. Runs
-// again from do_write() as the queue drains.
+// again from do_write() as the queue drains. A page is read through the
+// gateway (in a cluster, from the node that keeps the room's log) and
+// handled on this socket's strand.
 void ws_session::replay() {
+  if (replay_reading_) return;
   const std::size_t low_water = std::max<std::size_t>(1, opts_.send_queue / 2);
   const std::size_t page_size = std::min<std::size_t>(512, low_water);
   while (replay_room_ < rooms_.size()) {
@@ -94,27 +97,50 @@ void ws_session::replay() {
       continue;
     }
     if (replay_first_page_) replay_after_ = *since;
-    auto page = db_.events(room, replay_after_, page_size);
-    if (replay_first_page_ && page.first_retained > replay_after_ + 1 && replay_after_ < page.last_seq)
-      enqueue(std::make_shared<const std::string>(
-          fmt::format("{{\"type\":\"replay.truncated\",\"room\":\"{}\",\"since\":{},\"first_available\":{}}}",
-                      admins ? "admins" : "user", *since, page.first_retained)));
-    replay_first_page_ = false;
-    if (page.events.empty()) {
-      // Caught up, unless events were delivered (and so committed) after the read.
-      if (live_newest_[room] > replay_after_) continue;
-      ++replay_room_;
-      replay_first_page_ = true;
-      continue;
-    }
-    for (auto& [seq, frame] : page.events) {
-      replay_after_ = seq;
-      forward(room, seq, std::make_shared<const std::string>(std::move(frame)));
-    }
-    if (queue_.size() >= low_water) return;  // do_write() calls back when the queue drains
+    replay_reading_ = true;
+    gate_.read_events(room, replay_after_, page_size, [self = shared_from_this()](std::optional<actors::replay_page> page) {
+      asio::post(self->ws_.get_executor(), [self, page = std::move(page)]() mutable { self->on_replay_page(std::move(page)); });
+    });
+    return;
   }
   replaying_ = false;
   live_newest_.clear();
+}
+
+void ws_session::on_replay_page(std::optional<actors::replay_page> page) {
+  replay_reading_ = false;
+  if (closing_ || replay_room_ >= rooms_.size()) return;
+  const auto& room = rooms_[replay_room_];
+  if (!page) return interrupted(room);
+  const bool admins = room == store::admins_room;
+  const auto since = admins ? opts_.admins_since : opts_.since;
+  if (replay_first_page_ && page->first_retained > replay_after_ + 1 && replay_after_ < page->last_seq)
+    enqueue(std::make_shared<const std::string>(
+        fmt::format("{{\"type\":\"replay.truncated\",\"room\":\"{}\",\"since\":{},\"first_available\":{}}}",
+                    admins ? "admins" : "user", since.value_or(0), page->first_retained)));
+  replay_first_page_ = false;
+  if (page->events.empty()) {
+    // Caught up, unless events were delivered (and so committed) after the read.
+    if (live_newest_[room] <= replay_after_) {
+      ++replay_room_;
+      replay_first_page_ = true;
+    }
+    return replay();
+  }
+  for (auto& [seq, frame] : page->events) {
+    replay_after_ = seq;
+    forward(room, seq, std::make_shared<const std::string>(std::move(frame)));
+  }
+  const std::size_t low_water = std::max<std::size_t>(1, opts_.send_queue / 2);
+  if (queue_.size() >= low_water) return;  // do_write() calls back when the queue drains
+  replay();
+}
+
+void ws_session::interrupted(const std::string& room) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), room] {
+    spdlog::info("event=ws.interrupted user={} room={} code={}", self->who_.sub, room, close_log_interrupted);
+    self->close(close_log_interrupted, "this user's event log moved or its node is unreachable: reconnect with ?since=<last seq>");
+  });
 }
 
 void ws_session::forward(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame,

@@ -78,8 +78,15 @@ class state_reader {
 class stage_backend {
  public:
   virtual ~stage_backend() = default;
-  // Rebuilds in-memory state (indexes) from what earlier runs persisted.
+  // Rebuilds in-memory state (indexes) from what earlier runs persisted. In
+  // a cluster it is called again with a reader that holds only the
+  // workspaces a handoff brought: it must add to what it has.
   virtual void restore(const state_reader&) {}
+  // (cluster) The workspace moved to another node: drop what is kept of it in
+  // memory. No item of the workspace runs meanwhile. Durable state keys must
+  // be "<kind>/<workspace>/<rest>" so that they move with the workspace
+  // (store/slot_keys.hpp).
+  virtual void forget_workspace(std::string_view /*workspace*/) {}
   virtual stage_outcome run(const stage_input& in) = 0;
   // True when an attempt can outlive run() (it waits on the network): only
   // then does the supervisor arm the stage timeout. A synchronous backend

@@ -13,6 +13,7 @@ std::string_view cf_name(cf c) noexcept {
     case cf::stage_data: return "stage_data";
     case cf::index: return "index";
     case cf::idempotency: return "idempotency";
+    case cf::outbox: return "outbox";
   }
   return "meta";
 }
@@ -101,6 +102,20 @@ std::string idempotency_expiry_key(std::int64_t created_ms, std::string_view own
 
 std::string counter_key(std::string_view counter) { return "c/" + std::string(counter); }
 std::string room_seq_key(std::string_view room) { return "s/" + std::string(room); }
+
+std::string outbox_key(std::uint64_t seq) {
+  std::string k;
+  put_be64(k, seq);
+  return k;
+}
+
+std::string applied_key(std::string_view room, std::string_view origin) {
+  std::string k(applied_prefix);
+  k += room;
+  k += '\0';
+  k += origin;
+  return k;
+}
 
 std::string prefix_end(std::string prefix) {
   while (!prefix.empty()) {

@@ -21,8 +21,9 @@ enum class cf : std::uint8_t {
   stage_data,  // backend state, namespaced by pipeline and stage
   index,       // paused and finished items by owner, workspace and status; items by theme
   idempotency, // 'k' owner '\0' key -> record; 't' be64(created) owner '\0' key -> "" (expiry order)
+  outbox,      // (cluster) be64(outbox seq) -> room '\0' event: events for rooms whose log lives on another node
 };
-inline constexpr std::size_t cf_count = 9;
+inline constexpr std::size_t cf_count = 10;
 // Column families of store format 2, read once by the migration (store/migrate.cpp).
 inline constexpr std::string_view legacy_families[] = {"state", "results", "history", "owners"};
 std::string_view cf_name(cf c) noexcept;
@@ -38,6 +39,11 @@ std::string dlq_key(std::string_view id, std::string_view stage);
 std::string event_key(std::string_view room, std::uint64_t seq);
 std::string counter_key(std::string_view counter);
 std::string room_seq_key(std::string_view room);
+// (cluster) The outbox, and the last outbox seq of `origin` applied to a
+// room's log (meta "d/" room '\0' origin): a resent batch applies once.
+std::string outbox_key(std::uint64_t seq);
+std::string applied_key(std::string_view room, std::string_view origin);
+inline constexpr std::string_view applied_prefix = "d/";
 
 // Index keys (cf::index), for items that are not in the queue (paused and
 // finished ones): written when an item leaves the queue, removed when it

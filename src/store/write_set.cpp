@@ -158,6 +158,29 @@ void write_set::keep_room_seq(std::string_view room, std::uint64_t seq) {
   ops_.push_back({cf::meta, k::put, room_seq_key(room), std::move(v)});
 }
 
+void write_set::put_raw(cf family, std::string key, std::string value) {
+  ops_.push_back({family, k::put, std::move(key), std::move(value)});
+}
+
+void write_set::erase_raw(cf family, std::string key) {
+  ops_.push_back({family, family == cf::queue ? k::single_erase : k::erase, std::move(key), {}});
+}
+
+void write_set::erase_outbox(std::uint64_t first, std::uint64_t last) {
+  ops_.push_back({cf::outbox, k::erase_range, outbox_key(first), outbox_key(last + 1)});
+}
+
+void write_set::applied(std::string_view room, std::string_view origin, std::uint64_t outbox_seq) {
+  std::string v;
+  put_be64(v, outbox_seq);
+  ops_.push_back({cf::meta, k::put, applied_key(room, origin), std::move(v)});
+}
+
+void write_set::reload(std::vector<std::string> workspaces, std::vector<std::string> rooms) {
+  for (auto& w : workspaces) reload_workspaces_.push_back(std::move(w));
+  for (auto& r : rooms) reload_rooms_.push_back(std::move(r));
+}
+
 void write_set::count(std::string_view workspace, std::string field, std::int64_t delta) {
   counters_.push_back(counter_delta{std::string(workspace), std::move(field), delta});
 }

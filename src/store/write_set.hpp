@@ -91,10 +91,29 @@ class write_set {
   // Keeps a room's last seq in meta (before a sweep may delete all its events).
   void keep_room_seq(std::string_view room, std::uint64_t seq);
 
+  // (cluster) Records copied as they are, by a handoff: a slot's keys
+  // written on the node that takes it, or erased on the one that gave it.
+  void put_raw(cf family, std::string key, std::string value);
+  // queue entries are single-erased, as everywhere (each was put once).
+  void erase_raw(cf family, std::string key);
+  // Outbox entries shipped and applied by their room's node.
+  void erase_outbox(std::uint64_t first, std::uint64_t last);
+  // An event from another node's outbox, applied to a room whose log lives
+  // here: the event gets the room's next seq, and the origin's last applied
+  // outbox seq is kept with it, in the same batch.
+  void applied(std::string_view room, std::string_view origin, std::uint64_t outbox_seq);
+  // After this batch, the writer reads these workspaces' counters and rooms'
+  // seqs from the store again (a handoff wrote or erased them underneath).
+  void reload(std::vector<std::string> workspaces, std::vector<std::string> rooms);
+  const std::vector<std::string>& reload_workspaces() const noexcept { return reload_workspaces_; }
+  const std::vector<std::string>& reload_rooms() const noexcept { return reload_rooms_; }
+
   // Encodes the gathered deltas into their merge operands. The writer calls
   // it once before reading ops().
   void seal();
-  bool empty() const noexcept { return ops_.empty() && events_.empty() && counters_.empty(); }
+  bool empty() const noexcept {
+    return ops_.empty() && events_.empty() && counters_.empty() && reload_workspaces_.empty() && reload_rooms_.empty();
+  }
   const std::vector<op>& ops() const noexcept { return ops_; }
   const std::vector<pending_event>& events() const noexcept { return events_; }
   struct counter_delta {
@@ -118,6 +137,7 @@ class write_set {
   std::vector<open_delta> deltas_;
   std::vector<pending_event> events_;
   std::vector<counter_delta> counters_;
+  std::vector<std::string> reload_workspaces_, reload_rooms_;
 };
 
 // Whether an item with this status waits in the durable queue (queued or

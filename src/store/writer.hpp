@@ -19,6 +19,8 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -39,6 +41,13 @@ struct writer_options {
   std::size_t event_retention = 10000;  // events kept per room
   std::size_t max_group = 2048;         // write sets merged into one batch at most
   core::node_metrics* metrics = nullptr;  // batch sizes and commit time, when set
+  // (cluster) Whether a room's event log lives on this node. Events for any
+  // other room go to the outbox in the same batch (their node gives them
+  // their seq) and `outboxed` is called once the batch committed. Asked
+  // under the writer's turn, so a room that moves away mid-stream is told
+  // apart between two batches, never inside one. Null: every room is local.
+  std::function<bool(std::string_view room)> local_room;
+  std::function<void()> outboxed;
 };
 
 struct writer_stats {
@@ -104,6 +113,7 @@ class writer {
   // Owned by whichever thread holds the turn.
   std::unordered_map<std::string, counter_pack> counters_;  // by workspace
   std::unordered_map<std::string, std::uint64_t> room_seqs_;
+  std::optional<std::uint64_t> outbox_seq_;  // the last outbox key used, read on first use
 
   std::thread thread_;
 };
