@@ -11,6 +11,8 @@ packages=(
   etcd-server  # the cluster tests start one etcd on loopback (docs/cluster.md)
   prometheus   # promtool: ctest lints the live /metrics and docs/prometheus/alerts.yml
   chromium     # the dashboard's browser tests (headless, driven by puppeteer-core)
+  libstemmer-dev liblinear-dev   # the built-in AI: Snowball stems (server), liblinear (tools/ai_train)
+  libexttextcat-dev              # tools/pw_ai_langid compares it with our language detector
 )
 # Node.js and npm drive the browser tests. Debian's packages are used only
 # when none is installed (an image may ship Node.js with its own npm, which

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "stages/builtin_models.hpp"
 #include "store/slot_keys.hpp"
 
 namespace pw::actors {
@@ -47,6 +48,7 @@ class workspaces_reader final : public stages::state_reader {
 core::result<std::map<std::string, pipeline_binding>> bind_pipelines(const core::config& cfg,
                                                                      const store::database& db) {
   std::map<std::string, pipeline_binding> out;
+  bool models_logged = false;
   for (const auto& [name, p] : cfg.pipelines) {
     pipeline_binding b;
     b.pipeline = &p;
@@ -58,6 +60,14 @@ core::result<std::map<std::string, pipeline_binding>> bind_pipelines(const core:
       b.stages.push_back(stage_binding{std::move(backend).value(), std::move(prefix)});
     }
     spdlog::info("event=pipeline.bound pipeline={} stages={}", name, p.size());
+    bool builtin = false;
+    for (const auto& spec : p.stages()) builtin = builtin || spec.backend == "builtin";
+    if (builtin && !models_logged) {
+      models_logged = true;
+      const auto m = stages::builtin::loaded_models();
+      spdlog::info("event=ai.models.loaded version=\"{}\" bytes={} feature_rows={} sha256={} load_ms={:.1f}", m.version,
+                   m.bytes, m.rows, m.sha256.substr(0, 16), m.load_ms);
+    }
     out.emplace(name, std::move(b));
   }
   return out;

@@ -4,18 +4,14 @@
 #include <filesystem>
 
 #include <fmt/format.h>
-#include <rocksdb/cache.h>
 #include <spdlog/spdlog.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/statistics.h>
-#include <rocksdb/table.h>
 
 #include "core/clock.hpp"
 #include "store/codec.hpp"
 #include "store/event_chunk.hpp"
-#include "store/merge.hpp"
 #include "store/migrate.hpp"
 #include "store/rocks.hpp"
+#include "store/rocks_options.hpp"
 
 namespace pw::store {
 
@@ -42,58 +38,23 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
   std::filesystem::create_directories(dir, ec);
   if (ec) return core::make_error(core::errc::store_failed, fmt::format("cannot create data dir {}: {}", dir, ec.message()));
 
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.create_missing_column_families = true;
-  options.IncreaseParallelism(2);
-  // One thread writes at a time (store::writer hands out turns): the
-  // memtables need no concurrent inserts, which cost atomics on every insert.
-  options.allow_concurrent_memtable_write = false;
-  options.enable_write_thread_adaptive_yield = false;
-  options.max_background_jobs = 2;
-  options.bytes_per_sync = 1 << 20;
-  // What a crash leaves to replay before the node can start: at most this
-  // much WAL (older memtables are flushed once it is exceeded). 64 MB took
-  // 3.1 s to replay here, 16 MB about 0.8 s (docs/benchmarks.md).
-  options.max_total_wal_size = 16ull << 20;
-  // After a crash, the WAL's writes stay in the memtables instead of being
-  // flushed to new files before the node can start: ready sooner.
-  options.avoid_flush_during_recovery = true;
-  // Tickers only (block cache hits, stall time) for GET /metrics; no timers
-  // or histograms, which cost on every operation.
-  options.statistics = rocksdb::CreateDBStatistics();
-  options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
-
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(opts.block_cache_mb << 20);
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  rocksdb::ColumnFamilyOptions cf_options(options);
-  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  cf_options.write_buffer_size = 32ull << 20;
-  // The first levels are rewritten most often and hold what is read soon
-  // after it is written: not compressing them keeps compaction cheap; the
-  // deeper levels (most of a large store) are LZ4.
-  cf_options.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression, rocksdb::kLZ4Compression,
-                                      rocksdb::kLZ4Compression, rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
-                                      rocksdb::kLZ4Compression};
-  rocksdb::ColumnFamilyOptions items_options(cf_options);
-  items_options.merge_operator = make_record_merge();
+  const auto options = database_options(opts);
 
   std::vector<std::string> existing;
   rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(options), dir, &existing);  // none yet: a new store
   auto exists = [&](std::string_view name) { return std::find(existing.begin(), existing.end(), name) != existing.end(); };
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, legacy_family_options(options));
   for (std::size_t i = 0; i < cf_count; ++i) {
     const auto c = static_cast<cf>(i);
-    descriptors.emplace_back(std::string(cf_name(c)), c == cf::items ? items_options : cf_options);
+    descriptors.emplace_back(std::string(cf_name(c)), family_options(options, c));
   }
   std::vector<std::string> legacy;
   for (auto name : legacy_families)
     if (exists(name)) {
       legacy.emplace_back(name);
-      descriptors.emplace_back(std::string(name), cf_options);
+      descriptors.emplace_back(std::string(name), legacy_family_options(options));
     }
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -130,10 +91,14 @@ std::optional<std::string> get(const database::impl& d, cf c, std::string_view k
 }
 
 // Calls fn(key, value) for keys in [prefix, prefix_end) until fn returns false.
+// A scan within one hash prefix of its family (a room's events) may use the
+// hashed memtable; any other scan of a hashed family asks for total order.
 template <class F>
-void scan(const database::impl& d, cf c, std::string_view start, std::string_view prefix, const void* snap, F fn) {
+void scan(const database::impl& d, cf c, std::string_view start, std::string_view prefix, const void* snap, F fn,
+          bool one_prefix = false) {
   rocksdb::ReadOptions ro;
   ro.snapshot = static_cast<const rocksdb::Snapshot*>(snap);
+  ro.total_order_seek = hashed(c) && !one_prefix;
   std::string end = prefix_end(std::string(prefix));
   rocksdb::Slice upper(end);
   if (!end.empty()) ro.iterate_upper_bound = &upper;
@@ -181,10 +146,13 @@ std::optional<core::item_status> database::item_status(std::string_view id, cons
 event_page database::events(std::string_view room, std::uint64_t after, std::size_t limit) const {
   event_page page;
   const std::string prefix = std::string(room) + '\0';
-  scan(*impl_, cf::events, prefix, prefix, nullptr, [&](std::string_view k, std::string_view) {
-    page.first_retained = get_be64(k.substr(prefix.size()));
-    return false;
-  });
+  scan(
+      *impl_, cf::events, prefix, prefix, nullptr,
+      [&](std::string_view k, std::string_view) {
+        page.first_retained = get_be64(k.substr(prefix.size()));
+        return false;
+      },
+      true);
   page.last_seq = last_event_seq(room);
   if (limit == 0) return page;
   rocksdb::ReadOptions ro;
@@ -223,12 +191,15 @@ std::uint64_t database::event_chunk_start(std::string_view room, std::uint64_t s
 std::uint64_t database::expired_events_end(std::string_view room, std::int64_t cutoff_ms) const {
   const std::string prefix = std::string(room) + '\0';
   std::uint64_t end = 0;
-  scan(*impl_, cf::events, prefix, prefix, nullptr, [&](std::string_view k, std::string_view v) {
-    auto t = event_chunk_time(v);
-    if (t < 0 || t >= cutoff_ms) return false;
-    end = get_be64(k.substr(prefix.size())) + 1;  // this chunk goes: keys below end
-    return true;
-  });
+  scan(
+      *impl_, cf::events, prefix, prefix, nullptr,
+      [&](std::string_view k, std::string_view v) {
+        auto t = event_chunk_time(v);
+        if (t < 0 || t >= cutoff_ms) return false;
+        end = get_be64(k.substr(prefix.size())) + 1;  // this chunk goes: keys below end
+        return true;
+      },
+      true);
   return end;
 }
 
@@ -325,15 +296,19 @@ namespace pw::store {
 index_page database::list(const index_query& q) const {
   index_page page;
   rocksdb::ReadOptions ro;
+  // Within one owner's queue entries the hashed memtable serves; an admin's
+  // scan of every item asks for total order.
+  ro.total_order_seek = q.family == cf::items;
   if (q.snapshot) ro.snapshot = static_cast<const rocksdb::Snapshot*>(snapshot_of(*q.snapshot));
   std::string lower = q.prefix;
   rocksdb::Slice lower_slice(lower);
   ro.iterate_lower_bound = &lower_slice;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(q.family)));
   if (q.before.empty()) {
-    auto end = prefix_end(q.prefix);
-    if (end.empty()) it->SeekToLast();
-    else it->SeekForPrev(rocksdb::Slice(end));
+    // Ids are ASCII: prefix + 0xff is past every id of the prefix, and within
+    // the prefix's hash bucket where the family is hashed.
+    if (q.prefix.empty()) it->SeekToLast();
+    else it->SeekForPrev(rocksdb::Slice(q.prefix + '\xff'));
   } else {
     it->SeekForPrev(rocksdb::Slice(q.prefix + q.before));
   }
@@ -441,7 +416,9 @@ std::vector<std::tuple<std::string, std::string, std::int64_t>> database::expire
 // Rooms are the prefixes of the events family: one seek per room.
 std::vector<std::pair<std::string, std::uint64_t>> database::rooms() const {
   std::vector<std::pair<std::string, std::uint64_t>> out;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handle(cf::events)));
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;  // across rooms
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(cf::events)));
   for (it->SeekToFirst(); it->Valid();) {
     std::string_view k(it->key().data(), it->key().size());
     auto zero = k.find('\0');
