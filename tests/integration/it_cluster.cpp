@@ -1,6 +1,7 @@
 // A cluster of real nodes (docs/cluster.md): one etcd (Debian etcd-server)
 // and three `pipewright serve` processes on 127.0.0.1, each with its own
 // temp dir and free ports, started by the test.
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -75,11 +76,21 @@ struct cluster_under_test {
       auto r = c.get("/api/v1/admin/cluster", admin);
       if (r.status == 200) {
         auto s = r.json().as_object();
-        std::size_t live = 0;
-        for (const auto& m : s.at("members").as_array()) live += m.as_object().at("alive").as_bool();
-        bool all = s.at("handoffs").as_array().empty();
-        for (const auto& l : s.at("lease").as_array()) all = all && !l.as_string().empty();
-        if (live == alive && all) return true;
+        // Settled: every slot is kept and served where rendezvous hashing
+        // over the live, undrained members puts it, and nothing moves.
+        std::vector<std::string> targets;
+        for (const auto& m : s.at("members").as_array())
+          if (m.as_object().at("alive").as_bool() && !m.as_object().at("draining").as_bool())
+            targets.push_back(std::string(m.as_object().at("node").as_string()));
+        std::sort(targets.begin(), targets.end());
+        bool all = targets.size() == alive && s.at("handoffs").as_array().empty();
+        const auto& lease = s.at("lease").as_array();
+        const auto& shard = s.at("shard").as_array();
+        for (std::uint32_t slot = 0; all && slot < lease.size(); ++slot) {
+          const auto want = pw::core::rendezvous_owner(slot, targets);
+          all = lease.at(slot).as_string() == want && shard.at(slot).as_string() == want;
+        }
+        if (all) return true;
       }
       std::this_thread::sleep_for(100ms);
     }
@@ -211,7 +222,7 @@ TEST_CASE("three nodes on one etcd: each slot served by one node, `cluster statu
   require_single_owners(c);
 }
 
-TEST_CASE("a user's events reach the user's socket on any node exactly once, in seq order; replay from another node") {
+TEST_CASE("a user's events reach the user's socket on any node exactly once in seq order and replay the same from another node") {
   cluster_under_test c(3);
   REQUIRE(c.all_settled(3));
   const auto user = make_token("bob");
@@ -316,7 +327,7 @@ TEST_CASE("etcd restarted: nodes keep serving what they own within the lease TTL
   REQUIRE(c.all_settled(2));
   const auto user = make_token("dave");
   c.etcd.kill9();
-  // Within the TTL (3 s) the nodes still serve their own slots.
+  // Within the TTL (3 s) the nodes still serve their slots (and forward to each other).
   http h(c.at(0).port());
   std::string local_ws;
   for (const auto& ws : workspaces(16)) {
@@ -325,6 +336,16 @@ TEST_CASE("etcd restarted: nodes keep serving what they own within the lease TTL
     REQUIRE((r.status == 201 || r.status == 503));
   }
   REQUIRE(!local_ws.empty());
+  // Past the TTL a node cannot know its leases hold: it stops serving (503),
+  // so that no other node could ever serve a slot beside it.
+  std::this_thread::sleep_for(4s);
+  for (int i = 0; i < 2; ++i) {
+    http x(c.at(i).port());
+    auto r = x.post("/api/v1/items", item_body(local_ws, "while etcd is away"), user);
+    INFO(r.status << " " << r.body);
+    REQUIRE(r.status == 503);
+    REQUIRE(!r.header("Retry-After").empty());
+  }
   c.etcd.start();
   REQUIRE(c.settled(0, 2, 30s));
   REQUIRE(c.settled(1, 2, 30s));
@@ -335,7 +356,7 @@ TEST_CASE("etcd restarted: nodes keep serving what they own within the lease TTL
   require_single_owners(c);
 }
 
-TEST_CASE("a node joins under load: its slots are handed off with no item lost or run twice; a drain moves them back") {
+TEST_CASE("a node joins under load: its slots are handed off with no item lost or run twice and a drain moves them back") {
   cluster_under_test c(3, 2);
   REQUIRE(c.all_settled(2));
   const auto user = make_token("erin");

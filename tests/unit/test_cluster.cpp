@@ -20,7 +20,7 @@ std::string_view pipewright_toml();
 
 using namespace pw::core;
 
-TEST_CASE("an id made for a slot carries it, and ids of one slot keep increasing") {
+TEST_CASE("an id made for a slot carries it and ids of one slot keep increasing") {
   id_generator gen;
   for (std::uint32_t slots : {1u, 16u, 128u, 1024u}) {
     for (std::uint32_t s = 0; s < slots; s += std::max(1u, slots / 64)) {
@@ -39,7 +39,7 @@ TEST_CASE("an id made for a slot carries it, and ids of one slot keep increasing
   REQUIRE_FALSE(slot_of_item(gen.next(1'760'000'000'000, 1000), 16).has_value());
 }
 
-TEST_CASE("rendezvous hashing: a node that joins takes only slots it wins, one that leaves gives only its own") {
+TEST_CASE("rendezvous hashing: a node that joins takes only slots it wins and one that leaves gives only its own") {
   const std::uint32_t slots = 256;
   std::vector<std::string> three{"n1", "n2", "n3"}, four{"n1", "n2", "n3", "n4"};
   std::map<std::string, int> share;
@@ -55,7 +55,7 @@ TEST_CASE("rendezvous hashing: a node that joins takes only slots it wins, one t
   REQUIRE(rendezvous_owner(3, {}).empty());
 }
 
-TEST_CASE("workspaces and rooms spread over the slots; the same name always lands on the same slot") {
+TEST_CASE("workspaces and rooms spread over the slots and a name always lands on the same slot") {
   std::set<std::uint32_t> seen;
   for (int i = 0; i < 2000; ++i) {
     auto ws = "ws-" + std::to_string(i);
@@ -80,7 +80,7 @@ std::string error_of(const std::string& toml) {
 
 }  // namespace
 
-TEST_CASE("[cluster] is off by default; when on, its keys are checked by name") {
+TEST_CASE("the cluster config is off by default and when on its keys are checked by name") {
   auto cfg = load_config(pw::embedded::pipewright_toml(), std::nullopt, {});
   REQUIRE(cfg);
   REQUIRE_FALSE(cfg->cluster.enabled);
