@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
 #include "api.hpp"
@@ -27,8 +28,10 @@ namespace {
 constexpr std::uint32_t slots = 16;
 const std::string cluster_secret = "cluster-test-secret-0123456789";
 
-std::string node_config(const std::string& cluster, const std::string& node, const std::string& etcd) {
+std::string node_config(const std::string& cluster, const std::string& node, const std::string& etcd,
+                        const std::string& backend = "synthetic") {
   return config_builder()
+      .backend(backend)
       .section("cluster", "enabled = true\nname = \"" + cluster + "\"\nnode = \"" + node + "\"\netcd = [\"" + etcd +
                               "\"]\nlisten = \"127.0.0.1:0\"\nsecret = \"" + cluster_secret + "\"\nslots = " +
                               std::to_string(slots) +
@@ -51,12 +54,12 @@ struct cluster_under_test {
   std::vector<member> nodes;
   std::string admin = make_token("ops", {"*"}, "admin");
 
-  explicit cluster_under_test(int n, int started = -1) {
+  explicit cluster_under_test(int n, int started = -1, const std::string& backend = "synthetic") {
     etcd.start();
     for (int i = 1; i <= n; ++i) {
       member m;
       m.name = "n" + std::to_string(i);
-      m.proc = std::make_unique<server_process>(*m.dir, node_config(name, m.name, etcd.endpoint()));
+      m.proc = std::make_unique<server_process>(*m.dir, node_config(name, m.name, etcd.endpoint(), backend));
       nodes.push_back(std::move(m));
     }
     for (int i = 0; i < (started < 0 ? n : started); ++i) nodes[i].proc->start();
@@ -414,5 +417,41 @@ TEST_CASE("a node joins under load: its slots are handed off with no item lost o
     auto history = history_of(h, user, id);
     for (const auto& [stage, st] : stage_statuses(h, user, id)) REQUIRE(runs_of(history, stage) == 1);
   }
+  require_single_owners(c);
+}
+
+TEST_CASE("a handoff moves the built-in AI's state: a duplicate submitted after the move is found on the new node") {
+  cluster_under_test c(2, 1, "builtin");
+  REQUIRE(c.all_settled(1));
+  const auto user = make_token("frank");
+  // One item per workspace on n1 (n1 holds every slot), finished.
+  std::map<std::string, std::string> first;
+  http h1(c.at(0).port());
+  for (const auto& ws : workspaces(16)) first[ws] = submit(h1, user, ws, "Exporting a project to CSV drops the due date column.");
+  std::vector<std::string> ids;
+  for (auto& [ws, id] : first) ids.push_back(id);
+  REQUIRE(wait_terminal(h1, user, ids, 60s));
+  // n2 joins and takes the slots it wins, with their records and stage state.
+  c.at(1).start();
+  REQUIRE(c.at(1).wait_ready(30s));
+  REQUIRE(c.all_settled(2, 60s));
+  std::size_t moved = 0;
+  for (auto& [ws, id] : first) {
+    if (c.owner_of(0, ws) != "n2") continue;
+    ++moved;
+    // The first item reads the same, from n2.
+    auto r = h1.get("/api/v1/items/" + id, user);
+    REQUIRE(r.status == 200);
+    REQUIRE(r.header("X-Pipewright-Node") == "n2");
+    // A paraphrase: n2's duplicate stage knows the first report.
+    auto again = submit(h1, user, ws, "The CSV export is missing the due date column.");
+    REQUIRE(wait_status(h1, user, again, "completed", 30s));
+    auto item = get_object(h1, "/api/v1/items/" + again, user);
+    INFO(boost::json::serialize(item));
+    const auto& dup = item.at("stages").as_object().at("duplicate").as_object().at("result").as_object();
+    REQUIRE(dup.at("duplicate_of").is_string());
+    REQUIRE(dup.at("duplicate_of").as_string() == id);
+  }
+  REQUIRE(moved > 0);
   require_single_owners(c);
 }
