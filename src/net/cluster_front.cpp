@@ -201,6 +201,8 @@ void cluster_front::gather(http_request& req, responder respond) {
       return str("item_id") + "/" + str("stage");
     };
     std::sort(items.begin(), items.end(), [&](const auto& a, const auto& b) { return letters ? key(a) < key(b) : key(a) > key(b); });
+    // Mid-handoff both the giver and the taker may hold a record: list it once.
+    items.erase(std::unique(items.begin(), items.end(), [&](const auto& a, const auto& b) { return key(a) == key(b); }), items.end());
     if (items.size() > limit) {
       items.resize(limit);
       more = true;
