@@ -88,6 +88,7 @@ class admission_state {
                          store::encode_idempotency({req.request_hash, 201, reply.json(), now,
                                                     ctx_->cluster_slots ? std::optional(slot_of(it.workspace)) : std::nullopt}));
     ++accepting_;
+    if (ctx_->cluster_slots) ++accepting_by_workspace_[it.workspace];
     auto answer = [sub, reply](bool ok) {
       if (ok) sub->done(reply);
       else sub->done(core::make_error(core::errc::store_failed, "the store refused the write; see the server log"));
@@ -105,6 +106,20 @@ class admission_state {
   void accepted(const stored_item_ptr& rec, bool ok, bool started) {
     --accepting_;
     if (ok) ctx_->metrics->item_accepted(rec->item.pipeline);
+    if (ctx_->cluster_slots) {
+      auto a = accepting_by_workspace_.find(rec->item.workspace);
+      if (a != accepting_by_workspace_.end() && --a->second == 0) accepting_by_workspace_.erase(a);
+      if (ok && released(rec->item.workspace)) {
+        // Its slot was released while the write was under way: the item
+        // stays in the durable queue and moves with the slot's records.
+        if (started) {
+          --reserved_;
+          release_slot(rec->item.workspace);
+        }
+        finish_releases();
+        return activate();
+      }
+    }
     if (started) {
       --reserved_;
       if (ok) {
@@ -313,6 +328,7 @@ class admission_state {
       bool busy = false;
       for (const auto& [addr, sup] : active_) busy = busy || slots.count(slot_of(sup.workspace));
       for (const auto& [id, s] : starting_) busy = busy || slots.count(slot_of(s.workspace));
+      for (const auto& [ws, n] : accepting_by_workspace_) busy = busy || slots.count(slot_of(ws));
       if (busy) {
         ++it;
         continue;
@@ -458,6 +474,7 @@ class admission_state {
   bool draining_ = false;
   std::set<std::uint32_t> released_slots_;  // (cluster) slots being handed off
   std::vector<release_ptr> releases_;
+  std::unordered_map<std::string, std::size_t> accepting_by_workspace_;  // (cluster) writes of new items under way
   std::vector<caf::response_promise> drain_waiters_;
 };
 

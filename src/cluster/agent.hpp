@@ -118,6 +118,10 @@ struct agent_env {
   std::function<void()> wake;
   // Erases these slots' records here (a handoff this node did not complete).
   std::function<void(std::vector<std::uint32_t>)> purge;
+  // Held by a purge between checking a slot's state and queueing its
+  // erasure, and by an import between marking the slot arriving and
+  // queueing its records: an erasure never lands after records that came back.
+  std::shared_ptr<std::mutex> purge_mu = std::make_shared<std::mutex>();
 };
 
 caf::actor spawn_agent(caf::actor_system& sys, std::shared_ptr<agent_env> env);

@@ -40,6 +40,7 @@ void agent_state::handoff_end_out(std::uint64_t id, const wire_slots& committed)
 
 void agent_state::chunk_in(const std::string& peer, std::uint64_t id, std::uint64_t seq, std::vector<wire_record>& records,
                            const wire_slots& slots) {
+  std::lock_guard purge_lock(*env->purge_mu);
   if (!taking_.count(id)) {
     taking_[id] = peer;
     env->arriving->begin(id, peer, slots.slots);
@@ -66,6 +67,7 @@ void agent_state::chunk_written(const std::string& peer, std::uint64_t id, std::
 }
 
 void agent_state::hend_in(const std::string& peer, std::uint64_t id, const wire_slots& committed) {
+  std::unique_lock purge_lock(*env->purge_mu);
   taking_.erase(id);
   auto dropped = env->arriving->end(id, committed.slots);
   std::set<std::uint32_t> d(dropped.begin(), dropped.end());
@@ -75,6 +77,7 @@ void agent_state::hend_in(const std::string& peer, std::uint64_t id, const wire_
   for (auto s : committed.slots) all.push_back(s);
   for (auto s : dropped) all.push_back(s);
   for (auto s : all) env->slots->set(s, slot_state::none);
+  purge_lock.unlock();
   if (!dropped.empty() && env->purge) env->purge(dropped);
   if (env->ctl) env->ctl->poke();
 }

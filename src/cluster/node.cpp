@@ -384,23 +384,39 @@ void node::run_handoff(const std::string& to, std::vector<std::uint32_t> slots) 
                moved.size(), kept.size(), scan->keys, scan->bytes, steady_ms() - t0);
 }
 
+// Slot by slot; a slot this node serves, receives or waits to take again
+// (it came back meanwhile) is left alone: its records are the new ones.
 void node::purge(const std::vector<std::uint32_t>& slots, bool forget) {
   store::handoff_scan seen;
-  auto scan = store::scan_slots(db_, cfg_.cluster.slots, {slots.begin(), slots.end()}, 512 * 1024,
-                                [&](std::vector<store::handoff_record>&& chunk) {
-                                  store::summarize(chunk, seen);
-                                  auto p = std::make_shared<std::promise<bool>>();
-                                  auto f = p->get_future();
-                                  rt_->writer().submit(store::erase_records(chunk), [p](bool ok) { p->set_value(ok); });
-                                  f.wait();
-                                  return true;
-                                });
-  if (!scan) {
-    spdlog::error("event=cluster.purge_failed node={} error=\"{}\"", cfg_.cluster.node, scan.err().message);
-    return;
+  std::size_t keys = 0, skipped = 0;
+  for (auto slot : slots) {
+    auto mine_again = [&] {
+      const auto unsettled = env_->arriving->unsettled();
+      return slots_.get(slot) != slot_state::none || env_->arriving->arriving(slot) ||
+             std::find(unsettled.begin(), unsettled.end(), slot) != unsettled.end();
+    };
+    bool skip = false;
+    auto scan = store::scan_slots(db_, cfg_.cluster.slots, {slot}, 512 * 1024, [&](std::vector<store::handoff_record>&& chunk) {
+      auto p = std::make_shared<std::promise<bool>>();
+      auto f = p->get_future();
+      {
+        std::lock_guard lock(*env_->purge_mu);
+        if (mine_again()) return skip = true, false;
+        store::summarize(chunk, seen);
+        rt_->writer().submit(store::erase_records(chunk), [p](bool ok) { p->set_value(ok); });
+      }
+      f.wait();
+      return true;
+    });
+    if (!scan) {
+      spdlog::error("event=cluster.purge_failed node={} slot={} error=\"{}\"", cfg_.cluster.node, slot, scan.err().message);
+      continue;
+    }
+    if (skip) ++skipped;
+    keys += scan->keys;
   }
   if (forget) actors::forget_workspaces(rt_->pipelines(), seen.workspaces);
-  spdlog::info("event=cluster.purged node={} slots={} keys={}", cfg_.cluster.node, slots.size(), scan->keys);
+  spdlog::info("event=cluster.purged node={} slots={} skipped={} keys={}", cfg_.cluster.node, slots.size(), skipped, keys);
 }
 
 // Records that arrived for slots the shard map then gave to another node
