@@ -36,7 +36,8 @@ void imports::add(std::uint64_t handoff, const store::handoff_scan& what) {
   if (it != running_.end()) it->second.workspaces.insert(what.workspaces.begin(), what.workspaces.end());
 }
 
-std::vector<std::uint32_t> imports::end(std::uint64_t handoff, const std::vector<std::uint32_t>& committed) {
+std::vector<std::uint32_t> imports::end(std::uint64_t handoff, const std::vector<std::uint32_t>& committed,
+                                        std::uint64_t read_seq) {
   std::lock_guard lock(mu_);
   auto it = running_.find(handoff);
   if (it == running_.end()) return {};
@@ -44,6 +45,7 @@ std::vector<std::uint32_t> imports::end(std::uint64_t handoff, const std::vector
   std::set<std::uint32_t> ok(committed.begin(), committed.end());
   for (auto s : it->second.slots) {
     unsettled_.insert(s);
+    settle_after_[s] = read_seq;
     if (!ok.count(s)) dropped.push_back(s);
   }
   workspaces_.insert(it->second.workspaces.begin(), it->second.workspaces.end());
@@ -51,7 +53,13 @@ std::vector<std::uint32_t> imports::end(std::uint64_t handoff, const std::vector
   return dropped;
 }
 
-void imports::abandon(const std::string& node) {
+bool imports::may_settle(std::uint32_t slot, std::uint64_t view_read_seq) const {
+  std::lock_guard lock(mu_);
+  auto it = settle_after_.find(slot);
+  return it == settle_after_.end() || view_read_seq >= it->second;
+}
+
+void imports::abandon(const std::string& node, std::uint64_t read_seq) {
   std::lock_guard lock(mu_);
   for (auto it = running_.begin(); it != running_.end();) {
     if (it->second.from != node) {
@@ -59,6 +67,7 @@ void imports::abandon(const std::string& node) {
       continue;
     }
     unsettled_.insert(it->second.slots.begin(), it->second.slots.end());
+    for (auto s : it->second.slots) settle_after_[s] = read_seq;
     workspaces_.insert(it->second.workspaces.begin(), it->second.workspaces.end());
     it = running_.erase(it);
   }
@@ -81,6 +90,7 @@ std::set<std::string> imports::settle(std::uint32_t slot, std::uint32_t slot_cou
   std::lock_guard lock(mu_);
   std::set<std::string> out;
   unsettled_.erase(slot);
+  settle_after_.erase(slot);
   for (auto it = workspaces_.begin(); it != workspaces_.end();) {
     if (core::slot_of_workspace(*it, slot_count) == slot) {
       out.insert(*it);

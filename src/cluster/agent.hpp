@@ -82,9 +82,13 @@ class imports {
   void add(std::uint64_t handoff, const store::handoff_scan& what);
   // The handoff ended: its slots wait for the shard map to say whose they
   // are (settle); those the giver says it did not move are returned, to purge.
-  std::vector<std::uint32_t> end(std::uint64_t handoff, const std::vector<std::uint32_t>& committed);
+  // `read_seq`: only a view read after this moment (control::reads_started()
+  // + 1) may settle them: an older one may not show the giver's commit yet.
+  std::vector<std::uint32_t> end(std::uint64_t handoff, const std::vector<std::uint32_t>& committed, std::uint64_t read_seq);
   // The giver was lost mid-way: its handoffs' slots wait for the shard map too.
-  void abandon(const std::string& node);
+  void abandon(const std::string& node, std::uint64_t read_seq);
+  // The view may settle the slot (it was read late enough).
+  bool may_settle(std::uint32_t slot, std::uint64_t view_read_seq) const;
   bool arriving(std::uint32_t slot) const;
   // Slots whose records arrived and wait for the shard map.
   std::vector<std::uint32_t> unsettled() const;
@@ -100,6 +104,7 @@ class imports {
   mutable std::mutex mu_;
   std::map<std::uint64_t, running> running_;
   std::set<std::uint32_t> unsettled_;
+  std::map<std::uint32_t, std::uint64_t> settle_after_;  // slot -> first view read_seq that may settle it
   std::set<std::string> workspaces_;  // of unsettled slots
 };
 

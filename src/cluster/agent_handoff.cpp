@@ -69,7 +69,7 @@ void agent_state::chunk_written(const std::string& peer, std::uint64_t id, std::
 void agent_state::hend_in(const std::string& peer, std::uint64_t id, const wire_slots& committed) {
   std::unique_lock purge_lock(*env->purge_mu);
   taking_.erase(id);
-  auto dropped = env->arriving->end(id, committed.slots);
+  auto dropped = env->arriving->end(id, committed.slots, env->ctl ? env->ctl->reads_started() + 1 : 0);
   std::set<std::uint32_t> d(dropped.begin(), dropped.end());
   spdlog::info("event=handoff.received node={} from={} handoff={} committed={} dropped={}", env->cfg->node, peer, id,
                committed.slots.size(), dropped.size());
@@ -103,7 +103,7 @@ void agent_state::peer_handoffs_lost(const std::string& peer) {
   }
   if (any) {
     // Whether the giver committed before it was lost, the shard map says.
-    env->arriving->abandon(peer);
+    env->arriving->abandon(peer, env->ctl ? env->ctl->reads_started() + 1 : 0);
     if (env->ctl) env->ctl->poke();
   }
 }

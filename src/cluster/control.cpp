@@ -214,6 +214,7 @@ void control::drop_all(const char* reason) {
 }
 
 bool control::refresh() {
+  const auto seq = ++reads_;
   auto r = etcd_.range(keys_.root);
   if (!r) {
     spdlog::warn("event=cluster.view_failed node={} error=\"{}\"", cfg_.node, r.err().message);
@@ -222,6 +223,7 @@ bool control::refresh() {
   }
   auto v = std::make_shared<cluster_view>();
   v->revision = r->revision;
+  v->read_seq = seq;
   v->shard.assign(cfg_.slots, {});
   v->lease.assign(cfg_.slots, {});
   const std::string members = keys_.root + "members/", shards = keys_.root + "shards/", leases = keys_.root + "leases/",

@@ -52,6 +52,9 @@ class control {
   // Whether this node's etcd lease is certainly still alive.
   bool lease_valid() const;
   std::int64_t lease_id() const;
+  // How many reads of the cluster's keys were started: a view whose
+  // read_seq is above the count taken at some moment was read after it.
+  std::uint64_t reads_started() const { return reads_.load(); }
   // Runs the reconciliation again soon (a handoff ended, a peer came up).
   void poke();
 
@@ -87,6 +90,7 @@ class control {
   std::shared_ptr<const cluster_view> view_;
   std::vector<std::int64_t> acquired_rev_;
   std::atomic<std::int64_t> lease_{0};
+  std::atomic<std::uint64_t> reads_{0};
   std::atomic<std::int64_t> deadline_ms_{0};  // steady clock
   std::int64_t next_keepalive_ms_ = 0;
   std::thread thread_, watcher_;

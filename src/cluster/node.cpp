@@ -426,6 +426,8 @@ void node::settle_imports(const cluster_view& v) {
   for (auto s : env_->arriving->unsettled()) {
     if (s >= v.shard.size() || v.shard[s] == cfg_.cluster.node) continue;
     if (v.shard[s].empty()) continue;
+    // A view read before the giver's commit reached us would still name the giver.
+    if (!env_->arriving->may_settle(s, v.read_seq)) continue;
     env_->arriving->settle(s, cfg_.cluster.slots);
     slots_.set(s, slot_state::none);
     drop.push_back(s);

@@ -30,6 +30,7 @@ struct handoff_info {
 
 struct cluster_view {
   std::int64_t revision = 0;
+  std::uint64_t read_seq = 0;  // which of the control plane's reads made it (control::reads_started)
   std::map<std::string, member_info> members;  // alive: their lease holds
   std::vector<std::string> shard;              // by slot: the node whose store holds it ("" none yet)
   std::vector<std::string> lease;              // by slot: the node serving it now ("" none)
