@@ -225,6 +225,37 @@ class admission_state {
     drain_waiters_.push_back(std::move(rp));
   }
 
+  // A batch result is ready for the item: its live supervisor asks again, or
+  // the item (read from the store, parked) is queued to run if it is still
+  // processing. Paused or finished items ignore it: a later run asks anyway.
+  void wake(const std::string& id) {
+    if (draining_) return;
+    if (auto a = by_id_.find(id); a != by_id_.end()) {
+      auto sup = a->second;
+      self_->request(sup, std::chrono::seconds(30), wake_atom::value)
+          .then([](done_atom) {},
+                [this, sup, id](caf::error& e) {
+                  if (e != caf::sec::request_receiver_down) return;
+                  if (auto b = by_id_.find(id); b != by_id_.end() && b->second == sup) by_id_.erase(b);
+                  wake(id);
+                });
+      return;
+    }
+    if (waiting_.count(id) || starting_.count(id) || !waking_.insert(id).second) return;
+    ctx_->loader->load_item(id, [h = handle(), id](std::optional<store::stored_item> loaded) {
+      stored_item_ptr rec = loaded ? std::make_shared<store::stored_item>(std::move(*loaded)) : nullptr;
+      caf::anon_send(h, woken_atom::value, id, std::move(rec));
+    });
+  }
+
+  void woken(const std::string& id, const stored_item_ptr& rec) {
+    waking_.erase(id);
+    if (!rec || draining_ || by_id_.count(id) || waiting_.count(id) || starting_.count(id)) return;
+    if (rec->state.status != core::item_status::processing) return;
+    enqueue(rec);
+    activate();
+  }
+
   void kill_all() {
     for (auto& [addr, sup] : active_) self_->send_exit(sup.handle, caf::exit_reason::user_shutdown);
   }
@@ -358,6 +389,7 @@ class admission_state {
   std::unordered_map<caf::actor_addr, active_supervisor> active_;
   std::unordered_map<std::string, caf::actor> by_id_;
   std::unordered_map<std::string, std::vector<control_ptr>> loading_;
+  std::unordered_set<std::string> waking_;  // woken items being read
   bool ready_ = false;
   bool draining_ = false;
   std::vector<caf::response_promise> drain_waiters_;
@@ -382,6 +414,8 @@ caf::behavior admission(caf::event_based_actor* self, context_ptr ctx) {
       [st](loaded_atom, const std::string& id, const stored_item_ptr& rec) { st->loaded(id, rec); },
       [self, st](requeue_atom, const stored_item_ptr& rec) { st->requeue(rec, self->current_sender()->address()); },
       [st](bulk_atom, const bulk_ptr& b) { st->bulk(b); },
+      [st](wake_atom, const std::string& id) { st->wake(id); },
+      [st](woken_atom, const std::string& id, const stored_item_ptr& rec) { st->woken(id, rec); },
       [self, st](drain_atom) {
         auto rp = self->make_response_promise();
         st->drain(rp);

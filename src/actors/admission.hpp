@@ -12,7 +12,8 @@
 namespace pw::actors {
 
 // Messages: (submit, submission_ptr); (recovered, queued_batch_ptr);
-// (ready); (drain) -> (done) once no supervisor is left; (stats) -> counts.
+// (ready); (drain) -> (done) once no supervisor is left; (stats) -> counts;
+// (wake, item id): a batch result is ready for the item.
 caf::behavior admission(caf::event_based_actor* self, context_ptr ctx);
 
 }  // namespace pw::actors

@@ -12,7 +12,9 @@
 
 namespace pw::actors {
 
+// `hub` serves the http and batch stages (nullptr: none may be configured).
 core::result<std::map<std::string, pipeline_binding>> bind_pipelines(const core::config& cfg,
-                                                                     const store::database& db);
+                                                                     const store::database& db,
+                                                                     stages::providers::hub* hub = nullptr);
 
 }  // namespace pw::actors

@@ -109,6 +109,18 @@ class gateway {
   // (`record`: store::encode_idempotency).
   virtual void remember(std::string owner, std::string key, std::int64_t created_ms, std::string record) = 0;
   virtual queue_counts counts() const = 0;
+
+  // The Batch API (legacy admin API): PROCESSING_FAILED requests back to
+  // PENDING_BATCHING, and their stages retried when they failed.
+  struct requeue_counts {
+    std::size_t requeued = 0;
+    std::size_t not_found = 0;
+  };
+  virtual void requeue_batch_requests(std::vector<std::string> request_ids,
+                                      std::function<void(core::result<requeue_counts>)> done) {
+    (void)request_ids;
+    done(core::make_error(core::errc::not_found, "this node runs no batch registry"));
+  }
 };
 
 }  // namespace pw::actors

@@ -6,9 +6,11 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/admission.hpp"
+#include "actors/batch/service.hpp"
 #include "actors/messages.hpp"
 #include "actors/notifier.hpp"
 #include "core/clock.hpp"
+#include "stages/providers/hub.hpp"
 #include "store/maintenance.hpp"
 
 namespace pw::actors {
@@ -23,8 +25,10 @@ caf::actor_system_config& configure(caf::actor_system_config& c, const core::con
 }  // namespace
 
 struct runtime::impl {
-  impl(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines)
+  impl(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines,
+       stages::providers::hub* h)
       : config(cfg),
+        hub(h),
         loader(db, cfg.pipelines),
         system(configure(system_config, cfg)),
         writer(db, store::writer_options{cfg.store.sync, cfg.store.event_retention, 2048},
@@ -39,6 +43,13 @@ struct runtime::impl {
     context = ctx;
     admission_actor = system.spawn(admission, context);
     schedule_maintenance();
+    if (hub) {
+      batch = std::make_unique<batch_service>(cfg, db, writer, *hub, timers, [this](std::vector<std::string> ids) {
+        for (auto& id : ids) caf::anon_send(admission_actor, wake_atom::value, std::move(id));
+      });
+      hub->attach(batch.get());
+      batch->start();
+    }
   }
 
   // Every minute, on the loader thread: expired idempotency records and
@@ -54,6 +65,7 @@ struct runtime::impl {
   }
 
   const core::config& config;
+  stages::providers::hub* hub;
   store::loader loader;
   caf::actor_system_config system_config;
   caf::actor_system system;
@@ -63,11 +75,13 @@ struct runtime::impl {
   store::writer writer;
   context_ptr context;
   caf::actor admission_actor;
+  std::unique_ptr<batch_service> batch;  // with a hub
   bool shut_down = false;
 };
 
-runtime::runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines)
-    : impl_(std::make_unique<impl>(cfg, db, std::move(pipelines))) {}
+runtime::runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines,
+                 stages::providers::hub* hub)
+    : impl_(std::make_unique<impl>(cfg, db, std::move(pipelines), hub)) {}
 
 runtime::~runtime() { shutdown(); }
 
@@ -127,6 +141,25 @@ void runtime::remember(std::string owner, std::string key, std::int64_t created_
   impl_->writer.submit(std::move(ws), nullptr);
 }
 
+void runtime::wake(std::vector<std::string> item_ids) {
+  for (auto& id : item_ids) caf::anon_send(impl_->admission_actor, wake_atom::value, std::move(id));
+}
+
+void runtime::requeue_batch_requests(std::vector<std::string> request_ids,
+                                     std::function<void(core::result<requeue_counts>)> done) {
+  if (!impl_->batch) return done(core::make_error(core::errc::not_found, "this node runs no batch registry"));
+  impl_->batch->requeue(std::move(request_ids), [h = impl_->admission_actor, done = std::move(done)](requeue_report r) {
+    if (!r.ok) return done(core::make_error(core::errc::store_failed, "the requeue was not written; see the server log"));
+    // A stage that failed on the request runs again (and finds it pending);
+    // one still waiting is woken by the new result.
+    for (auto& [item, stage] : r.stages)
+      caf::anon_send(h, control_atom::value,
+                     std::make_shared<control_envelope>(control_envelope{
+                         control_request{control_action::retry, item, {stage}}, [](core::result<control_reply>) {}}));
+    done(requeue_counts{r.requeued, r.not_found});
+  });
+}
+
 queue_counts runtime::counts() const {
   return queue_counts{impl_->flags.waiting.load(), impl_->flags.active.load()};
 }
@@ -150,6 +183,11 @@ void runtime::shutdown() {
   // Supervisors trap user_shutdown, kill their workers and quit; admission
   // forwards it to every supervisor still alive.
   caf::anon_send_exit(impl_->admission_actor, caf::exit_reason::user_shutdown);
+  if (impl_->batch) impl_->batch->stop();
+  if (impl_->hub) {
+    impl_->hub->attach(nullptr);
+    impl_->hub->stop();  // calls in flight end now; their callbacks only post
+  }
   impl_->timers.stop();   // drops pending timers and the actor handles they hold
   impl_->loader.stop();
   impl_->writer.stop();   // commits what was submitted

@@ -16,6 +16,10 @@
 #include "store/database.hpp"
 #include "store/recovery.hpp"
 
+namespace pw::stages::providers {
+class hub;
+}
+
 namespace pw::actors {
 
 struct runtime_stats {
@@ -28,7 +32,11 @@ struct runtime_stats {
 
 class runtime final : public gateway {
  public:
-  runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines);
+  // `hub`: the providers (http and batch stages); with it the runtime runs
+  // the Batch API's registry, creator and poller, and stops the hub's gates
+  // on shutdown.
+  runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines,
+          stages::providers::hub* hub = nullptr);
   ~runtime() override;
 
   void submit(submit_request req, submit_callback done) override;
@@ -43,6 +51,10 @@ class runtime final : public gateway {
                             count_callback done) override;
   void remember(std::string owner, std::string key, std::int64_t created_ms, std::string record) override;
   queue_counts counts() const override;
+  void requeue_batch_requests(std::vector<std::string> request_ids,
+                              std::function<void(core::result<requeue_counts>)> done) override;
+  // Items whose batch result is ready (the batch service calls this).
+  void wake(std::vector<std::string> item_ids);
 
   void resume(std::vector<store::queued_ref>&& batch);
   void mark_ready();

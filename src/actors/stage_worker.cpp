@@ -12,15 +12,26 @@ namespace pw::actors {
 
 namespace {
 
-void compute(caf::event_based_actor* self, const worker_job& job) {
-  auto outcome = job.backend->run(stages::stage_input{*job.item, *job.upstream, job.attempt});
+void report(caf::event_based_actor* self, const worker_job& job, stages::stage_outcome&& outcome) {
   if (auto* ok = std::get_if<stages::stage_success>(&outcome)) {
     self->send(job.supervisor, done_atom::value, job.stage, job.attempt, std::make_shared<stages::stage_success>(std::move(*ok)));
+  } else if (auto* later = std::get_if<stages::stage_deferred>(&outcome)) {
+    self->send(job.supervisor, defer_atom::value, job.stage, job.attempt, std::move(later->what));
   } else {
     auto& err = std::get<stages::stage_error>(outcome);
     self->send(job.supervisor, fail_atom::value, job.stage, job.attempt, err.permanent, std::move(err.message));
   }
   self->quit();
+}
+
+// An asynchronous backend (a provider call) answers on its own thread; the
+// outcome comes back to this worker as a message, and nothing waits.
+void compute(caf::event_based_actor* self, const worker_job& job) {
+  const stages::stage_input in{*job.item, *job.upstream, job.attempt};
+  if (!job.backend->asynchronous()) return report(self, job, job.backend->run(in));
+  job.backend->start(in, [h = caf::actor_cast<caf::actor>(self)](stages::stage_outcome o) {
+    caf::anon_send(h, outcome_atom::value, std::make_shared<stages::stage_outcome>(std::move(o)));
+  });
 }
 
 // Applies the chaos effect decided for this attempt; true when the attempt
@@ -74,6 +85,7 @@ caf::behavior stage_worker(caf::event_based_actor* self, std::shared_ptr<const w
       [=](run_atom, std::uint8_t effect) {
         if (apply_chaos(self, *job, static_cast<core::chaos_effect>(effect))) compute(self, *job);
       },
+      [=](outcome_atom, const outcome_ptr& o) { report(self, *job, std::move(*o)); },
   };
 }
 

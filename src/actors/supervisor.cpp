@@ -51,7 +51,14 @@ supervisor::supervisor(caf::event_based_actor* self, context_ptr ctx, stored_ite
       mode_(mode),
       control_mode_(mode == supervisor_mode::control),
       persisted_stages_(state_.stages),
+      deferred_(pipe_.size(), false),
       rng_(seed_for(item_->id)) {
+  // An item that waited on a batch may be parked (only processing items
+  // park); its first write unparks it.
+  for (std::size_t i = 0; i < state_.stages.size(); ++i)
+    if (state_.status == core::item_status::processing && state_.stages[i].status == core::stage_status::processing &&
+        pipe_.stage(static_cast<stage_index>(i)).resumable)
+      parked_ = true;
   for (auto& [stage, json] : rec->results) {
     boost::system::error_code ec;
     auto v = boost::json::parse(json, ec);
@@ -73,7 +80,7 @@ void supervisor::begin() {
 
 void supervisor::on_done(stage_index i, std::uint32_t attempt, success_ptr res) {
   if (!settle_running(i, attempt)) return;
-  stage_output out{i, core::to_json(res->output), std::move(res->state)};
+  stage_output out{i, core::to_json(res->output), std::move(res->state), std::move(res->counters)};
   results_.set(pipe_.stage(i).name, std::make_shared<const boost::json::object>(std::move(res->output)));
   snapshot_.reset();
   persist(run_.complete(i, core::now_ms()), &out);
@@ -218,6 +225,8 @@ void supervisor::run_in_place() {
       fail(i, {core::attempt_outcome::crashed, "worker crashed: " + crash});
     } else if (auto* ok = std::get_if<stages::stage_success>(&*outcome)) {
       on_done(i, attempt, std::make_shared<stages::stage_success>(std::move(*ok)));
+    } else if (auto* later = std::get_if<stages::stage_deferred>(&*outcome)) {
+      on_defer(i, attempt, std::move(later->what));
     } else {
       auto& err = std::get<stages::stage_error>(*outcome);
       on_fail(i, attempt, err.permanent, std::move(err.message));
@@ -249,6 +258,8 @@ void supervisor::maybe_quit() {
   if ((core::is_terminal(state_.status) && idle) || (state_.status == core::item_status::paused && idle) ||
       (draining_ && idle))
     stop(caf::error{});
+  else if (idle && waiting_on_batch())
+    park();
 }
 
 caf::behavior item_supervisor(caf::event_based_actor* self, context_ptr ctx, stored_item_ptr rec, caf::actor admission,
@@ -263,6 +274,11 @@ caf::behavior item_supervisor(caf::event_based_actor* self, context_ptr ctx, sto
         sup->on_fail(i, attempt, permanent, message);
       },
       [sup](timeout_atom, stage_index i, std::uint32_t attempt) { sup->on_timeout(i, attempt); },
+      [sup](defer_atom, stage_index i, std::uint32_t attempt, std::string& what) { sup->on_defer(i, attempt, std::move(what)); },
+      [sup](wake_atom) {
+        sup->on_wake();
+        return done_atom::value;
+      },
       [sup](retry_atom, stage_index i, std::uint32_t attempt) { sup->on_retry(i, attempt); },
       [sup](written_atom, std::uint64_t no, bool ok) { sup->on_written(no, ok); },
       [sup](drain_atom) { sup->on_drain(); },

@@ -16,6 +16,7 @@
 #include "cli/logging.hpp"
 #include "net/api.hpp"
 #include "net/server.hpp"
+#include "stages/providers/hub.hpp"
 #include "store/recovery.hpp"
 
 namespace pw::cli {
@@ -68,13 +69,19 @@ int serve(const serve_options& o) {
     spdlog::critical("event=node.failed reason=\"{}\"", db.err().message);
     return 1;
   }
-  auto bindings = actors::bind_pipelines(*cfg, *db.value());
+  // Provider gates (http and batch stages); the runtime stops them on shutdown.
+  stages::providers::hub providers(*cfg);
+  auto bindings = actors::bind_pipelines(*cfg, *db.value(), &providers);
   if (!bindings) {
     std::cerr << "pipewright: " << bindings.err().message << "\n";
     return 2;
   }
+  for (const auto& [name, p] : cfg->providers)
+    spdlog::info("event=provider.configured provider={} base_url={} api_key={} ca_file=\"{}\" max_concurrency={} rpm={} tpm={}",
+                 name, p.base_url, p.api_key.empty() ? "none" : "set", p.ca_file, p.max_concurrency,
+                 p.requests_per_minute, p.tokens_per_minute);
 
-  actors::runtime rt(*cfg, *db.value(), std::move(bindings).value());
+  actors::runtime rt(*cfg, *db.value(), std::move(bindings).value(), &providers);
   net::authenticator auth(cfg->auth.jwt_secret);
   net::body_parser bodies(cfg->limits);
   net::idempotency idem(*db.value(), rt, cfg->store.idempotency_retention_ms);

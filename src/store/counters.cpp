@@ -45,11 +45,16 @@ std::string encode_counter_pack(const counter_pack& p) {
     auto it = p.find(f);
     w.i64(it == p.end() ? 0 : it->second);
   }
-  std::size_t others = p.size();
-  for (const auto& f : known) others -= p.count(f);
+  // Other fields (provider usage by day, batch request counts) that are
+  // zero are left out: a swept day's fields disappear.
+  auto other = [&](const std::string& field, std::int64_t value) {
+    return value != 0 && std::find(known.begin(), known.end(), field) == known.end();
+  };
+  std::size_t others = 0;
+  for (const auto& [field, value] : p) others += other(field, value) ? 1 : 0;
   w.varint(others);
   for (const auto& [field, value] : p) {
-    if (std::find(known.begin(), known.end(), field) != known.end()) continue;
+    if (!other(field, value)) continue;
     w.str(field);
     w.i64(value);
   }
