@@ -95,7 +95,7 @@ json::object chat_answer(const json::object& req, bool invalid) {
   const auto kind = schema_name(req);
   const auto text = input_text(req);
   json::object content = structured(kind, lower(text));
-  if (invalid) content = {{"label", "maybe"}, {"score", 7}};
+  if (invalid) content = {{"label", 42}, {"score", 7}};  // breaks every schema
   std::string model = "gpt-4o-mini";
   if (auto* m = req.if_contains("model"); m && m->is_string()) model = std::string(m->as_string());
   std::size_t prompt_chars = 0;
