@@ -36,31 +36,31 @@ std::int32_t day_before(std::int32_t day, int n) noexcept {
 }
 
 std::vector<std::pair<std::string, std::int64_t>> usage_counters(std::int32_t day, std::string_view stage,
-                                                                 std::string_view model, std::int64_t prompt_tokens,
-                                                                 std::int64_t completion_tokens) {
-  const auto base = fmt::format("{}{}|{}|{}|", usage_prefix, day, part(stage), part(model));
+                                                                 std::string_view model, std::string_view mode,
+                                                                 std::int64_t prompt_tokens, std::int64_t completion_tokens) {
+  const auto base = fmt::format("{}{}|{}|{}|{}|", usage_prefix, day, part(stage), part(model), part(mode));
   return {{base + "prompt", prompt_tokens}, {base + "completion", completion_tokens}, {base + "requests", 1}};
 }
 
 std::optional<usage_field> parse_usage_field(std::string_view f) {
   if (f.substr(0, usage_prefix.size()) != usage_prefix) return std::nullopt;
   f.remove_prefix(usage_prefix.size());
-  std::string_view parts[4];
-  for (int i = 0; i < 3; ++i) {
+  std::string_view parts[5];
+  for (int i = 0; i < 4; ++i) {
     auto bar = f.find('|');
     if (bar == std::string_view::npos) return std::nullopt;
     parts[i] = f.substr(0, bar);
     f.remove_prefix(bar + 1);
   }
-  parts[3] = f;
+  parts[4] = f;
   if (parts[0].size() != 8) return std::nullopt;
   std::int32_t day = 0;
   for (char c : parts[0]) {
     if (c < '0' || c > '9') return std::nullopt;
     day = day * 10 + (c - '0');
   }
-  if (parts[3] != "prompt" && parts[3] != "completion" && parts[3] != "requests") return std::nullopt;
-  return usage_field{day, std::string(parts[1]), std::string(parts[2]), std::string(parts[3])};
+  if (parts[4] != "prompt" && parts[4] != "completion" && parts[4] != "requests") return std::nullopt;
+  return usage_field{day, std::string(parts[1]), std::string(parts[2]), std::string(parts[3]), std::string(parts[4])};
 }
 
 }  // namespace pw::core

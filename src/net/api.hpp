@@ -32,6 +32,8 @@ void add_item_routes(router& r, api_context& ctx);
 void add_control_routes(router& r, api_context& ctx);
 void add_workspace_routes(router& r, api_context& ctx);
 void add_admin_routes(router& r, api_context& ctx);
+// The Batch API's admin routes, the legacy ones included (api_batches.cpp).
+void add_batch_routes(router& r, api_context& ctx);
 // Every route of the API, in one call.
 // GET /api/v1/openapi.json (docs/openapi.yaml as JSON) and GET /api/v1/admin/routes.
 void add_document_routes(router& r);

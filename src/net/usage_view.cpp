@@ -42,25 +42,29 @@ void append_map(std::string& out, const Map& m) {
 
 }  // namespace
 
-std::string render_usage(const store::counter_pack& counters, std::int32_t today) {
+std::string render_usage(const std::vector<const store::counter_pack*>& packs, std::int32_t today, std::string_view mode) {
   const auto first_day = core::day_before(today, core::usage_window_days - 1);
   tally all;
-  std::map<std::string, tally> by_stage, by_model;
+  std::map<std::string, tally> by_stage, by_model, by_mode;
   std::map<std::pair<std::string, std::string>, tally> by_both;
-  for (const auto& [field, value] : counters) {
-    auto f = core::parse_usage_field(field);
-    if (!f || f->day < first_day || f->day > today) continue;
-    all.add(f->part, value);
-    by_stage[f->stage].add(f->part, value);
-    by_model[f->model].add(f->part, value);
-    by_both[{f->stage, f->model}].add(f->part, value);
-  }
+  for (const auto* counters : packs)
+    for (const auto& [field, value] : *counters) {
+      auto f = core::parse_usage_field(field);
+      if (!f || f->day < first_day || f->day > today || (!mode.empty() && f->mode != mode)) continue;
+      all.add(f->part, value);
+      by_stage[f->stage].add(f->part, value);
+      by_model[f->model].add(f->part, value);
+      by_mode[f->mode].add(f->part, value);
+      by_both[{f->stage, f->model}].add(f->part, value);
+    }
   std::string out = "{";
   out += all.json();
   out += ",\"by_stage\":";
   append_map(out, by_stage);
   out += ",\"by_model\":";
   append_map(out, by_model);
+  out += ",\"by_mode\":";
+  append_map(out, by_mode);
   out += ",\"by_stage_and_model\":[";
   bool first = true;
   for (const auto& [key, t] : by_both) {

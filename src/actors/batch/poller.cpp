@@ -260,7 +260,7 @@ void batch_service::impl::map_back(store::batch_record b, const std::string& out
           b.prompt_tokens += a->usage.prompt;
           b.completion_tokens += a->usage.completion;
           ++b.mapped_complete;
-          for (auto& [field, delta] : core::usage_counters(day, r->stage, r->model, a->usage.prompt, a->usage.completion))
+          for (auto& [field, delta] : core::usage_counters(day, r->stage, r->model, "batch", a->usage.prompt, a->usage.completion))
             ws.count(r->workspace, field, delta);
         } else {
           failure = std::get<sp::bad_answer>(parsed).message;

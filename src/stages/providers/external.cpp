@@ -113,8 +113,8 @@ class http_stage final : public stage_backend {
       s->gate->settle_tokens(est, a.usage.total());
       stage_success ok;
       ok.output = std::move(a.output);
-      ok.counters = core::usage_counters(core::utc_day(core::now_ms()), s->stage, s->request.model, a.usage.prompt,
-                                         a.usage.completion);
+      ok.counters = core::usage_counters(core::utc_day(core::now_ms()), s->stage, s->request.model, "http",
+                                         a.usage.prompt, a.usage.completion);
       finish_theme(*s, ws, ok);
       done(std::move(ok));
     });
