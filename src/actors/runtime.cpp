@@ -1,5 +1,7 @@
 #include "actors/runtime.hpp"
 
+#include <set>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/all.hpp>
@@ -150,12 +152,16 @@ void runtime::requeue_batch_requests(std::vector<std::string> request_ids,
   if (!impl_->batch) return done(core::make_error(core::errc::not_found, "this node runs no batch registry"));
   impl_->batch->requeue(std::move(request_ids), [h = impl_->admission_actor, done = std::move(done)](requeue_report r) {
     if (!r.ok) return done(core::make_error(core::errc::store_failed, "the requeue was not written; see the server log"));
-    // A stage that failed on the request runs again (and finds it pending);
-    // one still waiting is woken by the new result.
-    for (auto& [item, stage] : r.stages)
+    // An item whose stage failed on the request runs its failed stages again
+    // (one action per item: a second one would find it queued); the stage
+    // finds its request pending. A stage still waiting is woken by the new
+    // result instead (the action is refused, harmlessly).
+    std::set<std::string> items;
+    for (auto& [item, stage] : r.stages) items.insert(item);
+    for (const auto& item : items)
       caf::anon_send(h, control_atom::value,
                      std::make_shared<control_envelope>(control_envelope{
-                         control_request{control_action::retry, item, {stage}}, [](core::result<control_reply>) {}}));
+                         control_request{control_action::retry_failed, item, {}}, [](core::result<control_reply>) {}}));
     done(requeue_counts{r.requeued, r.not_found});
   });
 }

@@ -118,3 +118,179 @@ TEST_CASE("batch stages end to end: files by model, mapped back once, items woke
   CHECK(metrics.at("usage_last_30_days").as_object().at("by_mode").as_object().at("batch").as_object().at("requests").as_int64() == 150);
   CHECK(n(get_object(c, "/api/v1/admin/queue", admin), "active") == 0);
 }
+
+TEST_CASE("error-file lines fail their requests, the legacy API lists them by status and requeues them") {
+  fake_provider fake;
+  temp_dir dir;
+  server_process srv(dir, batch_config(fake, ""));
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  http c(srv.port());
+  const auto token = make_token("ada", {"acme"});
+  const auto admin = make_token("root", {"*"}, "admin");
+  std::vector<std::string> good, bad;
+  for (int i = 0; i < 6; ++i) good.push_back(submit(c, token, "acme", "The export works well " + std::to_string(i)));
+  for (int i = 0; i < 4; ++i) bad.push_back(submit(c, token, "acme", "Refuse me [[fail400]] " + std::to_string(i)));
+  REQUIRE(wait_terminal(c, token, good, 60s));
+  REQUIRE(wait_terminal(c, token, bad, 60s));
+  for (const auto& id : good) CHECK(status_of(c, token, id) == "completed");
+  for (const auto& id : bad) CHECK(status_of(c, token, id) == "partial");
+  auto stage = get_object(c, "/api/v1/items/" + bad[0] + "/processing-status", token).at("stages").as_object().at("sentiment").as_object();
+  CHECK(stage.at("status").as_string() == "failed");
+  CHECK(stage.at("attempts").as_int64() == 1);  // a 400 line is permanent
+  CHECK(std::string(stage.at("error").as_string()).find("HTTP 400: the fake provider refuses this request") != std::string::npos);
+
+  auto s = summary(c, admin);
+  CHECK(n(s, "processing_failed") == 12);
+  CHECK(n(s, "processing_complete") == 18);
+  CHECK(s.size() == 4);
+
+  // Paged by 5 through the failed ones: each once, in the exact shape.
+  std::set<std::string> failed, sessions;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto r = c.get("/api/admin/legacy/requests?status=PROCESSING_FAILED&limit=5" + (cursor.empty() ? "" : "&cursor=" + cursor), admin);
+    REQUIRE(r.status == 200);
+    auto o = r.json().as_object();
+    CHECK(o.size() == 3);
+    CHECK(o.at("ok").as_bool());
+    for (const auto& v : o.at("requests").as_array()) {
+      const auto& q = v.as_object();
+      CHECK(q.size() == 5);
+      CHECK(q.at("status").as_string() == "PROCESSING_FAILED");
+      CHECK(q.at("failedAt").is_string());
+      CHECK(std::string(q.at("error").as_string()).find("HTTP 400") != std::string::npos);
+      CHECK(failed.insert(std::string(q.at("id").as_string())).second);
+      sessions.insert(std::string(q.at("sessionId").as_string()));
+    }
+    cursor = o.at("nextCursor").is_null() ? std::string() : std::string(o.at("nextCursor").as_string());
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  CHECK(failed.size() == 12);
+  CHECK(pages == 3);
+  CHECK(sessions == std::set<std::string>(bad.begin(), bad.end()));
+  auto complete = get_object(c, "/api/admin/legacy/requests?status=processing_complete&limit=100", admin);
+  CHECK(complete.at("requests").as_array().size() == 18);
+  CHECK(complete.at("requests").as_array()[0].as_object().at("failedAt").is_null());
+  CHECK(complete.at("nextCursor").is_null());
+
+  // A bad or missing status: 400 naming the valid ones; not an admin: 403.
+  for (auto path : {"/api/admin/legacy/requests?status=DONE", "/api/admin/legacy/requests"}) {
+    auto r = c.get(path, admin);
+    CHECK(r.status == 400);
+    CHECK(r.error_code() == "VALIDATION_FAILED");
+    CHECK(r.body.find("PENDING_BATCHING, BATCHING_IN_PROGRESS, PROCESSING_COMPLETE, PROCESSING_FAILED") != std::string::npos);
+    CHECK(r.json().as_object().at("ok").as_bool() == false);
+  }
+  CHECK(c.get("/api/admin/legacy/summary", token).status == 403);
+  CHECK(c.post("/api/admin/legacy/requests/requeue", R"({"requestIds":["x"]})", token).status == 403);
+  CHECK(c.post("/api/admin/legacy/requests/requeue", R"({"ids":["x"]})", admin).status == 400);
+
+  // The provider takes them now: requeued, batched again, and the items finish.
+  fake.control(R"({"fail_marker": "[[never]]"})");
+  std::string body = "{\"requestIds\":[";
+  for (const auto& id : failed) body += "\"" + id + "\",";
+  body += "\"01ARZ3NDEKTSV4RRFFQ69G5FAV\"]}";
+  auto r = c.post("/api/admin/legacy/requests/requeue", body, admin);
+  REQUIRE(r.status == 200);
+  auto o = r.json().as_object();
+  CHECK(o.size() == 3);
+  CHECK(o.at("ok").as_bool());
+  CHECK(o.at("requeuedCount").as_int64() == 12);
+  CHECK(o.at("notFoundCount").as_int64() == 1);
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline && n(summary(c, admin), "processing_complete") < 30)
+    std::this_thread::sleep_for(50ms);
+  s = summary(c, admin);
+  CHECK(n(s, "processing_complete") == 30);
+  CHECK(n(s, "processing_failed") == 0);
+  for (const auto& id : bad) {
+    const bool done = wait_status(c, token, id, "completed", 30s);
+    INFO(id << ": " << c.get("/api/v1/items/" + id + "/history", token).body);
+    CHECK(done);
+  }
+  // Requeuing what is not failed changes nothing.
+  r = c.post("/api/admin/legacy/requests/requeue", "{\"requestIds\":[\"" + *failed.begin() + "\"]}", admin);
+  CHECK(r.json().as_object().at("requeuedCount").as_int64() == 0);
+  CHECK(r.json().as_object().at("notFoundCount").as_int64() == 0);
+}
+
+TEST_CASE("a FAILED batch: its requests are requeued and a later batch answers them") {
+  fake_provider fake;
+  fake.control(R"({"batch_outcome": "failed"})");
+  temp_dir dir;
+  server_process srv(dir, batch_config(fake, "max_requeues = 50\n"));
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  http c(srv.port());
+  const auto token = make_token("ada", {"acme"});
+  const auto admin = make_token("root", {"*"}, "admin");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(submit(c, token, "acme", "Support answered quickly " + std::to_string(i)));
+  // Wait for a failed batch, then let the provider succeed.
+  bool seen_failed = false;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!seen_failed && std::chrono::steady_clock::now() < deadline) {
+    const auto page = get_object(c, "/api/v1/admin/batches?status=FAILED", admin);
+    for (const auto& b : page.at("batches").as_array()) {
+      const auto& x = b.as_object();
+      seen_failed = seen_failed || (!x.at("processed_at").is_null() && x.at("counts").as_object().at("requeued").as_int64() > 0);
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  REQUIRE(seen_failed);
+  auto failed = get_object(c, "/api/v1/admin/batches?status=FAILED&limit=1", admin).at("batches").as_array()[0].as_object();
+  CHECK(std::string(failed.at("error").as_string()).find("the fake provider failed this batch") != std::string::npos);
+  fake.control(R"({"batch_outcome": "completed"})");
+  REQUIRE(wait_terminal(c, token, ids, 60s));
+  for (const auto& id : ids) CHECK(status_of(c, token, id) == "completed");
+  auto s = summary(c, admin);
+  CHECK(n(s, "processing_complete") == 15);
+  CHECK(n(s, "processing_failed") == 0);
+  CHECK(n(fake.stats(), "custom_ids") == 15);
+}
+
+TEST_CASE("an expired batch with on_batch_failure = fail: answered lines complete, the rest fail") {
+  fake_provider fake;
+  fake.control(R"({"batch_outcome": "expired", "answered_fraction": 0.5})");
+  temp_dir dir;
+  // Everything pending goes into one batch per model: the creator starts after the submissions.
+  server_process srv(dir, batch_config(fake, "on_batch_failure = \"fail\"\ncreation_enabled = false\n"));
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto token = make_token("ada", {"acme"});
+  const auto admin = make_token("root", {"*"}, "admin");
+  std::vector<std::string> ids;
+  {
+    http c(srv.port());
+    for (int i = 0; i < 10; ++i) ids.push_back(submit(c, token, "acme", "The report loads fine " + std::to_string(i)));
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline && n(summary(c, admin), "pending_batching") < 30)
+      std::this_thread::sleep_for(50ms);
+    REQUIRE(srv.terminate(10s) == 0);
+  }
+  srv.rewrite_config(batch_config(fake, "on_batch_failure = \"fail\"\n"));
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  http c(srv.port());
+  REQUIRE(wait_terminal(c, token, ids, 60s));
+  auto s = summary(c, admin);
+  CHECK(n(s, "processing_complete") == 15);  // half of each model's 10 lines
+  CHECK(n(s, "processing_failed") == 15);
+  auto batches = get_object(c, "/api/v1/admin/batches", admin).at("batches").as_array();
+  CHECK(batches.size() == 3);
+  for (const auto& b : batches) {
+    const auto& x = b.as_object();
+    CHECK(x.at("status").as_string() == "EXPIRED");
+    CHECK(!x.at("processed_at").is_null());
+    CHECK(x.at("counts").as_object().at("mapped_complete").as_int64() == 5);
+    CHECK(x.at("counts").as_object().at("mapped_failed").as_int64() == 5);
+  }
+  auto failed = get_object(c, "/api/admin/legacy/requests?status=PROCESSING_FAILED&limit=1", admin).at("requests").as_array();
+  REQUIRE(failed.size() == 1);
+  CHECK(std::string(failed[0].as_object().at("error").as_string()).find("EXPIRED") != std::string::npos);
+  int partial = 0;
+  for (const auto& id : ids) partial += status_of(c, token, id) == "partial" ? 1 : 0;
+  CHECK(partial > 0);
+}

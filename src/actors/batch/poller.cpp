@@ -228,6 +228,18 @@ void batch_service::impl::map_back(store::batch_record b, const std::string& out
       continue;
     }
     auto it = lines.find(id);
+    // Lines the provider wrote for requests it never ran (the batch expired
+    // or was cancelled) are unanswered requests, not failed ones.
+    if (it != lines.end() && it->second.status_code == 0 &&
+        (it->second.error_code == "batch_expired" || it->second.error_code == "batch_cancelled")) {
+      lines.erase(it);
+      it = lines.end();
+      if (complete) {
+        settle_unanswered(b, *r, "the provider did not run it (" + why + ")", woken, ws);
+        if (++in_chunk >= map_chunk && !flush(false)) return;
+        continue;
+      }
+    }
     if (it == lines.end()) {
       if (complete) {
         const auto was = static_cast<std::uint8_t>(r->status);
