@@ -101,6 +101,7 @@ struct batch_config {
   // go back to PENDING_BATCHING (at most max_requeues times) or fail.
   batch_failure_policy on_batch_failure = batch_failure_policy::requeue;
   std::uint32_t max_requeues = 3;
+  std::size_t mapping_chunk = 1000;  // requests mapped back per write
 };
 
 struct config {

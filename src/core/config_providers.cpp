@@ -110,6 +110,7 @@ void read_batch(const toml::table* t, batch_config& b, std::optional<error>& err
   s.choice("on_batch_failure", b.on_batch_failure,
            {std::pair{std::string_view("requeue"), batch_failure_policy::requeue}, {"fail", batch_failure_policy::fail}});
   s.integer("max_requeues", b.max_requeues, 0, 1000);
+  s.integer("mapping_chunk", b.mapping_chunk, 1, 100000);
   s.finish();
   if (!s.failed() && b.completion_window != "24h")
     s.fail("batch.completion_window: the Batch API supports only \"24h\"");

@@ -26,8 +26,6 @@ using store::request_status;
 
 namespace {
 
-constexpr std::size_t map_chunk = 1000;
-
 std::optional<json::object> object_of(const std::string& text) {
   boost::system::error_code ec;
   auto v = json::parse(text, ec);
@@ -236,7 +234,7 @@ void batch_service::impl::map_back(store::batch_record b, const std::string& out
       it = lines.end();
       if (complete) {
         settle_unanswered(b, *r, "the provider did not run it (" + why + ")", woken, ws);
-        if (++in_chunk >= map_chunk && !flush(false)) return;
+        if (++in_chunk >= cfg.batch.mapping_chunk && !flush(false)) return;
         continue;
       }
     }
@@ -295,7 +293,7 @@ void batch_service::impl::map_back(store::batch_record b, const std::string& out
       woken.push_back(r->item_id);
       lines.erase(it);
     }
-    if (++in_chunk >= map_chunk && !flush(false)) return;
+    if (++in_chunk >= cfg.batch.mapping_chunk && !flush(false)) return;
   }
   if (!flush(true)) return;
   spdlog::info("event=batch.processed batch={} status={} complete={} failed={} requeued={} unmatched={} prompt_tokens={} "
