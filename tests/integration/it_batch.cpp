@@ -294,3 +294,62 @@ TEST_CASE("an expired batch with on_batch_failure = fail: answered lines complet
   for (const auto& id : ids) partial += status_of(c, token, id) == "partial" ? 1 : 0;
   CHECK(partial > 0);
 }
+
+TEST_CASE("10,000 requests over 3 models: one or more batches a model, every request mapped back exactly once") {
+  fake_provider fake;
+  temp_dir dir;
+  // 3,334 items x 3 batch stages = 10,002 requests; at most 2,000 lines a file.
+  server_process srv(dir, batch_config(fake, "max_lines_per_file = 2000\n", "[actors]\nmax_active = 2048\nmax_active_per_workspace = 0\n"));
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto token = make_token("ada", {"acme"});
+  const auto admin = make_token("root", {"*"}, "admin");
+  constexpr int items = 3334;
+  std::vector<std::string> ids(items);
+  {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        http c(srv.port());
+        for (int i = t; i < items; i += 4) {
+          auto r = c.post("/api/v1/items", item_body("acme", "Feedback number " + std::to_string(i) + ": the search is slow"), token);
+          REQUIRE(r.status == 201);
+          ids[static_cast<std::size_t>(i)] = std::string(r.json().as_object().at("id").as_string());
+        }
+      });
+    for (auto& t : threads) t.join();
+  }
+  http c(srv.port());
+  REQUIRE(wait_terminal(c, token, ids, 300s));
+  auto s = summary(c, admin);
+  CHECK(n(s, "processing_complete") == 3 * items);
+  CHECK(n(s, "processing_failed") == 0);
+  CHECK(n(s, "pending_batching") == 0);
+  CHECK(n(s, "batching_in_progress") == 0);
+  auto stats = fake.stats();
+  CHECK(n(stats, "custom_ids") == 3 * items);
+  CHECK(n(stats, "custom_ids_in_several_batches") == 0);
+  std::map<std::string, std::int64_t> lines_per_model;
+  std::map<std::string, int> batches_per_model;
+  for (const auto& b : stats.at("batches").as_array()) {
+    const auto& x = b.as_object();
+    CHECK(x.at("lines").as_int64() <= 2000);
+    lines_per_model[std::string(x.at("model").as_string())] += x.at("lines").as_int64();
+    ++batches_per_model[std::string(x.at("model").as_string())];
+  }
+  CHECK(lines_per_model == std::map<std::string, std::int64_t>{{"gpt-4.1-mini", items}, {"gpt-4.1-nano", items}, {"gpt-4o-mini", items}});
+  for (const auto& [model, count] : batches_per_model) CHECK(count >= 2);
+  std::int64_t mapped = 0;
+  auto ours = get_object(c, "/api/v1/admin/batches?limit=500", admin);
+  for (const auto& b : ours.at("batches").as_array()) mapped += b.as_object().at("counts").as_object().at("mapped_complete").as_int64();
+  CHECK(mapped == 3 * items);
+  CHECK(ours.at("usage_last_30_days").as_object().at("requests").as_int64() == 3 * items);
+  // Each item: every stage completed once, its batch stages in one attempt.
+  std::size_t checked = 0;
+  for (std::size_t i = 0; i < ids.size(); i += 97, ++checked) {
+    auto h = history_of(c, token, ids[i]);
+    for (auto stage : {"sentiment", "urgency", "classify"}) CHECK(runs_of(h, stage) == 1);
+    CHECK(status_of(c, token, ids[i]) == "completed");
+  }
+  CHECK(checked > 30);
+}
