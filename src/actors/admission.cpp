@@ -69,6 +69,7 @@ class admission_state {
       ++reserved_;
     }
     ws.create_item(it, pipe, rec->state, std::move(history));
+    if (!req.row_key.empty()) ws.put_row_key(it.workspace, req.row_key, it.id);
     if (!req.idempotency_key.empty())
       // The answer is stored with the item: a replay finds both or neither.
       ws.put_idempotency(it.owner, req.idempotency_key, now,

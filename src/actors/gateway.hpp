@@ -27,6 +27,9 @@ struct submit_request {
   // the item, in the same write.
   std::string idempotency_key;
   std::string request_hash;
+  // An imported row's key: stored with the item, in the same write, so that
+  // a re-import finds it (net/imports).
+  std::string row_key;
 };
 
 struct submit_reply {
@@ -116,6 +119,12 @@ class gateway {
     std::size_t requeued = 0;
     std::size_t not_found = 0;
   };
+  // Keeps the report of a finished CSV import (GET /api/v1/imports/{id});
+  // `done` once it is durable (or refused).
+  virtual void save_import(std::string id, std::string owner, std::string report_json, std::function<void()> done) {
+    (void)id, (void)owner, (void)report_json;
+    done();
+  }
   virtual void requeue_batch_requests(std::vector<std::string> request_ids,
                                       std::function<void(core::result<requeue_counts>)> done) {
     (void)request_ids;

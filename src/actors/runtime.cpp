@@ -143,6 +143,12 @@ void runtime::remember(std::string owner, std::string key, std::int64_t created_
   impl_->writer.submit(std::move(ws), nullptr);
 }
 
+void runtime::save_import(std::string id, std::string owner, std::string report_json, std::function<void()> done) {
+  store::write_set ws;
+  ws.put_import(id, owner, std::move(report_json));
+  impl_->writer.submit(std::move(ws), [done = std::move(done)](bool) { done(); });
+}
+
 void runtime::wake(std::vector<std::string> item_ids) {
   for (auto& id : item_ids) caf::anon_send(impl_->admission_actor, wake_atom::value, std::move(id));
 }

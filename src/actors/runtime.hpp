@@ -53,6 +53,7 @@ class runtime final : public gateway {
   queue_counts counts() const override;
   void requeue_batch_requests(std::vector<std::string> request_ids,
                               std::function<void(core::result<requeue_counts>)> done) override;
+  void save_import(std::string id, std::string owner, std::string report_json, std::function<void()> done) override;
   // Items whose batch result is ready (the batch service calls this).
   void wake(std::vector<std::string> item_ids);
 

@@ -55,6 +55,13 @@ struct dlq_options {
   std::size_t limit = 50;
 };
 
+struct import_options {
+  client_options client;
+  std::string file;                  // a CSV file with a header row
+  std::string workspace;             // for rows without a workspace column
+  std::string text_column, title_column, key_column;
+};
+
 int serve(const serve_options& o);
 int token(const token_options& o);
 int submit(const submit_options& o);
@@ -62,5 +69,6 @@ int status(const item_options& o);
 int watch(const item_options& o);
 int retry(const item_options& o);
 int dlq(const dlq_options& o);
+int import_csv(const import_options& o);
 
 }  // namespace pw::cli

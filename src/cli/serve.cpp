@@ -15,6 +15,7 @@
 #include "cli/load.hpp"
 #include "cli/logging.hpp"
 #include "net/api.hpp"
+#include "net/imports.hpp"
 #include "net/server.hpp"
 #include "stages/providers/hub.hpp"
 #include "store/recovery.hpp"
@@ -89,6 +90,8 @@ int serve(const serve_options& o) {
   net::router routes(auth);
   net::api_context ctx{*cfg, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_healthy(); }};
   net::add_all_routes(routes, ctx);
+  net::import_registry imports;
+  net::add_import_routes(routes, ctx, imports);
   net::api_document_json();  // parse the embedded API document now: a broken one fails the start
 
   net::server srv(*cfg, routes, auth, rt, *db.value());

@@ -187,6 +187,7 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
   limits.duration("ws_idle_timeout_ms", cfg.limits.ws_idle_timeout, 200, 3'600'000);
   limits.number("submit_rate_per_user", cfg.limits.submit_rate_per_user, 0, 1e9);
   limits.number("submit_burst", cfg.limits.submit_burst, 1, 1e9);
+  limits.integer("max_import_bytes", cfg.limits.max_import_bytes, 1024, 1LL << 40);
   limits.finish();
 
   section auth(top.table("auth"), "auth", err);

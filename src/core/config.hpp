@@ -44,6 +44,7 @@ struct limits_config {
   millis ws_idle_timeout{60000};            // no pong for this long: the socket is dropped
   double submit_rate_per_user = 1000;       // items/s per user; 0: unlimited
   double submit_burst = 2000;
+  std::size_t max_import_bytes = 1ull << 30;  // a CSV import's body (streamed, so not held in memory)
 };
 
 struct auth_config {

@@ -93,6 +93,7 @@ std::string index_owner_status_key(std::string_view owner, std::string_view stat
 std::string idempotency_key(std::string_view owner, std::string_view key) { return joined('k', {owner, key}); }
 std::string index_parked_key(std::string_view owner, std::string_view id) { return joined('P', {owner, id}); }
 std::string index_row_key(std::string_view workspace, std::string_view row_key) { return joined('R', {workspace, row_key}); }
+std::string import_key(std::string_view import_id) { return joined('I', {import_id}); }
 std::string idempotency_expiry_key(std::int64_t created_ms, std::string_view owner, std::string_view key) {
   std::string k(1, 't');
   put_be64(k, static_cast<std::uint64_t>(created_ms));

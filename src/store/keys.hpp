@@ -53,6 +53,8 @@ std::string idempotency_key(std::string_view owner, std::string_view key);
 std::string index_parked_key(std::string_view owner, std::string_view id);
 // An imported row's key: re-imports find the item. 'R' workspace '\0' row key -> item id
 std::string index_row_key(std::string_view workspace, std::string_view row_key);
+// A finished import's report. 'I' import id -> owner '\0' report JSON
+std::string import_key(std::string_view import_id);
 std::string idempotency_expiry_key(std::int64_t created_ms, std::string_view owner, std::string_view key);
 
 // The smallest key greater than every key that starts with `prefix`.

@@ -89,6 +89,7 @@ class write_set {
   void unpark_item(const core::item& it);
   // An imported row's key (net/imports): a re-import finds its item.
   void put_row_key(std::string_view workspace, std::string_view row_key, std::string_view item_id);
+  void put_import(std::string_view import_id, std::string_view owner, std::string report_json);
   // The Batch API's records (store/batch_records.hpp, batch_records.cpp).
   // A request's record, moved in the by-status index and the workspace's
   // request counters from `was` (nullopt: a new request).
