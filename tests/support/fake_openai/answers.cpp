@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <vector>
+
+#include <openssl/evp.h>
 
 namespace fake_openai {
 
@@ -138,13 +141,30 @@ json::object embedding_answer(const json::object& req) {
   double norm = 0;
   for (double x : v) norm += x * x;
   if (norm == 0) v[0] = norm = 1;
-  json::array arr;
-  for (double x : v) arr.emplace_back(x / std::sqrt(norm));
+  json::value embedding;
+  if (auto* f = req.if_contains("encoding_format"); f && f->is_string() && f->as_string() == "base64") {
+    // As the real API: little-endian float32s, base64 (the official SDKs ask
+    // for this unless told otherwise).
+    std::string raw(dim * 4, '\0');
+    for (std::size_t i = 0; i < dim; ++i) {
+      const float x = static_cast<float>(v[i] / std::sqrt(norm));
+      std::memcpy(raw.data() + i * 4, &x, 4);
+    }
+    std::string b64(4 * ((raw.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                                  reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
+    b64.resize(static_cast<std::size_t>(n));
+    embedding = json::string(b64);
+  } else {
+    json::array arr;
+    for (double x : v) arr.emplace_back(x / std::sqrt(norm));
+    embedding = std::move(arr);
+  }
   std::string model = "text-embedding-3-small";
   if (auto* m = req.if_contains("model"); m && m->is_string()) model = std::string(m->as_string());
   const std::int64_t tokens = static_cast<std::int64_t>(text.size() / 4 + 1);
   return json::object{{"object", "list"},
-                      {"data", json::array{json::object{{"object", "embedding"}, {"index", 0}, {"embedding", std::move(arr)}}}},
+                      {"data", json::array{json::object{{"object", "embedding"}, {"index", 0}, {"embedding", std::move(embedding)}}}},
                       {"model", model},
                       {"usage", json::object{{"prompt_tokens", tokens}, {"total_tokens", tokens}}}};
 }
