@@ -5,7 +5,8 @@
 # itself. Prints a table and keeps every raw JSON under bench/results/.
 #
 #   bench/scenarios.sh                       # all of them (~15 min here)
-#   ONLY="sync scaling" bench/scenarios.sh   # some: base sync prestored recovery fairness scaling
+#   ONLY="sync scaling" bench/scenarios.sh   # some: base sync default prestored recovery fairness scaling
+# (default: the default configuration, built-in AI stages and every stage event)
 #   PRESTORE=1000000 UNFINISHED=100000 N=20000 bench/scenarios.sh
 #
 #   base       saturation on an empty store (the reference for sync and prestored)
@@ -22,7 +23,7 @@ cd "$root"
 
 N="${N:-20000}" WARMUP="${WARMUP:-2000}" USERS="${USERS:-100}" C="${C:-64}"
 PRESTORE="${PRESTORE:-1000000}" UNFINISHED="${UNFINISHED:-100000}" QUIET_RATE="${QUIET_RATE:-200}"
-ONLY="${ONLY:-base sync prestored recovery fairness scaling}"
+ONLY="${ONLY:-base sync default prestored recovery fairness scaling}"
 SECRET="pipewright-bench-secret"  # = bench/config/synthetic.toml
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 out="$root/bench/results/scenarios-$stamp"
@@ -62,6 +63,7 @@ new_data() { data="$(mktemp -d /tmp/pw-scenario-XXXXXX)"; dirs_to_remove+=("$dat
 # Starts the node on $data; sets server_pid, port; returns once ready (or fails).
 start_server() {  # config label
   port="$(free_port)"
+  started_ms="$(now_ms)"  # after free_port: its python start (~0.3 s under pyenv) is not the node's
   "$server_bin" serve --config "$1" --listen "127.0.0.1:$port" --data-dir "$data" >>"$out/$2.server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 3000); do
@@ -82,6 +84,22 @@ loadgen_run() {  # label args...
   log "$label: loadgen exit $rc"
 }
 admin_token() { "$server_bin" token --config "$1" --sub bench-admin --role admin --workspaces '*' --ttl 86400; }
+# The node's own commit -> socket lag over the last minute, into a report.
+add_lag() {  # label config
+  local tok; tok="$(admin_token "$2")"
+  curl -sf -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/api/v1/admin/actors" >"$out/$1.actors" || true
+  python3 - "$out/$1.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+try:
+    r = json.load(open(path))
+    r["commit_to_socket_ms"] = json.load(open(path[:-5] + ".actors"))["commit_to_socket"]["last_minute"]
+    json.dump(r, open(path, "w"), indent=2)
+except Exception as e:
+    print(f"no commit-to-socket figures for {path}: {e}", file=sys.stderr)
+PY
+  rm -f "$out/$1.actors"
+}
 # Waits until no item is queued or processing; prints the ms it took.
 wait_drained() {  # config
   local tok t0; tok="$(admin_token "$1")"; t0="$(now_ms)"
@@ -112,12 +130,14 @@ base_cfg="$root/bench/config/synthetic.toml"
 wants() { [[ " $ONLY " == *" $1 "* ]]; }
 log "results in $out; scenarios: $ONLY"
 
-if wants base || wants sync; then
-  for cfg in base sync; do
+if wants base || wants sync || wants default; then
+  for cfg in base sync default; do
     wants "$cfg" || continue
-    c="$base_cfg"; [ "$cfg" = sync ] && c="$(make_config sync '[store]\nsync = true')"
+    c="$base_cfg"
+    [ "$cfg" = sync ] && c="$(make_config sync '[store]\nsync = true')"
+    [ "$cfg" = default ] && c="$root/bench/config/default.toml"
     new_data; start_server "$c" "$cfg"; log "$cfg: node on :$port"
-    loadgen_run "$cfg" "${sat[@]}"; stop_server
+    loadgen_run "$cfg" "${sat[@]}"; add_lag "$cfg" "$c"; stop_server
   done
 fi
 
@@ -128,7 +148,7 @@ if wants prestored; then
   log "prestored: waiting until all $PRESTORE are finished"
   note "prestored_drain_ms=$(wait_drained "$base_cfg")"
   stop_server
-  t0="$(now_ms)"; start_server "$base_cfg" prestored; note "prestored_restart_ready_ms=$(( $(now_ms) - t0 ))"
+  start_server "$base_cfg" prestored; note "prestored_restart_ready_ms=$(( $(now_ms) - started_ms ))"
   note "prestored_data_mb=$(du -sm "$data" | cut -f1)"
   loadgen_run prestored "${sat[@]}"; stop_server
 fi
@@ -141,8 +161,8 @@ if wants recovery; then
   loadgen_run recovery-fill --post-only --n "$UNFINISHED" --c "$C" --users "$USERS" --timeout 3600
   log "recovery: kill -9"
   kill -KILL "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
-  t0="$(now_ms)"; start_server "$base_cfg" recovery
-  ready_ms=$(( $(now_ms) - t0 ))
+  start_server "$base_cfg" recovery
+  ready_ms=$(( $(now_ms) - started_ms ))
   note "recovery_ready_ms=$ready_ms" "recovery_all_finished_ms=$(( $(wait_drained "$base_cfg") + ready_ms ))"
   note "recovery_log=\"$(grep -o 'event=recovery.done.*' "$out/recovery.server.log" | tail -1)\""
   tok="$(admin_token "$base_cfg")"

@@ -27,16 +27,17 @@ struct runtime_stats {
   std::int64_t waiting_items = 0;
   std::int64_t running_workers = 0;
   std::size_t pending_timers = 0;
+  std::size_t actors_running = 0;
   store::writer_stats writer;
 };
 
-class runtime final : public gateway {
+class runtime final : public gateway, public operations {
  public:
   // `hub`: the providers (http and batch stages); with it the runtime runs
   // the Batch API's registry, creator and poller, and stops the hub's gates
   // on shutdown.
   runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines,
-          stages::providers::hub* hub = nullptr);
+          core::node_metrics& metrics, stages::providers::hub* hub = nullptr);
   ~runtime() override;
 
   void submit(submit_request req, submit_callback done) override;
@@ -51,6 +52,8 @@ class runtime final : public gateway {
                             count_callback done) override;
   void remember(std::string owner, std::string key, std::int64_t created_ms, std::string record) override;
   queue_counts counts() const override;
+  std::string metrics_text() override;
+  std::string ops_report() override;
   void requeue_batch_requests(std::vector<std::string> request_ids,
                               std::function<void(core::result<requeue_counts>)> done) override;
   void save_import(std::string id, std::string owner, std::string report_json, std::function<void()> done) override;

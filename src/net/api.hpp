@@ -19,6 +19,7 @@ namespace pw::net {
 struct api_context {
   const core::config& cfg;
   actors::gateway& gate;
+  actors::operations& ops;
   const store::database& db;
   body_parser& bodies;
   idempotency& idem;
@@ -32,6 +33,10 @@ void add_item_routes(router& r, api_context& ctx);
 void add_control_routes(router& r, api_context& ctx);
 void add_workspace_routes(router& r, api_context& ctx);
 void add_admin_routes(router& r, api_context& ctx);
+// GET /metrics and GET /api/v1/admin/actors (admin).
+void add_operations_routes(router& r, api_context& ctx);
+// GET / and GET /ui/{file}: the dashboard's static files (web/, embedded).
+void add_dashboard_routes(router& r);
 // The Batch API's admin routes, the legacy ones included (api_batches.cpp).
 void add_batch_routes(router& r, api_context& ctx);
 // Every route of the API, in one call.

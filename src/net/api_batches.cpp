@@ -102,7 +102,7 @@ void summary(api_context& ctx, responder respond) {
   std::map<store::request_status, std::int64_t> n;
   for (const auto& [ws, pack] : ctx.db.counter_packs())
     for (auto s : store::all_request_statuses)
-      if (auto it = pack.find(store::counter_field(s)); it != pack.end()) n[s] += it->second;
+      n[s] += pack.get(store::counter_field(s));
   std::string body = "{\"ok\":true,\"summary\":{";
   bool first = true;
   for (auto s : store::all_request_statuses) {

@@ -48,7 +48,7 @@ std::string render_usage(const std::vector<const store::counter_pack*>& packs, s
   std::map<std::string, tally> by_stage, by_model, by_mode;
   std::map<std::pair<std::string, std::string>, tally> by_both;
   for (const auto* counters : packs)
-    for (const auto& [field, value] : *counters) {
+    for (const auto& [field, value] : counters->all()) {
       auto f = core::parse_usage_field(field);
       if (!f || f->day < first_day || f->day > today || (!mode.empty() && f->mode != mode)) continue;
       all.add(f->part, value);
