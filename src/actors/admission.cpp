@@ -119,7 +119,12 @@ class admission_state {
 
   // Recovered items wait as ids; each is loaded when it gets a slot.
   void recovered(const queued_batch_ptr& batch) {
-    for (auto& r : *batch) enqueue(std::move(r.id), r.workspace, nullptr);
+    for (auto& r : *batch) {
+      // A batch result may have woken it already (batch_service::start runs
+      // beside recovery): one supervisor an item.
+      if (waiting_.count(r.id) || starting_.count(r.id) || by_id_.count(r.id)) continue;
+      enqueue(std::move(r.id), r.workspace, nullptr);
+    }
     activate();
   }
 

@@ -52,6 +52,7 @@ supervisor::supervisor(caf::event_based_actor* self, context_ptr ctx, stored_ite
       control_mode_(mode == supervisor_mode::control),
       persisted_stages_(state_.stages),
       deferred_(pipe_.size(), false),
+      asked_at_(pipe_.size(), 0),
       rng_(seed_for(item_->id)) {
   // An item that waited on a batch may be parked (only processing items
   // park); its first write unparks it.
@@ -181,6 +182,7 @@ bool supervisor::runs_in_place(stage_index i) const {
 }
 
 void supervisor::start_worker(stage_index i) {
+  asked_at_[i] = wakes_;
   if (runs_in_place(i)) {
     running_[i].in_place = true;
     in_place_.push_back(i);

@@ -141,6 +141,11 @@ class supervisor {
   bool stopped_ = false;         // quit: handlers still on the stack do nothing more
   std::optional<follow_up> pending_delete_;  // the delete, written after what is already pending
   std::vector<bool> deferred_;   // stages whose attempt waits for a batch (no worker)
+  // Wakes received, and the count when each stage's worker was started: a
+  // wake that came while an attempt was asking finds no deferred stage, so
+  // the attempt asks again when its deferral arrives (supervisor_park.cpp).
+  std::uint64_t wakes_ = 0;
+  std::vector<std::uint64_t> asked_at_;
   bool parked_ = false;          // the store has the item out of the queue, parked (or may have: loaded so)
   std::mt19937_64 rng_;
 };

@@ -21,6 +21,12 @@ void supervisor::on_defer(stage_index i, std::uint32_t attempt, std::string what
     return on_fail(i, attempt, false, "the backend deferred an attempt it cannot resume");
   }
   if (!settle_running(i, attempt)) return;
+  if (asked_at_[i] != wakes_) {
+    // A wake came while this attempt asked: its answer may predate the
+    // result that woke us. Ask again rather than wait for a wake that came.
+    spdlog::debug("event=stage.ask_again item={} stage={} attempt={}", item_->id, pipe_.stage(i).name, attempt);
+    return start_worker(i);
+  }
   deferred_[i] = true;
   spdlog::debug("event=stage.deferred item={} stage={} attempt={} detail=\"{}\"", item_->id, pipe_.stage(i).name, attempt,
                 what);
@@ -29,6 +35,7 @@ void supervisor::on_defer(stage_index i, std::uint32_t attempt, std::string what
 
 void supervisor::on_wake() {
   if (stopped_ || control_mode_ || draining_) return;
+  ++wakes_;
   for (std::size_t i = 0; i < deferred_.size(); ++i) {
     if (!deferred_[i]) continue;
     deferred_[i] = false;
