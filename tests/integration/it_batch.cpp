@@ -295,6 +295,58 @@ TEST_CASE("an expired batch with on_batch_failure = fail: answered lines complet
   CHECK(partial > 0);
 }
 
+TEST_CASE("a batch cancelled at the provider: answered lines complete, the rest are requeued and a later batch answers them") {
+  fake_provider fake;
+  // Batches made now end CANCELLED with half their lines answered (an
+  // operator cancelled them in the provider's console).
+  fake.control(R"({"batch_outcome": "cancelled", "answered_fraction": 0.5})");
+  temp_dir dir;
+  server_process srv(dir, batch_config(fake, "creation_enabled = false\n"));
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto token = make_token("ada", {"acme"});
+  const auto admin = make_token("root", {"*"}, "admin");
+  std::vector<std::string> ids;
+  {
+    http c(srv.port());
+    for (int i = 0; i < 10; ++i) ids.push_back(submit(c, token, "acme", "The export works " + std::to_string(i)));
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline && n(summary(c, admin), "pending_batching") < 30)
+      std::this_thread::sleep_for(50ms);
+    REQUIRE(srv.terminate(10s) == 0);
+  }
+  srv.rewrite_config(batch_config(fake, ""));
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  // Once the first three batches exist, later ones complete.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline && fake.stats().at("batches").as_array().size() < 3)
+    std::this_thread::sleep_for(10ms);
+  fake.control(R"({"batch_outcome": "completed"})");
+  http c(srv.port());
+  REQUIRE(wait_terminal(c, token, ids, 60s));
+  for (const auto& id : ids) CHECK(status_of(c, token, id) == "completed");
+  auto s = summary(c, admin);
+  CHECK(n(s, "processing_complete") == 30);
+  CHECK(n(s, "processing_failed") == 0);
+  CHECK(n(fake.stats(), "custom_ids") == 30);
+  std::int64_t cancelled = 0, requeued = 0, mapped = 0;
+  const auto batches = get_object(c, "/api/v1/admin/batches?limit=100", admin);
+  for (const auto& b : batches.at("batches").as_array()) {
+    const auto& x = b.as_object();
+    const auto& counts = x.at("counts").as_object();
+    mapped += counts.at("mapped_complete").as_int64();
+    if (x.at("status").as_string() != "CANCELLED") continue;
+    ++cancelled;
+    CHECK(!x.at("processed_at").is_null());
+    CHECK(counts.at("mapped_complete").as_int64() == 5);
+    requeued += counts.at("requeued").as_int64();
+  }
+  CHECK(cancelled == 3);
+  CHECK(requeued == 15);
+  CHECK(mapped == 30);  // each request answered once: 15 by the cancelled batches, 15 by later ones
+}
+
 TEST_CASE("10,000 requests over 3 models: one or more batches a model, every request mapped back exactly once") {
   fake_provider fake;
   temp_dir dir;
