@@ -67,6 +67,15 @@ int main(int argc, char** argv) {
   c->add_option("node", cl.node, "drain: the node whose slots move to the other nodes");
   c->add_flag("--undo", cl.undo, "drain: let the node take slots again");
 
+  pw::cli::import_options import;
+  auto* im = app.add_subcommand("import", "Import a CSV file (each row an item; re-imports create nothing), with progress");
+  client_flags(im, import.client);
+  im->add_option("file", import.file, "CSV file with a header row (text, title, workspace, key, other columns: metadata)")->required();
+  im->add_option("--workspace,-w", import.workspace, "Workspace of rows that have no workspace column");
+  im->add_option("--text-column", import.text_column, "The column holding the text (default: text, feedback, body, ...)");
+  im->add_option("--title-column", import.title_column, "The column holding the title (default: title, subject, summary)");
+  im->add_option("--key-column", import.key_column, "The column holding the row key (default: key, id, external_id, row_key)");
+
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) return pw::cli::serve(serve);
   if (t->parsed()) return pw::cli::token(token);
@@ -76,5 +85,6 @@ int main(int argc, char** argv) {
   if (r->parsed()) return pw::cli::retry(retry);
   if (d->parsed()) return pw::cli::dlq(dlq);
   if (c->parsed()) return pw::cli::cluster(cl);
+  if (im->parsed()) return pw::cli::import_csv(import);
   return 2;
 }

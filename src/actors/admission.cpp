@@ -82,6 +82,7 @@ class admission_state {
       ++reserved_;
     }
     ws.create_item(it, pipe, rec->state, std::move(history));
+    if (!req.row_key.empty()) ws.put_row_key(it.workspace, req.row_key, it.id);
     if (!req.idempotency_key.empty())
       // The answer is stored with the item: a replay finds both or neither.
       ws.put_idempotency(it.owner, req.idempotency_key, now,
@@ -141,6 +142,8 @@ class admission_state {
   // slot (back): those it already knows are skipped.
   void recovered(const queued_batch_ptr& batch) {
     for (auto& r : *batch) {
+      // A batch result may have woken it already (batch_service::start runs
+      // beside recovery): one supervisor an item.
       if (released(r.workspace) || waiting_.count(r.id) || starting_.count(r.id) || by_id_.count(r.id)) continue;
       enqueue(std::move(r.id), r.workspace, nullptr);
     }
@@ -286,6 +289,37 @@ class admission_state {
     if (active_.empty()) return rp.deliver(done_atom::value);
     for (auto& [addr, sup] : active_) self_->send(sup.handle, drain_atom::value);
     drain_waiters_.push_back(std::move(rp));
+  }
+
+  // A batch result is ready for the item: its live supervisor asks again, or
+  // the item (read from the store, parked) is queued to run if it is still
+  // processing. Paused or finished items ignore it: a later run asks anyway.
+  void wake(const std::string& id) {
+    if (draining_) return;
+    if (auto a = by_id_.find(id); a != by_id_.end()) {
+      auto sup = a->second;
+      self_->request(sup, std::chrono::seconds(30), wake_atom::value)
+          .then([](done_atom) {},
+                [this, sup, id](caf::error& e) {
+                  if (e != caf::sec::request_receiver_down) return;
+                  if (auto b = by_id_.find(id); b != by_id_.end() && b->second == sup) by_id_.erase(b);
+                  wake(id);
+                });
+      return;
+    }
+    if (waiting_.count(id) || starting_.count(id) || !waking_.insert(id).second) return;
+    ctx_->loader->load_item(id, [h = handle(), id](std::optional<store::stored_item> loaded) {
+      stored_item_ptr rec = loaded ? std::make_shared<store::stored_item>(std::move(*loaded)) : nullptr;
+      caf::anon_send(h, woken_atom::value, id, std::move(rec));
+    });
+  }
+
+  void woken(const std::string& id, const stored_item_ptr& rec) {
+    waking_.erase(id);
+    if (!rec || draining_ || by_id_.count(id) || waiting_.count(id) || starting_.count(id)) return;
+    if (rec->state.status != core::item_status::processing) return;
+    enqueue(rec);
+    activate();
   }
 
   // For the metrics: when the item that has waited longest was queued (0:
@@ -470,6 +504,7 @@ class admission_state {
   std::unordered_map<caf::actor_addr, active_supervisor> active_;
   std::unordered_map<std::string, caf::actor> by_id_;
   std::unordered_map<std::string, std::vector<control_ptr>> loading_;
+  std::unordered_set<std::string> waking_;  // woken items being read
   bool ready_ = false;
   bool draining_ = false;
   std::set<std::uint32_t> released_slots_;  // (cluster) slots being handed off
@@ -498,6 +533,8 @@ caf::behavior admission(caf::event_based_actor* self, context_ptr ctx) {
       [st](loaded_atom, const std::string& id, const stored_item_ptr& rec) { st->loaded(id, rec); },
       [self, st](requeue_atom, const stored_item_ptr& rec) { st->requeue(rec, self->current_sender()->address()); },
       [st](bulk_atom, const bulk_ptr& b) { st->bulk(b); },
+      [st](wake_atom, const std::string& id) { st->wake(id); },
+      [st](woken_atom, const std::string& id, const stored_item_ptr& rec) { st->woken(id, rec); },
       [self, st](drain_atom) {
         auto rp = self->make_response_promise();
         st->drain(rp);

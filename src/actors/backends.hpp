@@ -13,8 +13,10 @@
 
 namespace pw::actors {
 
+// `hub` serves the http and batch stages (nullptr: none may be configured).
 core::result<std::map<std::string, pipeline_binding>> bind_pipelines(const core::config& cfg,
-                                                                     const store::database& db);
+                                                                     const store::database& db,
+                                                                     stages::providers::hub* hub = nullptr);
 
 // (cluster) A handoff brought these workspaces' state: every backend reads
 // it (and only it) from the store again.

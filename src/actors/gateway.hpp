@@ -27,6 +27,9 @@ struct submit_request {
   // the item, in the same write.
   std::string idempotency_key;
   std::string request_hash;
+  // An imported row's key: stored with the item, in the same write, so that
+  // a re-import finds it (net/imports).
+  std::string row_key;
 };
 
 struct submit_reply {
@@ -142,6 +145,24 @@ class gateway {
   // (`record`: store::encode_idempotency).
   virtual void remember(std::string owner, std::string key, std::int64_t created_ms, std::string record) = 0;
   virtual queue_counts counts() const = 0;
+
+  // The Batch API (legacy admin API): PROCESSING_FAILED requests back to
+  // PENDING_BATCHING, and their stages retried when they failed.
+  struct requeue_counts {
+    std::size_t requeued = 0;
+    std::size_t not_found = 0;
+  };
+  // Keeps the report of a finished CSV import (GET /api/v1/imports/{id});
+  // `done` once it is durable (or refused).
+  virtual void save_import(std::string id, std::string owner, std::string report_json, std::function<void()> done) {
+    (void)id, (void)owner, (void)report_json;
+    done();
+  }
+  virtual void requeue_batch_requests(std::vector<std::string> request_ids,
+                                      std::function<void(core::result<requeue_counts>)> done) {
+    (void)request_ids;
+    done(core::make_error(core::errc::not_found, "this node runs no batch registry"));
+  }
 };
 
 }  // namespace pw::actors

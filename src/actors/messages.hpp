@@ -37,6 +37,10 @@ using requeue_atom = caf::atom_constant<caf::atom("requeue")>;
 using bulk_atom = caf::atom_constant<caf::atom("bulk")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using outcome_atom = caf::atom_constant<caf::atom("outcome")>;  // an asynchronous backend's outcome, to its worker
+using defer_atom = caf::atom_constant<caf::atom("defer")>;      // a worker's attempt waits for a batch
+using wake_atom = caf::atom_constant<caf::atom("wake")>;        // a batch result is ready for the item
+using woken_atom = caf::atom_constant<caf::atom("woken")>;      // admission: a woken item was read
 
 struct submission {
   submit_request request;
@@ -60,6 +64,7 @@ using bulk_ptr = std::shared_ptr<bulk_envelope>;
 using stored_item_ptr = std::shared_ptr<store::stored_item>;
 using queued_batch_ptr = std::shared_ptr<std::vector<store::queued_ref>>;
 using success_ptr = std::shared_ptr<stages::stage_success>;
+using outcome_ptr = std::shared_ptr<stages::stage_outcome>;
 
 // (cluster) Slots admission stops running (a handoff): `done` once none of
 // their items has a supervisor any more.
@@ -80,3 +85,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::queued_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::success_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::release_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::slots_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::outcome_ptr)

@@ -1,5 +1,7 @@
 #include "actors/runtime.hpp"
 
+#include <set>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/all.hpp>
@@ -7,11 +9,13 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/admission.hpp"
+#include "actors/batch/service.hpp"
 #include "actors/instrument.hpp"
 #include "actors/messages.hpp"
 #include "actors/notifier.hpp"
 #include "core/clock.hpp"
 #include "core/cluster.hpp"
+#include "stages/providers/hub.hpp"
 #include "store/maintenance.hpp"
 #include "store/stats.hpp"
 #include "store/write_set.hpp"
@@ -37,10 +41,11 @@ store::writer_options writer_options_of(const core::config& cfg, core::node_metr
 
 struct runtime::impl {
   impl(const core::config& cfg, store::database& d, std::map<std::string, pipeline_binding> pipelines,
-       core::node_metrics& m, const cluster_hooks& cluster)
+       core::node_metrics& m, const cluster_hooks& cluster, stages::providers::hub* h)
       : config(cfg),
         db(d),
         metrics(m),
+        hub(h),
         loader(d, cfg.pipelines),
         system(configure(system_config, cfg, cluster)),
         writer(d, writer_options_of(cfg, m, cluster),
@@ -57,6 +62,13 @@ struct runtime::impl {
     context = ctx;
     admission_actor = system.spawn(admission, context);
     schedule_maintenance();
+    if (hub) {
+      batch = std::make_unique<batch_service>(cfg, d, writer, *hub, timers, [this](std::vector<std::string> ids) {
+        for (auto& id : ids) caf::anon_send(admission_actor, wake_atom::value, std::move(id));
+      });
+      hub->attach(batch.get());
+      batch->start();
+    }
     schedule_metrics_tick();
   }
 
@@ -131,6 +143,7 @@ struct runtime::impl {
   const core::config& config;
   store::database& db;
   core::node_metrics& metrics;
+  stages::providers::hub* hub;
   store::loader loader;
   caf::actor_system_config system_config;
   caf::actor_system system;
@@ -140,12 +153,13 @@ struct runtime::impl {
   store::writer writer;
   context_ptr context;
   caf::actor admission_actor;
+  std::unique_ptr<batch_service> batch;  // with a hub
   bool shut_down = false;
 };
 
 runtime::runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines,
-                 core::node_metrics& metrics, cluster_hooks cluster)
-    : impl_(std::make_unique<impl>(cfg, db, std::move(pipelines), metrics, cluster)) {}
+                 core::node_metrics& metrics, cluster_hooks cluster, stages::providers::hub* hub)
+    : impl_(std::make_unique<impl>(cfg, db, std::move(pipelines), metrics, cluster, hub)) {}
 
 runtime::~runtime() { shutdown(); }
 
@@ -215,6 +229,35 @@ std::string runtime::ops_report() {
   return impl_->metrics.report_json(std::chrono::steady_clock::now());
 }
 
+void runtime::save_import(std::string id, std::string owner, std::string report_json, std::function<void()> done) {
+  store::write_set ws;
+  ws.put_import(id, owner, std::move(report_json));
+  impl_->writer.submit(std::move(ws), [done = std::move(done)](bool) { done(); });
+}
+
+void runtime::wake(std::vector<std::string> item_ids) {
+  for (auto& id : item_ids) caf::anon_send(impl_->admission_actor, wake_atom::value, std::move(id));
+}
+
+void runtime::requeue_batch_requests(std::vector<std::string> request_ids,
+                                     std::function<void(core::result<requeue_counts>)> done) {
+  if (!impl_->batch) return done(core::make_error(core::errc::not_found, "this node runs no batch registry"));
+  impl_->batch->requeue(std::move(request_ids), [h = impl_->admission_actor, done = std::move(done)](requeue_report r) {
+    if (!r.ok) return done(core::make_error(core::errc::store_failed, "the requeue was not written; see the server log"));
+    // An item whose stage failed on the request runs its failed stages again
+    // (one action per item: a second one would find it queued); the stage
+    // finds its request pending. A stage still waiting is woken by the new
+    // result instead (the action is refused, harmlessly).
+    std::set<std::string> items;
+    for (auto& [item, stage] : r.stages) items.insert(item);
+    for (const auto& item : items)
+      caf::anon_send(h, control_atom::value,
+                     std::make_shared<control_envelope>(control_envelope{
+                         control_request{control_action::retry_failed, item, {}}, [](core::result<control_reply>) {}}));
+    done(requeue_counts{r.requeued, r.not_found});
+  });
+}
+
 queue_counts runtime::counts() const {
   return queue_counts{impl_->flags.waiting.load(), impl_->flags.active.load()};
 }
@@ -238,6 +281,11 @@ void runtime::shutdown() {
   // Supervisors trap user_shutdown, kill their workers and quit; admission
   // forwards it to every supervisor still alive.
   caf::anon_send_exit(impl_->admission_actor, caf::exit_reason::user_shutdown);
+  if (impl_->batch) impl_->batch->stop();
+  if (impl_->hub) {
+    impl_->hub->attach(nullptr);
+    impl_->hub->stop();  // calls in flight end now; their callbacks only post
+  }
   impl_->timers.stop();   // drops pending timers and the actor handles they hold
   impl_->loader.stop();
   impl_->writer.stop();   // commits what was submitted

@@ -20,6 +20,10 @@
 #include "store/database.hpp"
 #include "store/recovery.hpp"
 
+namespace pw::stages::providers {
+class hub;
+}
+
 namespace pw::actors {
 
 struct runtime_stats {
@@ -43,8 +47,11 @@ struct cluster_hooks {
 
 class runtime final : public gateway, public operations {
  public:
+  // `hub`: the providers (http and batch stages); with it the runtime runs
+  // the Batch API's registry, creator and poller, and stops the hub's gates
+  // on shutdown.
   runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines,
-          core::node_metrics& metrics, cluster_hooks cluster = {});
+          core::node_metrics& metrics, cluster_hooks cluster = {}, stages::providers::hub* hub = nullptr);
   ~runtime() override;
 
   void submit(submit_request req, submit_callback done) override;
@@ -61,6 +68,11 @@ class runtime final : public gateway, public operations {
   queue_counts counts() const override;
   std::string metrics_text() override;
   std::string ops_report() override;
+  void requeue_batch_requests(std::vector<std::string> request_ids,
+                              std::function<void(core::result<requeue_counts>)> done) override;
+  void save_import(std::string id, std::string owner, std::string report_json, std::function<void()> done) override;
+  // Items whose batch result is ready (the batch service calls this).
+  void wake(std::vector<std::string> item_ids);
 
   void resume(std::vector<store::queued_ref>&& batch);
   void mark_ready();

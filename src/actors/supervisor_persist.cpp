@@ -57,6 +57,11 @@ void supervisor::persist(core::step step, stage_output* out, control_ptr reply) 
   const auto& it = *item_;
   auto& ws = next_;
   const bool hold = may_hold(step, reply);
+  if (parked_) {
+    // Back in the queue before anything else in this write moves it.
+    ws.unpark_item(it);
+    parked_ = false;
+  }
   for (const auto& e : step.history) {
     ws.append_history(it, e);
     if (!e.stage.empty()) {
@@ -75,6 +80,7 @@ void supervisor::persist(core::step step, stage_output* out, control_ptr reply) 
     ws.put_result(it, name, std::move(out->json));
     if (auto theme = theme_of(results_.find(name))) ws.put_theme(it, *theme);
     for (auto& w : out->state) ws.put_stage_data(prefix + w.key, std::move(w.value));
+    for (auto& [field, delta] : out->counters) ws.count(it.workspace, std::move(field), delta);
   }
   for (auto i : step.reset) {
     const auto& name = pipe_.stage(i).name;
@@ -140,6 +146,10 @@ void supervisor::flush() {
       dirty_ = false;
     } else if (pending_delete_) {
       // Everything before the delete is durable, and state_ is what was persisted.
+      if (parked_) {
+        next_.unpark_item(*item_);
+        parked_ = false;
+      }
       next_.delete_item(*item_, pipe_, state_);
       for (const auto& [stage, result] : results_.entries())
         if (auto theme = theme_of(result.get())) next_.delete_theme(*item_, *theme);
@@ -200,6 +210,7 @@ void supervisor::after_write(bool ok) {
     if (!back.history.empty()) persist(std::move(back), nullptr);
   } else {
     for (auto i : done.start) start_worker(i);
+    resume_deferred();
   }
   for (auto i : done.retry) arm_retry(i);
   run_in_place();

@@ -62,6 +62,13 @@ struct cluster_options {
   bool undo = false;              // drain: let the node take slots again
 };
 
+struct import_options {
+  client_options client;
+  std::string file;                  // a CSV file with a header row
+  std::string workspace;             // for rows without a workspace column
+  std::string text_column, title_column, key_column;
+};
+
 int serve(const serve_options& o);
 int token(const token_options& o);
 int submit(const submit_options& o);
@@ -70,5 +77,6 @@ int watch(const item_options& o);
 int retry(const item_options& o);
 int dlq(const dlq_options& o);
 int cluster(const cluster_options& o);
+int import_csv(const import_options& o);
 
 }  // namespace pw::cli

@@ -18,7 +18,9 @@
 #include "net/api.hpp"
 #include "net/api_cluster.hpp"
 #include "net/cluster_front.hpp"
+#include "net/imports.hpp"
 #include "net/server.hpp"
+#include "stages/providers/hub.hpp"
 #include "store/recovery.hpp"
 
 namespace pw::cli {
@@ -71,11 +73,17 @@ int serve(const serve_options& o) {
     spdlog::critical("event=node.failed reason=\"{}\"", db.err().message);
     return 1;
   }
-  auto bindings = actors::bind_pipelines(*cfg, *db.value());
+  // Provider gates (http and batch stages); the runtime stops them on shutdown.
+  stages::providers::hub providers(*cfg);
+  auto bindings = actors::bind_pipelines(*cfg, *db.value(), &providers);
   if (!bindings) {
     std::cerr << "pipewright: " << bindings.err().message << "\n";
     return 2;
   }
+  for (const auto& [name, p] : cfg->providers)
+    spdlog::info("event=provider.configured provider={} base_url={} api_key={} ca_file=\"{}\" max_concurrency={} rpm={} tpm={}",
+                 name, p.base_url, p.api_key.empty() ? "none" : "set", p.ca_file, p.max_concurrency,
+                 p.requests_per_minute, p.tokens_per_minute);
 
   core::node_metrics metrics(cfg->pipelines, PIPEWRIGHT_VERSION);
   // In a cluster (docs/cluster.md) the node joins before it serves; a
@@ -86,7 +94,7 @@ int serve(const serve_options& o) {
     member = std::make_unique<cluster::node>(*cfg, *db.value());
     hooks = member->hooks();
   }
-  actors::runtime rt(*cfg, *db.value(), std::move(bindings).value(), metrics, hooks);
+  actors::runtime rt(*cfg, *db.value(), std::move(bindings).value(), metrics, hooks, &providers);
   net::authenticator auth(cfg->auth.jwt_secret);
   net::body_parser bodies(cfg->limits);
   net::idempotency idem(*db.value(), rt, cfg->store.idempotency_retention_ms);
@@ -94,6 +102,8 @@ int serve(const serve_options& o) {
   net::router routes(auth, &metrics);
   net::api_context ctx{*cfg, rt, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_healthy(); }};
   net::add_all_routes(routes, ctx);
+  net::import_registry imports;
+  net::add_import_routes(routes, ctx, imports);
   net::cluster_front front(routes, member.get());
   if (member)
     net::add_cluster_routes(routes, {[&member] { return member->status_json(); },

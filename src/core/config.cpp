@@ -94,6 +94,9 @@ std::optional<pipeline> read_pipeline(const std::string& name, const toml::table
     s.str("backend", spec.backend, true);
     if (!s.failed() && spec.backend.empty()) s.fail(format("{}: missing (e.g. \"synthetic\")", s.key("backend")));
     s.strings("after", spec.after);
+    s.str("provider", spec.provider, true);
+    s.str("model", spec.model, true);
+    spec.resumable = spec.backend == "batch";
     read_retry(s, spec.retry, spec.timeout);
     if (auto* c = s.table("chaos")) {
       section cs(c, s.key("chaos"), err);
@@ -151,6 +154,7 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
     if (!over) return std::move(over).err();
     toml_config::merge(root, over.value(), "");
   }
+  if (auto r = toml_config::refuse_file_secrets(root); !r) return std::move(r).err();
   if (auto r = toml_config::apply_env(root, env); !r) return std::move(r).err();
 
   std::optional<error> err;
@@ -183,6 +187,7 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
   limits.duration("ws_idle_timeout_ms", cfg.limits.ws_idle_timeout, 200, 3'600'000);
   limits.number("submit_rate_per_user", cfg.limits.submit_rate_per_user, 0, 1e9);
   limits.number("submit_burst", cfg.limits.submit_burst, 1, 1e9);
+  limits.integer("max_import_bytes", cfg.limits.max_import_bytes, 1024, 1LL << 40);
   limits.finish();
 
   section auth(top.table("auth"), "auth", err);
@@ -226,6 +231,8 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
 
   section cluster(top.table("cluster"), "cluster", err);
   toml_config::read_cluster(cluster, cfg.cluster);
+  toml_config::read_providers(top.table("providers"), env, cfg, err);
+  toml_config::read_batch(top.table("batch"), cfg.batch, err);
 
   retry_policy retry;
   millis timeout{30000};
@@ -244,6 +251,7 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
     }
   }
   top.finish();
+  if (!err) toml_config::check_stage_providers(cfg, err);
   if (err) return std::move(*err);
   if (!cfg.pipelines.count("feedback"))
     return make_error(errc::validation_failed, "config: pipelines.feedback: missing (POST /api/v1/items runs it)");
@@ -254,7 +262,6 @@ env_map process_env() {
   env_map out;
   for (char** e = environ; e && *e; ++e) {
     std::string_view kv(*e);
-    if (kv.rfind("PIPEWRIGHT_", 0) != 0) continue;
     auto eq = kv.find('=');
     if (eq == std::string_view::npos) continue;
     out.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));

@@ -46,6 +46,7 @@ struct limits_config {
   millis ws_idle_timeout{60000};            // no pong for this long: the socket is dropped
   double submit_rate_per_user = 1000;       // items/s per user; 0: unlimited
   double submit_burst = 2000;
+  std::size_t max_import_bytes = 1ull << 30;  // a CSV import's body (streamed, so not held in memory)
 };
 
 struct auth_config {
@@ -70,6 +71,42 @@ struct actors_config {
   std::size_t max_queued = 1000000;
 };
 
+// An OpenAI-compatible provider (DESIGN §7): where it is, its key, and the
+// gate every call to it passes (concurrency, request and token buckets).
+struct provider_config {
+  std::string name;
+  std::string base_url;      // "https://api.openai.com/v1": paths such as /chat/completions are appended
+  std::string api_key;       // secret: never logged, never rendered
+  std::string api_key_env;   // the variable the key came from ("" when the provider takes none)
+  std::string ca_file;       // PEM bundle to trust; empty: the system CA store
+  std::uint32_t max_concurrency = 8;
+  double requests_per_minute = 500;    // 0: unlimited
+  double tokens_per_minute = 200000;   // 0: unlimited
+  millis timeout{60000};               // one HTTP call, connect to last byte
+  millis connect_timeout{10000};
+  std::uint32_t rate_limit_retries = 5;  // 429s the gate retries itself before the call fails (transient)
+  millis max_retry_after{60000};         // a longer Retry-After is capped to this
+};
+
+enum class batch_failure_policy : std::uint8_t { requeue, fail };
+
+// The OpenAI Batch API (DESIGN §7): the creator and the poller, switched and
+// timed separately.
+struct batch_config {
+  bool creation_enabled = true;
+  bool polling_enabled = true;
+  millis creation_interval{60000};
+  millis polling_interval{60000};
+  std::size_t max_lines_per_file = 50000;          // the API's limit
+  std::size_t max_file_bytes = 200ull << 20;       // the API's limit (200 MB)
+  std::string completion_window = "24h";
+  // A batch that FAILED, expired or was cancelled: its unanswered requests
+  // go back to PENDING_BATCHING (at most max_requeues times) or fail.
+  batch_failure_policy on_batch_failure = batch_failure_policy::requeue;
+  std::uint32_t max_requeues = 3;
+  std::size_t mapping_chunk = 1000;  // requests mapped back per write
+};
+
 struct config {
   server_config server;
   limits_config limits;
@@ -81,6 +118,8 @@ struct config {
   log_encoding log_format = log_encoding::text;  // text: key=value lines; json: one JSON object per line
   std::map<std::string, pipeline> pipelines;
   cluster_config cluster;  // disabled: a single node, as ever
+  std::map<std::string, provider_config> providers;
+  batch_config batch;
 };
 
 using env_map = std::map<std::string, std::string>;
@@ -93,7 +132,9 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
 
 result<listen_address> parse_listen(std::string_view text, std::string_view key);
 
-// The environment of this process as an env_map (only PIPEWRIGHT_* variables).
+// The environment of this process as an env_map: PIPEWRIGHT_* variables, and
+// the others a provider may read (OPENAI_BASE_URL, OPENAI_API_KEY, the
+// variable a provider's api_key_env names).
 env_map process_env();
 
 }  // namespace pw::core

@@ -37,6 +37,8 @@ void add_admin_routes(router& r, api_context& ctx);
 void add_operations_routes(router& r, api_context& ctx);
 // GET / and GET /ui/{file}: the dashboard's static files (web/, embedded).
 void add_dashboard_routes(router& r);
+// The Batch API's admin routes, the legacy ones included (api_batches.cpp).
+void add_batch_routes(router& r, api_context& ctx);
 // Every route of the API, in one call.
 // GET /api/v1/openapi.json (docs/openapi.yaml as JSON) and GET /api/v1/admin/routes.
 void add_document_routes(router& r);

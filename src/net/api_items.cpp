@@ -240,6 +240,7 @@ void add_all_routes(router& r, api_context& ctx) {
   add_admin_routes(r, ctx);
   add_operations_routes(r, ctx);
   add_dashboard_routes(r);
+  add_batch_routes(r, ctx);
   add_document_routes(r);
 }
 

@@ -70,7 +70,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void read_header() {
     parser_.emplace();
     parser_->header_limit(16 * 1024);
-    parser_->body_limit(srv_.cfg.limits.max_body_bytes);
+    // Checked against Content-Length when the header is read: a streamed
+    // route's limit (limits.max_import_bytes) is the larger; other routes
+    // get theirs back in on_header.
+    parser_->body_limit(std::max(srv_.cfg.limits.max_body_bytes, srv_.cfg.limits.max_import_bytes));
     stream_.expires_after(std::chrono::seconds(120));  // idle keep-alive connections close after this
     http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_header(ec);
@@ -84,7 +87,14 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (ec == http::error::body_limit) return refuse_body_limit();
     if (ec) return reply_and_close(error_response(core::errc::validation_failed, "malformed HTTP request: " + ec.message()));
     auto& req = parser_->get();
+    if (!over_limit_ && !beast::websocket::is_upgrade(req)) {
+      http_request probe;
+      probe.method = std::string(req.method_string());
+      if (parse_target(req.target(), probe.path, probe.query))
+        if (auto* route = srv_.routes.find_stream(probe)) return start_stream(*route, std::move(probe));
+    }
     if (auto len = parser_->content_length(); len && *len > srv_.cfg.limits.max_body_bytes) return refuse_body_limit();
+    parser_->body_limit(srv_.cfg.limits.max_body_bytes);
     auto expect = req[http::field::expect];
     if (beast::iequals(expect, "100-continue") && !parser_->is_done()) {
       // curl and others wait for this before sending a body over 1 KiB.
@@ -103,6 +113,85 @@ class http_session : public std::enable_shared_from_this<http_session> {
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_request(ec);
     });
+  }
+
+  // A streamed route (router::add_stream): the body goes to its sink piece
+  // by piece, the next piece read only when the sink asks for it.
+  void start_stream(const stream_route& route, http_request r) {
+    auto& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    r.authorization = std::string(req[http::field::authorization]);
+    r.content_type = std::string(req[http::field::content_type]);
+    r.idempotency_key = std::string(req["Idempotency-Key"]);
+    r.request_id = std::to_string(++srv_.request_counter);
+    if (auto len = parser_->content_length(); len && *len > route.max_body_bytes)
+      return reply_and_close(error_response(core::errc::payload_too_large,
+                                            fmt::format("the body is larger than {} bytes", route.max_body_bytes)));
+    // A refusal before the body is read: answered, and the connection closed
+    // (the unread body cannot be skipped).
+    auto self = shared_from_this();
+    sink_ = srv_.routes.open_stream(route, r, [self](http_response resp) {
+      asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable { self->reply_and_close(std::move(resp)); });
+    });
+    if (!sink_) return;
+    const bool expect = beast::iequals(req[http::field::expect], "100-continue");
+    stream_parser_.emplace(std::move(*parser_));
+    parser_.reset();
+    stream_parser_->body_limit(route.max_body_bytes);
+    piece_.resize(64 * 1024);
+    if (expect && !stream_parser_->is_done()) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
+      http::async_write(stream_, *cont, [self, cont](beast::error_code ec, std::size_t) {
+        if (ec) return self->abort_stream(ec.message());
+        self->read_piece();
+      });
+      return;
+    }
+    read_piece();
+  }
+
+  void read_piece() {
+    auto& body = stream_parser_->get().body();
+    body.data = piece_.data();
+    body.size = piece_.size();
+    stream_.expires_after(std::chrono::seconds(60));
+    http::async_read(stream_, buffer_, *stream_parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_piece(ec); });
+  }
+
+  void on_piece(beast::error_code ec) {
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec == http::error::body_limit) {
+      abort_stream("the body is over the limit");
+      return refuse_body_limit();
+    }
+    if (ec) return abort_stream(ec.message());
+    const auto n = piece_.size() - stream_parser_->get().body().size;
+    const bool done = stream_parser_->is_done();
+    auto self = shared_from_this();
+    sink_->data(std::string_view(piece_.data(), n), [self, done] {
+      asio::post(self->stream_.get_executor(), [self, done] {
+        if (!self->sink_) return;
+        if (done) self->finish_stream();
+        else self->read_piece();
+      });
+    });
+  }
+
+  void finish_stream() {
+    auto sink = std::move(sink_);
+    stream_parser_.reset();
+    stream_.expires_never();
+    sink->end([self = shared_from_this()](http_response resp) {
+      asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable { self->reply(std::move(resp)); });
+    });
+  }
+
+  void abort_stream(const std::string& why) {
+    if (auto sink = std::move(sink_)) sink->abort(why);
+    stream_parser_.reset();
+    close();
   }
 
   void refuse_body_limit() {
@@ -207,6 +296,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::buffer_body>> stream_parser_;  // a streamed route's body
+  std::shared_ptr<body_sink> sink_;
+  std::vector<char> piece_;
   server::impl& srv_;
   bool over_limit_;
   bool keep_alive_ = true;

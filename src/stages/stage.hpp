@@ -53,6 +53,9 @@ struct state_write {
 struct stage_success {
   boost::json::object output;
   std::vector<state_write> state;
+  // Counter deltas for the item's workspace (provider token usage, see
+  // core/usage.hpp), committed with the result.
+  std::vector<std::pair<std::string, std::int64_t>> counters;
 };
 
 struct stage_error {
@@ -60,9 +63,16 @@ struct stage_error {
   std::string message;     // for a person: what went wrong
 };
 
-using stage_outcome = std::variant<stage_success, stage_error>;
+// The attempt is in a provider's durable queue (the Batch API): its result
+// comes later, by a wake of the item (src/actors/batch/), and the supervisor
+// may stop meanwhile. Only resumable backends (stage_spec::resumable) defer.
+struct stage_deferred {
+  std::string what;  // for a person: "request 01J... waits for a batch"
+};
 
-inline stage_outcome success(boost::json::object output) { return stage_success{std::move(output), {}}; }
+using stage_outcome = std::variant<stage_success, stage_error, stage_deferred>;
+
+inline stage_outcome success(boost::json::object output) { return stage_success{std::move(output), {}, {}}; }
 inline stage_outcome transient_error(std::string m) { return stage_error{false, std::move(m)}; }
 inline stage_outcome permanent_error(std::string m) { return stage_error{true, std::move(m)}; }
 
@@ -88,6 +98,11 @@ class stage_backend {
   // (store/slot_keys.hpp).
   virtual void forget_workspace(std::string_view /*workspace*/) {}
   virtual stage_outcome run(const stage_input& in) = 0;
+  // Asynchronous backends start the attempt here and call `done` exactly
+  // once, from any thread (it only posts). `in` is valid only during the
+  // call: copy what the attempt needs.
+  using completion = std::function<void(stage_outcome)>;
+  virtual void start(const stage_input& in, completion done) { done(run(in)); }
   // True when an attempt can outlive run() (it waits on the network): only
   // then does the supervisor arm the stage timeout. A synchronous backend
   // that never returned would hold a scheduler thread, and no timeout could
@@ -95,8 +110,13 @@ class stage_backend {
   virtual bool asynchronous() const noexcept { return false; }
 };
 
+namespace providers {
+class hub;
+}
+
 // Builds the backend a stage declares (`backend` and `options`), or says
-// which key is wrong.
-core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& p, const core::stage_spec& s);
+// which key is wrong. `http` and `batch` stages need the providers' hub.
+core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& p, const core::stage_spec& s,
+                                                          providers::hub* hub = nullptr);
 
 }  // namespace pw::stages

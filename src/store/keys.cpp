@@ -14,6 +14,7 @@ std::string_view cf_name(cf c) noexcept {
     case cf::index: return "index";
     case cf::idempotency: return "idempotency";
     case cf::outbox: return "outbox";
+    case cf::batches: return "batches";
   }
   return "meta";
 }
@@ -91,6 +92,9 @@ std::string index_owner_status_key(std::string_view owner, std::string_view stat
   return joined('O', {owner, status, id});
 }
 std::string idempotency_key(std::string_view owner, std::string_view key) { return joined('k', {owner, key}); }
+std::string index_parked_key(std::string_view owner, std::string_view id) { return joined('P', {owner, id}); }
+std::string index_row_key(std::string_view workspace, std::string_view row_key) { return joined('R', {workspace, row_key}); }
+std::string import_key(std::string_view import_id) { return joined('I', {import_id}); }
 std::string idempotency_expiry_key(std::int64_t created_ms, std::string_view owner, std::string_view key) {
   std::string k(1, 't');
   put_be64(k, static_cast<std::uint64_t>(created_ms));

@@ -22,8 +22,9 @@ enum class cf : std::uint8_t {
   index,       // paused and finished items by owner, workspace and status; items by theme
   idempotency, // 'k' owner '\0' key -> record; 't' be64(created) owner '\0' key -> "" (expiry order)
   outbox,      // (cluster) be64(outbox seq) -> room '\0' event: events for rooms whose log lives on another node
+  batches,     // the Batch API: batches, their members, provider requests, requests by status (store/batch_records.hpp)
 };
-inline constexpr std::size_t cf_count = 10;
+inline constexpr std::size_t cf_count = 11;
 // Column families of store format 2, read once by the migration (store/migrate.cpp).
 inline constexpr std::string_view legacy_families[] = {"state", "results", "history", "owners"};
 std::string_view cf_name(cf c) noexcept;
@@ -53,6 +54,13 @@ std::string index_owner_status_key(std::string_view owner, std::string_view stat
 // Items of a workspace by theme (value: the owner). 'T' ws '\0' theme '\0' id
 std::string index_workspace_theme_key(std::string_view ws, std::string_view theme, std::string_view id);
 std::string idempotency_key(std::string_view owner, std::string_view key);
+// An item waiting on a batch, its supervisor stopped: out of the queue (so
+// recovery does not start it) and listed here. 'P' owner '\0' id -> workspace
+std::string index_parked_key(std::string_view owner, std::string_view id);
+// An imported row's key: re-imports find the item. 'R' workspace '\0' row key -> item id
+std::string index_row_key(std::string_view workspace, std::string_view row_key);
+// A finished import's report. 'I' import id -> owner '\0' report JSON
+std::string import_key(std::string_view import_id);
 std::string idempotency_expiry_key(std::int64_t created_ms, std::string_view owner, std::string_view key);
 
 // The smallest key greater than every key that starts with `prefix`.

@@ -138,6 +138,28 @@ void write_set::delete_item(const core::item& it, const core::pipeline& p, const
   }
 }
 
+void write_set::park_item(const core::item& it) {
+  // The queue entry was put once since it was last erased (see leave()).
+  ops_.push_back({cf::queue, k::single_erase, queue_key(it.owner, it.id), {}});
+  ops_.push_back({cf::index, k::put, index_parked_key(it.owner, it.id), it.workspace});
+}
+
+void write_set::unpark_item(const core::item& it) {
+  ops_.push_back({cf::index, k::erase, index_parked_key(it.owner, it.id), {}});
+  ops_.push_back({cf::queue, k::put, queue_key(it.owner, it.id), it.workspace});
+}
+
+void write_set::put_row_key(std::string_view workspace, std::string_view row_key, std::string_view item_id) {
+  ops_.push_back({cf::index, k::put, index_row_key(workspace, row_key), std::string(item_id)});
+}
+
+void write_set::put_import(std::string_view import_id, std::string_view owner, std::string report_json) {
+  std::string value(owner);
+  value += '\0';
+  value += report_json;
+  ops_.push_back({cf::index, k::put, import_key(import_id), std::move(value)});
+}
+
 void write_set::put_idempotency(std::string_view owner, std::string_view key, std::int64_t created_ms, std::string record) {
   ops_.push_back({cf::idempotency, k::put, idempotency_key(owner, key), std::move(record)});
   ops_.push_back({cf::idempotency, k::put, idempotency_expiry_key(created_ms, owner, key), {}});

@@ -34,6 +34,9 @@ struct pending_event {
 
 inline constexpr std::string_view admins_room = "@admins";
 
+struct provider_request;  // store/batch_records.hpp
+struct batch_record;
+
 struct committed_event {
   std::string room;
   std::uint64_t seq = 0;
@@ -83,6 +86,20 @@ class write_set {
   void record_duration(std::string_view workspace, std::int64_t ms);
   // Removes every record of the item (events already sent stay in the log).
   void delete_item(const core::item& it, const core::pipeline& p, const core::item_state& s);
+  // An item waiting on a batch leaves the queue while its supervisor is
+  // stopped (recovery must not start it), and comes back when woken. Both
+  // are harmless when the item is not in the state they leave.
+  void park_item(const core::item& it);
+  void unpark_item(const core::item& it);
+  // An imported row's key (net/imports): a re-import finds its item.
+  void put_row_key(std::string_view workspace, std::string_view row_key, std::string_view item_id);
+  void put_import(std::string_view import_id, std::string_view owner, std::string report_json);
+  // The Batch API's records (store/batch_records.hpp, batch_records.cpp).
+  // A request's record, moved in the by-status index and the workspace's
+  // request counters from `was` (nullopt: a new request).
+  void put_provider_request(const provider_request& r, std::optional<std::uint8_t> was);
+  void put_batch(const batch_record& b);
+  void put_batch_members(std::string_view batch_id, const std::vector<std::string>& request_ids);
   void put_idempotency(std::string_view owner, std::string_view key, std::int64_t created_ms, std::string record);
   void delete_idempotency(std::string_view owner, std::string_view key, std::int64_t created_ms);
   void count(std::string_view workspace, std::string field, std::int64_t delta);

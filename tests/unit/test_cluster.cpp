@@ -96,3 +96,12 @@ TEST_CASE("the cluster config is off by default and when on its keys are checked
                    "secret = \"0123456789abcdef0123\"\nlisten = \"127.0.0.1:7400\"\n")
               .empty());
 }
+
+TEST_CASE("a cluster node refuses a batch stage at start, by the stage's key") {
+  const std::string cluster =
+      "[cluster]\nenabled = true\nnode = \"a\"\netcd = [\"http://127.0.0.1:2379\"]\n"
+      "secret = \"0123456789abcdef0123\"\nlisten = \"127.0.0.1:7400\"\n";
+  const auto err = error_of(cluster + "[pipelines.feedback.stages.sentiment]\nbackend = \"batch\"\n");
+  REQUIRE(err.find("pipelines.feedback.stages.sentiment.backend") != std::string::npos);
+  REQUIRE(err.find("cluster.enabled") != std::string::npos);
+}
