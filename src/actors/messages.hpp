@@ -34,6 +34,7 @@ using control_atom = caf::atom_constant<caf::atom("control")>;
 using loaded_atom = caf::atom_constant<caf::atom("loaded")>;
 using requeue_atom = caf::atom_constant<caf::atom("requeue")>;
 using bulk_atom = caf::atom_constant<caf::atom("bulk")>;
+using outcome_atom = caf::atom_constant<caf::atom("outcome")>;
 
 struct submission {
   submit_request request;
@@ -57,6 +58,7 @@ using bulk_ptr = std::shared_ptr<bulk_envelope>;
 using stored_item_ptr = std::shared_ptr<store::stored_item>;
 using queued_batch_ptr = std::shared_ptr<std::vector<store::queued_ref>>;
 using success_ptr = std::shared_ptr<stages::stage_success>;
+using outcome_ptr = std::shared_ptr<stages::stage_outcome>;  // an asynchronous backend's answer
 
 }  // namespace pw::actors
 
@@ -66,3 +68,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::bulk_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::stored_item_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::queued_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::success_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::outcome_ptr)

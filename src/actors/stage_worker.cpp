@@ -12,8 +12,7 @@ namespace pw::actors {
 
 namespace {
 
-void compute(caf::event_based_actor* self, const worker_job& job) {
-  auto outcome = job.backend->run(stages::stage_input{*job.item, *job.upstream, job.attempt});
+void report(caf::event_based_actor* self, const worker_job& job, stages::stage_outcome outcome) {
   if (auto* ok = std::get_if<stages::stage_success>(&outcome)) {
     self->send(job.supervisor, done_atom::value, job.stage, job.attempt, std::make_shared<stages::stage_success>(std::move(*ok)));
   } else {
@@ -21,6 +20,20 @@ void compute(caf::event_based_actor* self, const worker_job& job) {
     self->send(job.supervisor, fail_atom::value, job.stage, job.attempt, err.permanent, std::move(err.message));
   }
   self->quit();
+}
+
+void compute(caf::event_based_actor* self, const worker_job& job) {
+  if (job.backend->asynchronous()) {
+    // The backend works elsewhere (the image pool, the network) and answers
+    // this worker, which reports and quits; the supervisor's timeout bounds
+    // the wait.
+    job.backend->start(stages::async_input{job.item, job.upstream, job.attempt},
+                       [h = caf::actor_cast<caf::actor>(self)](stages::stage_outcome o) {
+                         caf::anon_send(h, outcome_atom::value, std::make_shared<stages::stage_outcome>(std::move(o)));
+                       });
+    return;
+  }
+  report(self, job, job.backend->run(stages::stage_input{*job.item, *job.upstream, job.attempt}));
 }
 
 // Applies the chaos effect decided for this attempt; true when the attempt
@@ -74,6 +87,7 @@ caf::behavior stage_worker(caf::event_based_actor* self, std::shared_ptr<const w
       [=](run_atom, std::uint8_t effect) {
         if (apply_chaos(self, *job, static_cast<core::chaos_effect>(effect))) compute(self, *job);
       },
+      [=](outcome_atom, const outcome_ptr& o) { report(self, *job, std::move(*o)); },
   };
 }
 

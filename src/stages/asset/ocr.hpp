@@ -1,0 +1,40 @@
+// Reading text on photos with Tesseract 5 (eng, spa, deu by default): the
+// whole page (the ocr stage) and the most prominent lines one by one,
+// enlarged (the built-in vision stage). A picture turned on its side or
+// tilted is levelled first. Tesseract engines are per thread (the image
+// pool's): each thread loads its models on first use.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "stages/asset/pixels.hpp"
+
+namespace pw::stages::asset {
+
+struct read_line {
+  std::string text;
+  double confidence = 0;  // [0, 1]
+  int height = 0;         // pixels, in the rendering that was read
+};
+
+struct page_reading {
+  std::vector<read_line> lines;  // top to bottom
+  double confidence = 0;         // mean over words, [0, 1]
+  std::size_t words = 0;
+  double rotation = 0;           // degrees the picture was turned (clockwise) to read it
+  int page_height = 0;
+};
+
+// The whole page. `languages`: Tesseract's form ("eng+spa+deu").
+core::result<page_reading> read_page(const raster& grey, const std::string& languages);
+
+// The `max_lines` tallest lines of text, each cropped, enlarged and read as
+// one line, tallest first.
+core::result<page_reading> read_prominent_lines(const raster& grey, const std::string& languages, std::size_t max_lines);
+
+// Loads this thread's engine now (the pool warms up its threads with it).
+core::result<void> warm_up(const std::string& languages);
+
+}  // namespace pw::stages::asset
