@@ -69,6 +69,15 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
                                       rocksdb::kLZ4Compression};
   rocksdb::ColumnFamilyOptions items_options(cf_options);
   items_options.merge_operator = make_record_merge();
+  // Uploaded images (100 KB to a few MB) go to blob files: the SST files
+  // and their compactions only carry a reference to them. Images are
+  // already compressed; deleted ones are reclaimed by blob GC.
+  rocksdb::ColumnFamilyOptions images_options(cf_options);
+  images_options.enable_blob_files = true;
+  images_options.min_blob_size = 0;
+  images_options.blob_compression_type = rocksdb::kNoCompression;
+  images_options.enable_blob_garbage_collection = true;
+  images_options.write_buffer_size = 64ull << 20;
 
   std::vector<std::string> existing;
   rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(options), dir, &existing);  // none yet: a new store
@@ -78,7 +87,9 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
   for (std::size_t i = 0; i < cf_count; ++i) {
     const auto c = static_cast<cf>(i);
-    descriptors.emplace_back(std::string(cf_name(c)), c == cf::items ? items_options : cf_options);
+    descriptors.emplace_back(std::string(cf_name(c)), c == cf::items ? items_options
+                                                      : c == cf::images ? images_options
+                                                                        : cf_options);
   }
   std::vector<std::string> legacy;
   for (auto name : legacy_families)

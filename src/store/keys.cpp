@@ -13,6 +13,7 @@ std::string_view cf_name(cf c) noexcept {
     case cf::stage_data: return "stage_data";
     case cf::index: return "index";
     case cf::idempotency: return "idempotency";
+    case cf::images: return "images";
   }
   return "meta";
 }
