@@ -216,6 +216,7 @@ void add_all_routes(router& r, api_context& ctx) {
   add_control_routes(r, ctx);
   add_workspace_routes(r, ctx);
   add_admin_routes(r, ctx);
+  add_asset_routes(r, ctx);
   add_document_routes(r);
 }
 
