@@ -174,6 +174,9 @@ void init_image_library() {
   static std::once_flag once;
   std::call_once(once, [] {
     if (VIPS_INIT("pipewright")) throw std::runtime_error("libvips failed to start: " + take_vips_error());
+    // libvips also warns on stderr ("error in tile ..."); its errors reach
+    // the stage's result, so the warnings go.
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {}, nullptr);
     vips_concurrency_set(1);  // our pool decides how many images are worked on at once
     vips_cache_set_max(0);
     vips_cache_set_max_mem(0);
@@ -310,6 +313,18 @@ raster rotate(const raster& grey, double degrees) {
     return grey;
   }
   auto r = to_raster(u8, "image");
+  return r ? std::move(r).value() : grey;
+}
+
+raster denoise(const raster& grey) {
+  if (grey.pixels.empty()) return grey;
+  auto in = from_raster(grey);
+  vimage out;
+  if (vips_median(in.get(), out.out(), 3, NULL)) {
+    vips_error_clear();
+    return grey;
+  }
+  auto r = to_raster(out, "image");
   return r ? std::move(r).value() : grey;
 }
 

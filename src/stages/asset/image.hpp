@@ -62,6 +62,8 @@ core::result<raster> grey_for_reading(std::string_view bytes, int side, const im
 // Rotated clockwise by `degrees` about the centre, the corners filled with
 // the picture's median grey; for multiples of 90 an exact turn.
 raster rotate(const raster& grey, double degrees);
+// A 3x3 median: speckle noise goes, edges of letters stay.
+raster denoise(const raster& grey);
 // The region (x, y, w, h), clipped to the raster, scaled by `factor`.
 raster crop(const raster& grey, int x, int y, int w, int h, double factor);
 

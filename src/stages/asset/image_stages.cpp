@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -51,6 +52,70 @@ std::optional<std::string> image_of(const services& svc, const core::item& it) {
   return svc.read_image(it.id);
 }
 
+// Letters read in lines read with at least `min_confidence` (noise reads
+// as lines of junk, with little confidence).
+std::size_t letters(const page_reading& p, double min_confidence = 0.0) {
+  std::size_t n = 0;
+  for (const auto& l : p.lines)
+    if (l.confidence >= min_confidence)
+      for (char c : l.text) n += std::isalpha(static_cast<unsigned char>(c)) ? 1 : 0;
+  return n;
+}
+
+std::size_t confident_lines(const page_reading& p) {
+  return static_cast<std::size_t>(std::count_if(p.lines.begin(), p.lines.end(), [](const read_line& l) {
+    return l.confidence >= 0.6 && letters(page_reading{{l}}, 0.0) >= 2;
+  }));
+}
+
+// One way of reading a picture: its scale (relative to services'
+// reading_side) and Tesseract's settings.
+struct reading_plan {
+  double scale = 1.0;
+  reading_options options;
+};
+
+// Tesseract finds lettering with one scale and threshold that it misses
+// with another, and no one setting reads every photo. A stage tries its
+// plans in order until one reads enough; the best reading leads, the others
+// stay among its alternatives for the dictionary to weigh. Errors: the
+// image's (validation_failed: permanent) or Tesseract's (internal: transient).
+core::result<page_reading> read_with(const services& svc, const std::string& bytes, const std::vector<reading_plan>& plans) {
+  std::vector<page_reading> readings;
+  for (const auto& plan : plans) {
+    auto grey = grey_for_reading(bytes, static_cast<int>(svc.reading_side * plan.scale), svc.limits);
+    if (!grey) return std::move(grey).err();
+    auto r = read_page(grey.value(), svc.ocr_languages, plan.options);
+    if (!r) return std::move(r).err();
+    const bool enough = letters(r.value(), 0.6) >= 10 && confident_lines(r.value()) >= 2;
+    readings.push_back(std::move(r).value());
+    if (enough) break;
+  }
+  auto lead = std::max_element(readings.begin(), readings.end(),
+                               [](const auto& a, const auto& b) { return letters(a, 0.6) < letters(b, 0.6); });
+  page_reading out = std::move(*lead);
+  for (auto& r : readings) {
+    if (&r == &*lead) continue;
+    for (auto& a : r.alternatives) out.alternatives.push_back(std::move(a));
+    r.alternatives.clear();
+    if (!r.lines.empty()) out.alternatives.push_back(std::move(r));
+  }
+  return out;
+}
+
+// The ocr stage reads the picture as a page (blocks and lines); the vision
+// stage looks for text anywhere (sparse), with local thresholds.
+const std::vector<reading_plan> ocr_plans = {
+    {1.0, {.sparse = false, .local_threshold = false, .denoise = false}},
+    {0.7, {.sparse = false, .local_threshold = true, .denoise = false}},
+    {0.57, {.sparse = false, .local_threshold = true, .denoise = false}},
+};
+const std::vector<reading_plan> vision_plans = {
+    {0.7, {.sparse = true, .local_threshold = true, .denoise = false}},
+    {1.0, {.sparse = true, .local_threshold = false, .denoise = false}},
+    {0.85, {.sparse = true, .local_threshold = true, .denoise = true}},
+};
+
 class decode_stage final : public pooled_stage {
  public:
   using pooled_stage::pooled_stage;
@@ -96,15 +161,18 @@ class ocr_stage final : public pooled_stage {
   stage_outcome run(const stage_input& in) override {
     auto bytes = image_of(svc_, in.item);
     if (!bytes) return permanent_error(image_gone(in.item));
-    auto grey = grey_for_reading(*bytes, svc_.reading_side, svc_.limits);
-    if (!grey) return permanent_error(grey.err().message);
-    auto page = read_page(grey.value(), svc_.ocr_languages);
-    if (!page) return transient_error(page.err().message);
+    auto page = read_with(svc_, *bytes, ocr_plans);
+    if (!page) return page.err().code == core::errc::internal ? transient_error(page.err().message)
+                                                              : permanent_error(page.err().message);
     std::string text;
     for (const auto& l : page->lines) text += (text.empty() ? "" : "\n") + l.text;
     boost::json::object out;
     out["text"] = text;
     out["lines"] = lines_json(page.value(), false);
+    boost::json::array others;
+    for (const auto& alt : page->alternatives)
+      others.push_back(boost::json::object{{"rotation", round3(alt.rotation)}, {"lines", lines_json(alt, false)}});
+    out["alternatives"] = std::move(others);
     out["confidence"] = round3(page->confidence);
     out["words"] = static_cast<std::int64_t>(page->words);
     out["rotation"] = round3(page->rotation);
@@ -116,23 +184,23 @@ class ocr_stage final : public pooled_stage {
 
 class vision_stage final : public pooled_stage {
  public:
-  vision_stage(const services& svc, std::size_t max_lines) : pooled_stage(svc), max_lines_(max_lines) {}
+  using pooled_stage::pooled_stage;
   stage_outcome run(const stage_input& in) override {
     auto bytes = image_of(svc_, in.item);
     if (!bytes) return permanent_error(image_gone(in.item));
-    auto grey = grey_for_reading(*bytes, svc_.reading_side, svc_.limits);
-    if (!grey) return permanent_error(grey.err().message);
-    auto page = read_prominent_lines(grey.value(), svc_.ocr_languages, max_lines_);
-    if (!page) return transient_error(page.err().message);
+    auto page = read_with(svc_, *bytes, vision_plans);
+    if (!page) return page.err().code == core::errc::internal ? transient_error(page.err().message)
+                                                              : permanent_error(page.err().message);
     boost::json::object out;
     out["source"] = "builtin";
     out["labels"] = lines_json(page.value(), true);
+    boost::json::array others;
+    for (const auto& alt : page->alternatives)
+      others.push_back(boost::json::object{{"rotation", round3(alt.rotation)}, {"labels", lines_json(alt, true)}});
+    out["alternatives"] = std::move(others);
     out["rotation"] = round3(page->rotation);
     return success(std::move(out));
   }
-
- private:
-  std::size_t max_lines_;
 };
 
 double number(const boost::json::object& o, std::string_view k, double fallback = 0) {
@@ -145,27 +213,44 @@ std::string string_of(const boost::json::object& o, std::string_view k) {
   return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
 }
 
+// OCR lines as text_lines; heights become prominence (relative to the tallest).
+void add_ocr_lines(const boost::json::value* ls, double weight, std::vector<text_line>& lines) {
+  if (!ls || !ls->is_array()) return;
+  int tallest = 1;
+  for (const auto& l : ls->as_array())
+    if (l.is_object()) tallest = std::max(tallest, static_cast<int>(number(l.as_object(), "height")));
+  for (const auto& l : ls->as_array()) {
+    if (!l.is_object()) continue;
+    const auto& o = l.as_object();
+    lines.push_back(text_line{string_of(o, "text"), weight * number(o, "confidence"), number(o, "height") / tallest, "ocr"});
+  }
+}
+
+void add_vision_labels(const boost::json::value* ls, double weight, std::vector<text_line>& lines) {
+  if (!ls || !ls->is_array()) return;
+  for (const auto& l : ls->as_array()) {
+    if (!l.is_object()) continue;
+    const auto& o = l.as_object();
+    lines.push_back(text_line{string_of(o, "text"), weight * number(o, "confidence"), number(o, "prominence", 0.5), "vision"});
+  }
+}
+
+// Readings at other turns count, a little less.
+constexpr double alternative_weight = 0.85;
+
 // The lines the ocr and vision stages read, and what a worker answered.
 void gather(const stage_results& up, std::vector<text_line>& lines, std::optional<external_guess>& guess) {
   if (const auto* ocr = up.find("ocr")) {
-    int tallest = 1;
-    if (auto* ls = ocr->if_contains("lines"); ls && ls->is_array())
-      for (const auto& l : ls->as_array())
-        if (l.is_object()) tallest = std::max(tallest, static_cast<int>(number(l.as_object(), "height")));
-    if (auto* ls = ocr->if_contains("lines"); ls && ls->is_array())
-      for (const auto& l : ls->as_array()) {
-        if (!l.is_object()) continue;
-        const auto& o = l.as_object();
-        lines.push_back(text_line{string_of(o, "text"), number(o, "confidence"), number(o, "height") / tallest, "ocr"});
-      }
+    add_ocr_lines(ocr->if_contains("lines"), 1.0, lines);
+    if (auto* alts = ocr->if_contains("alternatives"); alts && alts->is_array())
+      for (const auto& a : alts->as_array())
+        if (a.is_object()) add_ocr_lines(a.as_object().if_contains("lines"), alternative_weight, lines);
   }
   if (const auto* vision = up.find("vision")) {
-    if (auto* ls = vision->if_contains("labels"); ls && ls->is_array())
-      for (const auto& l : ls->as_array()) {
-        if (!l.is_object()) continue;
-        const auto& o = l.as_object();
-        lines.push_back(text_line{string_of(o, "text"), number(o, "confidence"), number(o, "prominence", 0.5), "vision"});
-      }
+    add_vision_labels(vision->if_contains("labels"), 1.0, lines);
+    if (auto* alts = vision->if_contains("alternatives"); alts && alts->is_array())
+      for (const auto& a : alts->as_array())
+        if (a.is_object()) add_vision_labels(a.as_object().if_contains("labels"), alternative_weight, lines);
     if (vision->contains("brand") || vision->contains("model")) {
       external_guess g;
       g.brand = string_of(*vision, "brand");
@@ -303,7 +388,6 @@ std::string category_of(const core::item& it) {
 core::result<std::shared_ptr<stage_backend>> make_image_backend(std::string_view kind, const core::stage_spec& spec,
                                                                 const std::string& key, const services& svc) {
   std::vector<std::string_view> allowed{"kind"};
-  if (kind == "vision") allowed.push_back("max_lines");
   if (kind == "extract") allowed.insert(allowed.end(), {"brand_threshold", "model_threshold"});
   for (const auto& [name, value] : spec.options)
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
@@ -311,11 +395,7 @@ core::result<std::shared_ptr<stage_backend>> make_image_backend(std::string_view
                               fmt::format("config: {}.options.{}: unknown option for the image '{}' stage", key, name, kind));
   if (kind == "decode") return std::shared_ptr<stage_backend>(std::make_shared<decode_stage>(svc));
   if (kind == "ocr") return std::shared_ptr<stage_backend>(std::make_shared<ocr_stage>(svc));
-  if (kind == "vision") {
-    double lines = 6;
-    if (auto e = option_number(spec, key, "max_lines", 1, 20, lines)) return *e;
-    return std::shared_ptr<stage_backend>(std::make_shared<vision_stage>(svc, static_cast<std::size_t>(lines)));
-  }
+  if (kind == "vision") return std::shared_ptr<stage_backend>(std::make_shared<vision_stage>(svc));
   if (kind == "extract") {
     match_options o;
     if (auto e = option_number(spec, key, "brand_threshold", 0.5, 1.0, o.brand_threshold)) return *e;

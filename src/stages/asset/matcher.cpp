@@ -47,6 +47,7 @@ struct prepared_line {
   const text_line* line;
   std::vector<span> spans;  // up to max_span_words words each
   std::string whole;        // compact of the whole line (words joined)
+  std::vector<std::size_t> starts, ends;  // where each word starts and ends in `whole`
 };
 
 constexpr std::size_t max_span_words = 6;
@@ -75,7 +76,9 @@ prepared_line prepare(const text_line& l) {
       ++s.words;
       p.spans.push_back(s);
     }
+    p.starts.push_back(p.whole.size());
     p.whole += words[a].first;
+    p.ends.push_back(p.whole.size());
   }
   return p;
 }
@@ -109,8 +112,19 @@ hit find_in(const std::string& name, const prepared_line& line, double base_thre
     if (n * 10 < m * 6 || n * 10 > m * 15) continue;
     consider(similarity(name, s.compact), s.text);
   }
-  // Words OCR ran together ("ROLEXSUBMARINER"): the name inside the line.
-  if (m >= 5 && line.whole.find(name) != std::string::npos) consider(0.96, name);
+  // Words OCR ran together ("ROLEXSUBMARINER"): the name inside the line,
+  // from the start of a word; a short name must also end with one, so that
+  // "MAGIC" is not read in "MAGICIAN".
+  if (m >= 5) {
+    for (auto at = line.whole.find(name); at != std::string::npos; at = line.whole.find(name, at + 1)) {
+      const bool starts = std::find(line.starts.begin(), line.starts.end(), at) != line.starts.end();
+      const bool ends = std::find(line.ends.begin(), line.ends.end(), at + m) != line.ends.end();
+      if (starts && (ends || m >= 8)) {
+        consider(0.96, name);
+        break;
+      }
+    }
+  }
   return best;
 }
 
@@ -233,9 +247,17 @@ double similarity(std::string_view a, std::string_view b) {
 
 extraction extract(const category_entry& category, const std::vector<text_line>& lines,
                    const std::optional<external_guess>& guess, const match_options& options) {
+  // Each line, and each two consecutive lines of one reader joined: OCR
+  // breaks a name over two lines ("Dra" / "ft Picks") now and then.
+  std::vector<text_line> joined;
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i)
+    if (lines[i].source == lines[i + 1].source)
+      joined.push_back(text_line{lines[i].text + " " + lines[i + 1].text, std::min(lines[i].confidence, lines[i + 1].confidence) * 0.95,
+                                 std::max(lines[i].prominence, lines[i + 1].prominence), lines[i].source});
   std::vector<prepared_line> prepared;
-  prepared.reserve(lines.size());
+  prepared.reserve(lines.size() + joined.size());
   for (const auto& l : lines) prepared.push_back(prepare(l));
+  for (const auto& l : joined) prepared.push_back(prepare(l));
 
   // The brand: each brand's best reading over its spellings.
   choice brand;

@@ -27,6 +27,7 @@ struct engine {
 core::result<tesseract::TessBaseAPI*> thread_engine(const std::string& languages) {
   thread_local engine e;
   if (e.api && e.languages == languages) return e.api.get();
+  setMsgSeverity(L_SEVERITY_NONE);  // Leptonica's own stderr messages; failures show in the reading
   auto api = std::make_unique<tesseract::TessBaseAPI>();
   if (api->Init(nullptr, languages.c_str(), tesseract::OEM_LSTM_ONLY) != 0)
     return core::make_error(core::errc::internal,
@@ -52,11 +53,11 @@ std::string trim(const char* text) {
   return s.substr(i);
 }
 
-page_reading read_once(tesseract::TessBaseAPI* api, const raster& grey) {
+page_reading read_once(tesseract::TessBaseAPI* api, const raster& grey, bool sparse) {
   page_reading page;
   page.page_height = grey.height;
   set_image(api, grey);
-  api->SetPageSegMode(tesseract::PSM_AUTO);
+  api->SetPageSegMode(sparse ? tesseract::PSM_SPARSE_TEXT : tesseract::PSM_AUTO);
   if (api->Recognize(nullptr) != 0) return page;
   std::unique_ptr<tesseract::ResultIterator> it(api->GetIterator());
   double conf_sum = 0;
@@ -92,17 +93,26 @@ double quality(const page_reading& p) {
   return p.confidence * std::log1p(static_cast<double>(letters));
 }
 
-// The turns worth trying for this picture, most likely first.
+// The turns worth trying for this picture, most likely first: the tilt of
+// its lines levelled, upright or on either side (the lines' direction says
+// which is likelier; a card standing on end looks vertical too).
 std::vector<double> turns_for(const raster& grey) {
   // The tilt is estimated on a small copy: lines show at any size.
   const double side = std::max(grey.width, grey.height);
   raster small = side > 480 ? crop(grey, 0, 0, grey.width, grey.height, 480.0 / side) : grey;
   const double a = text_angle(small);
-  if (std::abs(a) > 45) {
-    const double tilt = a > 0 ? a - 90 : a + 90;
-    return {-90 - tilt, 90 - tilt};
-  }
-  return {-a};
+  const double tilt = a > 45 ? a - 90 : a < -45 ? a + 90 : a;
+  if (std::abs(a) > 45) return {90 - tilt, -90 - tilt, -tilt};
+  return {-tilt, 90 - tilt, -90 - tilt};
+}
+
+// Enough text read with enough confidence to stop trying other turns.
+bool good(const page_reading& p) {
+  std::size_t letters = 0;
+  for (const auto& l : p.lines)
+    for (char c : l.text)
+      if (std::isalpha(static_cast<unsigned char>(c))) ++letters;
+  return p.confidence >= 0.7 && letters >= 6;
 }
 
 core::result<page_reading> read_levelled(const raster& grey, const std::string& languages,
@@ -110,22 +120,22 @@ core::result<page_reading> read_levelled(const raster& grey, const std::string& 
   auto api = thread_engine(languages);
   if (!api) return std::move(api).err();
   auto turns = turns_for(grey);
-  page_reading best;
-  double best_q = -1;
-  auto attempt = [&](double turn) {
-    auto r = read(api.value(), rotate(grey, turn));
-    r.rotation = turn;
-    const double q = quality(r);
-    if (q > best_q) {
-      best_q = q;
-      best = std::move(r);
-    }
-  };
-  for (double t : turns) attempt(t);
-  // Upside down, or the other side: worth a second look only when the first was poor.
-  if (best.confidence < 0.6 || best.words < 2) attempt(turns.front() + 180);
+  turns.push_back(turns.front() + 180);  // upside down: the last resort
+  std::vector<page_reading> readings;
+  for (double t : turns) {
+    auto r = read(api.value(), rotate(grey, t));
+    r.rotation = t;
+    const bool done = good(r);
+    readings.push_back(std::move(r));
+    if (done) break;
+  }
   api.value()->Clear();
-  return best;
+  auto best = std::max_element(readings.begin(), readings.end(),
+                               [](const auto& a, const auto& b) { return quality(a) < quality(b); });
+  page_reading out = std::move(*best);
+  for (auto& r : readings)
+    if (&r != &*best && !r.lines.empty()) out.alternatives.push_back(std::move(r));
+  return out;
 }
 
 }  // namespace
@@ -136,48 +146,15 @@ core::result<void> warm_up(const std::string& languages) {
   return core::ok();
 }
 
-core::result<page_reading> read_page(const raster& grey, const std::string& languages) {
-  return read_levelled(grey, languages, read_once);
-}
-
-core::result<page_reading> read_prominent_lines(const raster& grey, const std::string& languages, std::size_t max_lines) {
-  return read_levelled(grey, languages, [max_lines](tesseract::TessBaseAPI* api, const raster& page) {
-    page_reading out;
-    out.page_height = page.height;
-    set_image(api, page);
-    api->SetPageSegMode(tesseract::PSM_AUTO);
-    Boxa* boxes = api->GetComponentImages(tesseract::RIL_TEXTLINE, true, nullptr, nullptr);
-    if (!boxes) return out;
-    struct line_box {
-      int x, y, w, h;
-    };
-    std::vector<line_box> lines;
-    for (int i = 0; i < boxaGetCount(boxes); ++i) {
-      l_int32 x, y, w, h;
-      if (boxaGetBoxGeometry(boxes, i, &x, &y, &w, &h) == 0 && h >= 8 && w >= h) lines.push_back({x, y, w, h});
-    }
-    boxaDestroy(&boxes);
-    std::sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.h > b.h; });
-    if (lines.size() > max_lines) lines.resize(max_lines);
-    double conf_sum = 0;
-    for (const auto& b : lines) {
-      // Enlarged (or reduced) so that the line is about 64 pixels tall.
-      const int margin = b.h / 4;
-      const double factor = std::clamp(64.0 / b.h, 0.5, 4.0);
-      auto part = crop(page, b.x - margin, b.y - margin, b.w + 2 * margin, b.h + 2 * margin, factor);
-      set_image(api, part);
-      api->SetPageSegMode(tesseract::PSM_SINGLE_LINE);
-      std::unique_ptr<char[]> text(api->GetUTF8Text());
-      auto t = trim(text.get());
-      if (t.empty()) continue;
-      const double conf = api->MeanTextConf() / 100.0;
-      out.lines.push_back(read_line{t, conf, b.h});
-      conf_sum += conf;
-      ++out.words;
-    }
-    out.confidence = out.words ? conf_sum / static_cast<double>(out.words) : 0.0;
-    return out;
-  });
+core::result<page_reading> read_page(const raster& grey, const std::string& languages, reading_options options) {
+  auto api = thread_engine(languages);
+  if (!api) return std::move(api).err();
+  // 0: Otsu, 2: Sauvola (Tesseract 5's thresholding_method); the engine is
+  // shared by the thread's stages, so it is set for every reading.
+  api.value()->SetVariable("thresholding_method", options.local_threshold ? "2" : "0");
+  auto read = [sparse = options.sparse](tesseract::TessBaseAPI* a, const raster& g) { return read_once(a, g, sparse); };
+  if (!options.denoise) return read_levelled(grey, languages, read);
+  return read_levelled(denoise(grey), languages, read);
 }
 
 }  // namespace pw::stages::asset

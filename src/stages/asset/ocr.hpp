@@ -25,14 +25,27 @@ struct page_reading {
   std::size_t words = 0;
   double rotation = 0;           // degrees the picture was turned (clockwise) to read it
   int page_height = 0;
+  // Readings at the other turns tried when the first was poor: which turn
+  // is right is left to the dictionary (garbage read sideways matches no
+  // brand).
+  std::vector<page_reading> alternatives;
 };
 
-// The whole page. `languages`: Tesseract's form ("eng+spa+deu").
-core::result<page_reading> read_page(const raster& grey, const std::string& languages);
+struct reading_options {
+  // Tesseract's sparse-text mode (text anywhere, in any order, as labels
+  // are scattered over a product photo) instead of its page layout
+  // analysis (blocks and lines, as on a page). Each finds text the other
+  // misses: the ocr stage reads as a page, the vision stage sparsely.
+  bool sparse = false;
+  // Sauvola's local thresholds instead of one global (Otsu) threshold:
+  // steadier on noise, shadows and gradients, noisier on fine textures.
+  bool local_threshold = false;
+  bool denoise = false;  // a 3x3 median first
+};
 
-// The `max_lines` tallest lines of text, each cropped, enlarged and read as
-// one line, tallest first.
-core::result<page_reading> read_prominent_lines(const raster& grey, const std::string& languages, std::size_t max_lines);
+// The text on the picture, line by line with each line's height.
+// `languages`: Tesseract's form ("eng+spa+deu").
+core::result<page_reading> read_page(const raster& grey, const std::string& languages, reading_options options = {});
 
 // Loads this thread's engine now (the pool warms up its threads with it).
 core::result<void> warm_up(const std::string& languages);

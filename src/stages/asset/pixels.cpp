@@ -244,31 +244,34 @@ double contrast(const raster& g) {
 
 double text_angle(const raster& g) {
   if (g.width < 16 || g.height < 16) return 0;
-  std::array<std::size_t, 256> hist{};
-  for (auto p : g.pixels) ++hist[p];
-  const int t = otsu(hist, g.pixels.size());
-  std::size_t dark = 0;
-  for (int i = 0; i <= t; ++i) dark += hist[static_cast<std::size_t>(i)];
-  // Ink is the minority: dark letters on a light label, or light on dark.
-  const bool ink_dark = dark * 2 <= g.pixels.size();
-  std::vector<std::pair<float, float>> points;
+  // Edge points (the strongest tenth of the gradient): letters and the
+  // straight edges of labels and boxes. A tilted photo tilts them all; a
+  // smooth background has none.
+  std::vector<std::pair<float, std::pair<float, float>>> edges;  // (magnitude, point)
   const float cx = static_cast<float>(g.width) / 2, cy = static_cast<float>(g.height) / 2;
-  for (int y = 0; y < g.height; ++y)
-    for (int x = 0; x < g.width; ++x) {
-      const bool ink = ink_dark ? g.at(x, y) <= t : g.at(x, y) > t;
-      if (ink) points.emplace_back(static_cast<float>(x) - cx, static_cast<float>(y) - cy);
+  for (int y = 1; y + 1 < g.height; ++y)
+    for (int x = 1; x + 1 < g.width; ++x) {
+      const int gx = g.at(x + 1, y - 1) + 2 * g.at(x + 1, y) + g.at(x + 1, y + 1) - g.at(x - 1, y - 1) - 2 * g.at(x - 1, y) -
+                     g.at(x - 1, y + 1);
+      const int gy = g.at(x - 1, y + 1) + 2 * g.at(x, y + 1) + g.at(x + 1, y + 1) - g.at(x - 1, y - 1) - 2 * g.at(x, y - 1) -
+                     g.at(x + 1, y - 1);
+      const float m = static_cast<float>(std::abs(gx) + std::abs(gy));
+      if (m >= 60) edges.push_back({m, {static_cast<float>(x) - cx, static_cast<float>(y) - cy}});
     }
-  if (points.size() < 50) return 0;
-  if (points.size() > 40000) {  // thin out evenly
-    std::vector<std::pair<float, float>> thin;
-    const std::size_t step = points.size() / 40000 + 1;
-    for (std::size_t i = 0; i < points.size(); i += step) thin.push_back(points[i]);
-    points.swap(thin);
+  if (edges.size() < 50) return 0;
+  const std::size_t keep = std::max<std::size_t>(50, static_cast<std::size_t>(g.width) * static_cast<std::size_t>(g.height) / 10);
+  if (edges.size() > keep) {
+    std::nth_element(edges.begin(), edges.begin() + static_cast<std::ptrdiff_t>(keep), edges.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    edges.resize(keep);
   }
+  std::vector<std::pair<float, float>> points;
+  points.reserve(edges.size());
+  for (const auto& e : edges) points.push_back(e.second);
   const double level = profile_score(points, 0.0);
   double best_angle = 0, best = level;
   for (double base : {0.0, 90.0})
-    for (int a = -25; a <= 25; ++a) {
+    for (double a = -20; a <= 20; a += 1.0) {
       const double angle = base + a;
       if (angle == 0.0) continue;
       const double s = profile_score(points, angle);
@@ -277,16 +280,16 @@ double text_angle(const raster& g) {
         best_angle = angle;
       }
     }
+  const double coarse = best_angle;
   for (double d = -0.75; d <= 0.75; d += 0.25) {
-    const double s = profile_score(points, best_angle + d);
+    const double s = profile_score(points, coarse + d);
     if (s > best) {
       best = s;
-      best_angle += d;
-      d = -0.75 - 0.25;  // search again around the new best
+      best_angle = coarse + d;
     }
   }
   // A profile barely better than the level one is no evidence of tilt.
-  if (best < level * 1.08) return 0;
+  if (best < level * 1.05) return 0;
   return best_angle;
 }
 
