@@ -9,8 +9,15 @@
 namespace pw::actors {
 
 std::string asset_error(const core::pipeline& p, const core::item_state& s) {
-  for (std::size_t i = 0; i < s.stages.size(); ++i)
-    if (s.stages[i].status == core::stage_status::failed) return p.stages()[i].name + ": " + s.stages[i].error;
+  for (std::size_t i = 0; i < s.stages.size(); ++i) {
+    const auto& st = s.stages[i];
+    if (st.status != core::stage_status::failed) continue;
+    // The last attempt's own words, and how many attempts it took.
+    if (!st.log.empty() && !st.log.back().error.empty())
+      return p.stages()[i].name + ": " + st.log.back().error +
+             (st.attempts > 1 ? " (after " + std::to_string(st.attempts) + " attempts)" : std::string());
+    return p.stages()[i].name + ": " + st.error;
+  }
   if (s.status == core::item_status::cancelled) return "the analysis was cancelled";
   for (std::size_t i = 0; i < s.stages.size(); ++i)
     if (s.stages[i].status == core::stage_status::skipped) return p.stages()[i].name + ": " + s.stages[i].error;

@@ -112,14 +112,21 @@ hit find_in(const std::string& name, const prepared_line& line, double base_thre
     if (n * 10 < m * 6 || n * 10 > m * 15) continue;
     consider(similarity(name, s.compact), s.text);
   }
-  // Words OCR ran together ("ROLEXSUBMARINER"): the name inside the line,
-  // from the start of a word; a short name must also end with one, so that
-  // "MAGIC" is not read in "MAGICIAN".
+  // Words OCR ran together ("ROLEXSUBMARINER"): the name inside a word,
+  // when what it leaves of the word on either side is a word boundary or
+  // long enough to be a word of its own, so that "MAGIC" is not read in
+  // "MAGICIAN" (a short name needs one of its ends on a boundary too).
   if (m >= 5) {
     for (auto at = line.whole.find(name); at != std::string::npos; at = line.whole.find(name, at + 1)) {
-      const bool starts = std::find(line.starts.begin(), line.starts.end(), at) != line.starts.end();
-      const bool ends = std::find(line.ends.begin(), line.ends.end(), at + m) != line.ends.end();
-      if (starts && (ends || m >= 8)) {
+      std::size_t w = 0;
+      while (w + 1 < line.starts.size() && line.starts[w + 1] <= at) ++w;
+      const std::size_t before = at - line.starts[w];
+      std::size_t end_word = w;
+      while (end_word < line.ends.size() && line.ends[end_word] < at + m) ++end_word;
+      if (end_word == line.ends.size()) continue;
+      const std::size_t after = line.ends[end_word] - (at + m);
+      const bool left = before == 0 || before >= 5, right = after == 0 || after >= 5;
+      if (left && right && (m >= 8 || before == 0 || after == 0)) {
         consider(0.96, name);
         break;
       }
