@@ -83,7 +83,7 @@ ws_client::ws_client(std::uint16_t port, const std::string& token, ws_options op
   }
   i.connected = true;
   for (const auto& m : opts.send_first) {
-    i.ws.text(true);
+    i.ws.text(!opts.send_first_binary);
     i.ws.write(boost::asio::buffer(m), ec);
     if (ec) break;
   }

@@ -21,6 +21,7 @@ struct ws_options {
   // Text messages written right after the handshake, before frames are read
   // (the client reads on its own thread; writes would race with it later).
   std::vector<std::string> send_first;
+  bool send_first_binary = false;  // send them as binary frames
 };
 
 class ws_client {
