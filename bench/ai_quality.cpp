@@ -1,314 +1,236 @@
-// pw_ai_quality: runs the built-in feedback stages over a labelled JSONL file
-// (id, workspace, lang, text, sentiment, urgency, category, theme, dup_group,
-// trap_of), in file order and workspace by workspace as the server would,
-// and prints how well each stage agrees with the labels.
+// pw_ai_quality: runs the built-in feedback stages over labelled JSONL (the
+// corpus format of tests/data/README.md: id, workspace, lang, text,
+// sentiment, urgency, category, theme, dup_group, trap_of; kind, tags and
+// batch optional), in file order and workspace by workspace as the server
+// would, and prints how well each stage agrees with the labels: sentiment
+// macro-F1, category accuracy, urgency accuracy and critical recall (with
+// confusion matrices), duplicate pair precision/recall/F1 and traps paired,
+// theme purity; then the same per language, product kind (`kind`, else the
+// workspace's prefix) and hard-case tag.
 //
-//   pw_ai_quality FILE [--json] [--errors STAGE] [--threshold X] [--theme-threshold X]
+//   pw_ai_quality FILE|DIR... [--batches B,B | --exclude-batches B,B] [--models FILE]
+//                 [--json] [--errors sentiment|classify|urgency|theme|duplicate]
+//                 [--threshold X] [--theme-threshold X] [--theme-split X]
 //                 [--floor sentiment_f1=X,category=X,urgency=X,critical=X,dup_f1=X,purity=X,traps_paired=X]
 //   pw_ai_quality --explain "some text"
 #include <algorithm>
-#include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <boost/json.hpp>
 
+#include "ai_quality/scoring.hpp"
 #include "core/json.hpp"
-#include "stages/ai/analysis.hpp"
-#include "stages/ai/classify.hpp"
 #include "stages/ai/dup_guard.hpp"
-#include "stages/ai/sentiment.hpp"
+#include "stages/ai/reading.hpp"
 #include "stages/ai/theme.hpp"
 #include "stages/ai/urgency.hpp"
-#include "stages/ai/vector_codec.hpp"
 #include "stages/builtin.hpp"
+#include "stages/builtin_models.hpp"
 
 namespace json = boost::json;
-using pw::stages::stage_results;
+namespace ai = pw::stages::ai;
+using namespace pw::bench::quality;
 
 namespace {
-
-struct gold {
-  std::string id, workspace, lang, text, sentiment, urgency, category, theme, dup_group, trap_of;
-};
 
 std::string str(const json::object& o, std::string_view k) {
   auto it = o.find(k);
   return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
 }
 
-std::vector<gold> load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::vector<gold> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto o = json::parse(line).as_object();
-    out.push_back(gold{str(o, "id"), str(o, "workspace"), str(o, "lang"), str(o, "text"), str(o, "sentiment"),
-                       str(o, "urgency"), str(o, "category"), str(o, "theme"), str(o, "dup_group"), str(o, "trap_of")});
-  }
+std::vector<std::string> list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string x; std::getline(in, x, ',');)
+    if (!x.empty()) out.push_back(x);
   return out;
 }
 
-// A confusion matrix over named classes, with accuracy, recall and macro-F1.
-struct confusion {
-  std::vector<std::string> classes;
-  std::map<std::pair<std::string, std::string>, int> m;  // (gold, predicted)
-  int n = 0, right = 0;
-  explicit confusion(std::vector<std::string> c) : classes(std::move(c)) {}
-  void add(const std::string& g, const std::string& p) {
-    ++m[{g, p}];
-    ++n;
-    right += g == p;
+void load(const std::string& path, std::vector<gold>& out) {
+  if (std::filesystem::is_directory(path)) {
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(path))
+      if (e.path().extension() == ".jsonl") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) load(f, out);
+    return;
   }
-  double accuracy() const { return n ? double(right) / n : 0; }
-  double recall(const std::string& c) const {
-    int tp = m.count({c, c}) ? m.at({c, c}) : 0, all = 0;
-    for (auto& [k, v] : m) all += k.first == c ? v : 0;
-    return all ? double(tp) / all : 0;
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  const std::string stem = std::filesystem::path(path).stem().string();
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    boost::system::error_code ec;
+    auto v = json::parse(line, ec);
+    if (ec || !v.is_object()) throw std::runtime_error(path + ":" + std::to_string(n) + ": not a JSON object");
+    const auto& o = v.as_object();
+    gold g{str(o, "id"),    str(o, "workspace"), str(o, "kind"),     str(o, "lang"),      str(o, "text"),
+           str(o, "sentiment"), str(o, "urgency"), str(o, "category"), str(o, "theme"), str(o, "dup_group"),
+           str(o, "trap_of"), str(o, "batch"), {}};
+    if (g.kind.empty()) g.kind = g.workspace.substr(0, g.workspace.find('-'));
+    if (g.batch.empty()) g.batch = stem;
+    if (auto it = o.find("tags"); it != o.end() && it->value().is_array())
+      for (const auto& t : it->value().as_array())
+        if (t.is_string()) g.tags.emplace_back(t.as_string());
+    out.push_back(std::move(g));
   }
-  double f1(const std::string& c) const {
-    int tp = m.count({c, c}) ? m.at({c, c}) : 0, fp = 0, fn = 0;
-    for (auto& [k, v] : m) {
-      if (k.second == c && k.first != c) fp += v;
-      if (k.first == c && k.second != c) fn += v;
-    }
-    return tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
-  }
-  double macro_f1() const {
-    double s = 0;
-    for (auto& c : classes) s += f1(c);
-    return classes.empty() ? 0 : s / classes.size();
-  }
-  void print(const char* title) const {
-    std::printf("%s (rows: gold, columns: predicted)\n%16s", title, "");
-    for (auto& c : classes) std::printf("%10.9s", c.c_str());
-    std::printf("\n");
-    for (auto& g : classes) {
-      std::printf("%16s", g.c_str());
-      for (auto& p : classes) std::printf("%10d", m.count({g, p}) ? m.at({g, p}) : 0);
-      std::printf("\n");
-    }
-  }
-  json::object to_json() const {
-    json::object o;
-    for (auto& g : classes) {
-      json::object row;
-      for (auto& p : classes) row[p] = m.count({g, p}) ? m.at({g, p}) : 0;
-      o[g] = std::move(row);
-    }
-    return o;
-  }
-};
-
-std::shared_ptr<pw::stages::stage_backend> backend(std::string_view kind, const pw::core::stage_spec& spec) {
-  auto b = pw::stages::builtin::make(kind, spec, "bench." + std::string(kind));
-  if (!b) throw std::runtime_error(b.err().message);
-  return b.value();
 }
 
-void explain(const std::string& text) {
-  namespace ai = pw::stages::ai;
-  ai::analysis a(text);
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void explain(const std::string& text, const ai::model_file& m) {
+  auto r = ai::reading::of(text, m);
+  const auto& a = *r->text;
   std::printf("language: %s\ntokens:", std::string(ai::to_string(a.language())).c_str());
   for (auto& t : a.tokens()) std::printf(" %s%s", t.text.c_str(), t.caps ? "^" : "");
   std::printf("\nconcepts:");
-  for (auto& c : a.concepts()) std::printf(" @%s[%u,%u)", std::string(a.lex().concept_name(c.entry)).c_str(), c.begin, c.end);
-  std::printf("\nhits:\n");
-  for (const char* sec : {"valence", "negation", "intensifier", "contrast", "concession", "sarcasm", "cue", "theme", "guard"})
-    for (auto& h : a.hits(sec))
-      std::printf("  [%s] '%s' = %g [%u,%u)\n", sec, h.e->pattern.c_str(), h.e->weight, h.begin, h.end);
-  std::printf("tags:");
+  for (auto& c : a.concepts()) std::printf(" @%s", std::string(a.lex().concept_name(c.entry)).c_str());
+  std::printf("\ntags:");
   for (auto& t : a.tags()) std::printf(" %s:%g", std::string(a.lex().tag_name(t.tag)).c_str(), t.weight);
-  auto g = ai::signature(a);
-  std::printf("\nguard: %zu groups; terms:", g.groups.size());
-  for (auto& t : g.terms) std::printf(" %s", t.c_str());
-  auto s = ai::sentiment(a);
-  auto u = ai::urgency(a);
-  auto c = ai::classify(a, s);
-  std::printf("\n=> sentiment %s %.3f (raw %.2f) | urgency %s %.2f (%s) | category %s %.2f | theme '%s'\n",
-              std::string(ai::to_string(s.label)).c_str(), s.score, s.raw, std::string(ai::to_string(u.level)).c_str(),
-              u.score, std::string(u.reason).c_str(), std::string(ai::to_string(c.label)).c_str(), c.confidence,
-              ai::keyword_theme(a).c_str());
+  std::printf("\nfeatures: %zu non-zero slots\n", r->features.entries.size());
+  auto show = [&](const char* name, const std::vector<float>& p) {
+    const auto* lm = m.model(name);
+    if (!lm) return;
+    std::vector<std::size_t> order(p.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](auto x, auto y) { return p[x] > p[y]; });
+    std::printf("%-10s", name);
+    for (std::size_t k = 0; k < std::min<std::size_t>(4, order.size()); ++k)
+      std::printf(" %s %.3f", lm->classes[order[k]].c_str(), p[order[k]]);
+    std::printf("\n");
+  };
+  show("sentiment", r->probabilities.sentiment);
+  show("category", r->probabilities.category);
+  show("urgency", r->probabilities.urgency);
+  show("theme", r->probabilities.theme);
+  const auto& d = r->decided;
+  std::printf("=> sentiment %s %.3f | urgency %s %.2f (critical at P >= %.3f; rule: %s) | category %s %.2f | theme '%s'\n",
+              std::string(d.sentiment).c_str(), d.sentiment_score, std::string(d.urgency).c_str(), d.urgency_score,
+              m.param("urgency.critical_threshold", 0.5f), std::string(ai::to_string(ai::urgency(a).level)).c_str(),
+              std::string(d.category).c_str(), d.category_confidence,
+              d.theme.empty() ? ai::keyword_theme(a).c_str() : std::string(d.theme).c_str());
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  std::string file, errors_of;
+int main(int argc, char** argv) try {
+  std::vector<std::string> inputs;
+  std::string errors_of, floor_spec, models_path, batches, exclude, explain_text;
   bool as_json = false;
-  std::string floor_spec;  // "sentiment_f1=0.8,category=0.9,...": exit 1 below any
   pw::core::stage_spec dup_spec, theme_spec, plain;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return argv[++i];
+    };
     if (a == "--json") as_json = true;
-    else if (a == "--errors" && i + 1 < argc) errors_of = argv[++i];
-    else if (a == "--floor" && i + 1 < argc) floor_spec = argv[++i];
-    else if (a == "--threshold" && i + 1 < argc) dup_spec.options["threshold"] = std::stod(argv[++i]);
-    else if (a == "--theme-threshold" && i + 1 < argc) theme_spec.options["threshold"] = std::stod(argv[++i]);
-    else if (a == "--explain" && i + 1 < argc) {
-      explain(argv[++i]);
-      return 0;
-    } else file = a;
+    else if (a == "--errors") errors_of = next();
+    else if (a == "--floor") floor_spec = next();
+    else if (a == "--models") models_path = next();
+    else if (a == "--batches") batches = next();
+    else if (a == "--exclude-batches") exclude = next();
+    else if (a == "--threshold") dup_spec.options["threshold"] = std::stod(next());
+    else if (a == "--theme-threshold") theme_spec.options["threshold"] = std::stod(next());
+    else if (a == "--theme-split") theme_spec.options["split_threshold"] = std::stod(next());
+    else if (a == "--explain") explain_text = next();
+    else inputs.push_back(a);
   }
-  if (file.empty()) {
-    std::fprintf(stderr, "usage: pw_ai_quality FILE [--json] [--errors STAGE] [--threshold X] | --explain TEXT\n");
+  std::optional<ai::model_file> own;
+  if (!models_path.empty()) own = ai::model_file::parse(read_bytes(models_path));
+  const ai::model_file& models = own ? *own : pw::stages::builtin::models();
+  if (!explain_text.empty()) {
+    explain(explain_text, models);
+    return 0;
+  }
+  if (inputs.empty()) {
+    std::fprintf(stderr, "usage: pw_ai_quality FILE|DIR... [--batches B,..|--exclude-batches B,..] [--models FILE] "
+                         "[--json] [--errors STAGE] [--floor ...] | --explain TEXT\n");
     return 2;
   }
-  auto items = load(file);
-  std::map<std::string, std::shared_ptr<pw::stages::stage_backend>> b;
-  for (std::string_view k : pw::stages::builtin::kinds)
-    b[std::string(k)] = backend(k, k == "duplicate" ? dup_spec : k == "theme" ? theme_spec : plain);
+  std::vector<gold> all, items;
+  for (const auto& in : inputs) load(in, all);
+  const auto only = list(batches), skip = list(exclude);
+  for (auto& g : all)
+    if ((only.empty() || std::count(only.begin(), only.end(), g.batch)) && !std::count(skip.begin(), skip.end(), g.batch))
+      items.push_back(std::move(g));
 
-  confusion sent({"positive", "neutral", "negative"});
-  confusion cat({"bug", "feature_request", "question", "praise", "complaint", "billing"});
-  confusion urg({"low", "medium", "high", "critical"});
-  std::map<std::string, const gold*> by_id;
-  std::map<std::string, std::array<int, 4>> per_lang;  // items, sentiment, category, urgency right
-  std::map<std::string, std::string> dup_of, theme_of, label_of;
-  std::map<std::string, std::vector<float>> vec_of;
-  int theme_label_right = 0;
+  std::map<std::string, std::shared_ptr<pw::stages::stage_backend>> b;
+  for (std::string_view k : pw::stages::builtin::kinds) {
+    auto r = pw::stages::builtin::make(k, k == "duplicate" ? dup_spec : k == "theme" ? theme_spec : plain,
+                                       "bench." + std::string(k), &models);
+    if (!r) throw std::runtime_error(r.err().message);
+    b[std::string(k)] = r.value();
+  }
+  std::vector<predicted> out;
   for (const auto& g : items) {
     pw::core::item it;
     it.id = g.id;
     it.workspace = g.workspace;
     it.text = g.text;
     it.pipeline = "feedback";
-    stage_results up;
+    pw::stages::stage_results up;
     for (std::string_view k : pw::stages::builtin::kinds) {
-      auto out = b[std::string(k)]->run(pw::stages::stage_input{it, up, 1});
-      auto* ok = std::get_if<pw::stages::stage_success>(&out);
+      auto r = b[std::string(k)]->run(pw::stages::stage_input{it, up, 1});
+      auto* ok = std::get_if<pw::stages::stage_success>(&r);
       if (!ok) throw std::runtime_error("stage " + std::string(k) + " failed on " + g.id + ": " +
-                                        std::get<pw::stages::stage_error>(out).message);
+                                        std::get<pw::stages::stage_error>(r).message);
       up.set(std::string(k), std::make_shared<json::object>(ok->output));
     }
-    by_id[g.id] = &g;
-    if (errors_of == "pairs")
-      vec_of[g.id] = *pw::stages::ai::decode_vector(std::string_view(up.find("embed")->at("vector").as_string()));
-    auto label = [&](const char* st, const char* f) { return std::string(up.find(st)->at(f).as_string()); };
-    std::string s = label("sentiment", "label"), c = label("classify", "label"), u = label("urgency", "level");
-    auto& pl = per_lang[g.lang.empty() ? "?" : g.lang];
-    ++pl[0];
-    pl[1] += g.sentiment == s;
-    pl[2] += g.category == c;
-    pl[3] += g.urgency == u;
-    sent.add(g.sentiment, s);
-    cat.add(g.category, c);
-    urg.add(g.urgency, u);
-    const auto& d = *up.find("duplicate");
-    if (d.at("duplicate_of").is_string()) dup_of[g.id] = std::string(d.at("duplicate_of").as_string());
-    theme_of[g.id] = g.workspace + "/" + label("theme", "theme_id");
-    label_of[g.id] = label("theme", "label");
-    theme_label_right += label_of[g.id] == g.theme;
+    auto field = [&](const char* st, const char* f) { return std::string(up.find(st)->at(f).as_string()); };
+    predicted p{field("sentiment", "label"), field("urgency", "level"), field("classify", "label"),
+                field("theme", "theme_id"), field("theme", "label"), ""};
+    const auto& d = up.find("duplicate")->at("duplicate_of");
+    if (d.is_string()) p.duplicate_of = std::string(d.as_string());
     auto show = [&](const std::string& gl, const std::string& pl) {
-      if (gl != pl)
-        std::printf("%s\tgold=%s\tpred=%s\t%s\n", g.id.c_str(), gl.c_str(), pl.c_str(), g.text.c_str());
+      if (gl != pl) std::printf("%s\tgold=%s\tpred=%s\t%s\n", g.id.c_str(), gl.c_str(), pl.c_str(), g.text.c_str());
     };
-    if (errors_of == "sentiment") show(g.sentiment, s);
-    if (errors_of == "classify") show(g.category, c);
-    if (errors_of == "urgency") show(g.urgency, u);
-    if (errors_of == "theme") show(g.theme, label_of[g.id]);
-  }
-
-  // Duplicates: a predicted link is right when both items share a dup_group.
-  int predicted = 0, correct = 0, gold_links = 0, traps = 0, traps_paired = 0;
-  std::map<std::string, int> group_size;
-  for (const auto& g : items)
-    if (!g.dup_group.empty()) ++group_size[g.workspace + "/" + g.dup_group];
-  for (auto& [k, n] : group_size) gold_links += n - 1;
-  auto same = [&](const gold& x, const gold& y) { return !x.dup_group.empty() && x.dup_group == y.dup_group && x.workspace == y.workspace; };
-  for (auto& [id, of] : dup_of) {
-    ++predicted;
-    const gold& x = *by_id[id];
-    const gold& y = *by_id[of];
-    bool ok = same(x, y);
-    correct += ok;
-    if (errors_of == "duplicate" && !ok)
-      std::printf("FP\t%s -> %s\n\t%s\n\t%s\n", id.c_str(), of.c_str(), x.text.c_str(), y.text.c_str());
-  }
-  std::set<std::string> trap_hit;
-  for (const auto& g : items) {
-    if (g.trap_of.empty()) continue;
-    ++traps;
-    bool paired = false;
-    for (auto& [id, of] : dup_of) {
-      const gold& x = *by_id[id];
-      const gold& y = *by_id[of];
-      if ((id == g.id && y.dup_group == g.trap_of) || (of == g.id && x.dup_group == g.trap_of)) paired = true;
-    }
-    traps_paired += paired;
+    if (errors_of == "sentiment") show(g.sentiment, p.sentiment);
+    if (errors_of == "classify") show(g.category, p.category);
+    if (errors_of == "urgency") show(g.urgency, p.urgency);
+    if (errors_of == "theme") show(g.theme, p.theme_label);
+    out.push_back(std::move(p));
   }
   if (errors_of == "duplicate") {
-    // Missed links: items with an earlier group member that got no right link.
-    std::map<std::string, std::string> first;
-    for (const auto& g : items) {
-      if (g.dup_group.empty()) continue;
-      auto key = g.workspace + "/" + g.dup_group;
-      if (!first.count(key)) {
-        first[key] = g.id;
-        continue;
+    std::map<std::string, std::size_t> at;
+    for (std::size_t i = 0; i < items.size(); ++i) at[items[i].id] = i;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto& g = items[i];
+      if (!out[i].duplicate_of.empty()) {
+        const auto& y = items[at[out[i].duplicate_of]];
+        if (g.dup_group.empty() || g.dup_group != y.dup_group)
+          std::printf("FP\t%s -> %s\n\t%s\n\t%s\n", g.id.c_str(), y.id.c_str(), g.text.c_str(), y.text.c_str());
       }
-      auto it = dup_of.find(g.id);
-      if (it == dup_of.end() || !same(g, *by_id[it->second]))
-        std::printf("FN\t%s (group %s, first %s)\n\t%s\n\t%s\n", g.id.c_str(), g.dup_group.c_str(), first[key].c_str(),
-                    g.text.c_str(), by_id[first[key]]->text.c_str());
     }
   }
-  double precision = predicted ? double(correct) / predicted : 0, recall = gold_links ? double(correct) / gold_links : 0;
-  double f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
-
-  // Theme purity: predicted themes (per workspace) against gold themes.
-  std::map<std::string, std::map<std::string, int>> clusters;
-  for (const auto& g : items) ++clusters[theme_of[g.id]][g.theme];
-  int pure = 0;
-  for (auto& [k, counts] : clusters) {
-    int best = 0;
-    for (auto& [t, n] : counts) best = std::max(best, n);
-    pure += best;
-  }
-  double purity = items.empty() ? 0 : double(pure) / items.size();
-  double theme_acc = items.empty() ? 0 : double(theme_label_right) / items.size();
-
-  if (errors_of == "pairs") {
-    // Cosine of every gold pair, and each item's most similar non-duplicate.
-    auto cos = [&](const std::string& a, const std::string& b) {
-      const auto& x = vec_of[a];
-      const auto& y = vec_of[b];
-      return pw::stages::ai::dot(x.data(), y.data(), x.size());
-    };
-    for (std::size_t i = 0; i < items.size(); ++i)
-      for (std::size_t j = 0; j < i; ++j) {
-        const gold &x = items[i], &y = items[j];
-        if (x.workspace != y.workspace) continue;
-        bool dup = same(x, y);
-        bool trap = (!x.trap_of.empty() && x.trap_of == y.dup_group) || (!y.trap_of.empty() && y.trap_of == x.dup_group);
-        float c = cos(x.id, y.id);
-        if (dup || trap || c > 0.35f)
-          std::printf("%s\t%.3f\t%s | %s\n", dup ? "DUP " : trap ? "TRAP" : "none", c, x.text.c_str(), y.text.c_str());
-      }
-  }
   if (!errors_of.empty()) return 0;
+
+  const auto f = score(items, out, {});
   // Regression guard: each named figure must reach its floor (traps_paired
   // is a ceiling: at most that share of traps may be paired).
-  const std::map<std::string, double> figures = {
-      {"sentiment_f1", sent.macro_f1()}, {"category", cat.accuracy()},   {"urgency", urg.accuracy()},
-      {"critical", urg.recall("critical")}, {"dup_f1", f1},             {"purity", purity},
-      {"traps_paired", traps ? double(traps_paired) / traps : 0.0}};
+  const std::map<std::string, double> figures_by_name = {
+      {"sentiment_f1", f.sentiment.macro_f1()}, {"category", f.category.accuracy()}, {"urgency", f.urgency.accuracy()},
+      {"critical", f.urgency.recall("critical")}, {"dup_f1", f.dup.f1()},          {"purity", f.purity},
+      {"traps_paired", f.dup.traps ? double(f.dup.traps_paired) / f.dup.traps : 0.0}};
   int below = 0;
-  for (std::size_t at = 0; at < floor_spec.size();) {
-    std::size_t end = floor_spec.find(',', at);
-    if (end == std::string::npos) end = floor_spec.size();
-    const std::string part = floor_spec.substr(at, end - at);
-    at = end + 1;
+  for (const auto& part : list(floor_spec)) {
     const auto eq = part.find('=');
-    const auto it = eq == std::string::npos ? figures.end() : figures.find(part.substr(0, eq));
-    if (it == figures.end()) {
+    const auto it = eq == std::string::npos ? figures_by_name.end() : figures_by_name.find(part.substr(0, eq));
+    if (it == figures_by_name.end()) {
       std::fprintf(stderr, "--floor: unknown figure in '%s'\n", part.c_str());
       return 2;
     }
@@ -320,39 +242,16 @@ int main(int argc, char** argv) {
       ++below;
     }
   }
-  if (below) return 1;
   if (as_json) {
-    json::object o;
-    o["items"] = static_cast<std::int64_t>(items.size());
-    o["sentiment"] = {{"macro_f1", sent.macro_f1()}, {"accuracy", sent.accuracy()}, {"confusion", sent.to_json()}};
-    o["category"] = {{"accuracy", cat.accuracy()}, {"macro_f1", cat.macro_f1()}, {"confusion", cat.to_json()}};
-    o["urgency"] = {{"accuracy", urg.accuracy()}, {"critical_recall", urg.recall("critical")}, {"confusion", urg.to_json()}};
-    o["duplicate"] = {{"predicted", predicted}, {"correct", correct}, {"gold_links", gold_links}, {"precision", precision},
-                      {"recall", recall}, {"f1", f1}, {"traps", traps}, {"traps_paired", traps_paired}};
-    json::object langs;
-    for (auto& [l, v] : per_lang)
-      langs[l] = {{"items", v[0]}, {"sentiment_accuracy", double(v[1]) / v[0]}, {"category_accuracy", double(v[2]) / v[0]},
-                  {"urgency_accuracy", double(v[3]) / v[0]}};
-    o["languages"] = std::move(langs);
-    o["theme"] = {{"purity", purity}, {"label_accuracy", theme_acc}, {"themes", static_cast<std::int64_t>(clusters.size())}};
+    auto o = json_report(items, out);
+    o["models"] = models.version();
     std::cout << pw::core::to_json(o) << "\n";
-    return 0;
+  } else {
+    std::printf("models: %s\n", models.version().c_str());
+    print_report(items, out);
   }
-  std::printf("items: %zu\n\n", items.size());
-  std::printf("sentiment: macro-F1 %.3f, accuracy %.3f\n", sent.macro_f1(), sent.accuracy());
-  sent.print("sentiment");
-  std::printf("\ncategory: accuracy %.3f, macro-F1 %.3f\n", cat.accuracy(), cat.macro_f1());
-  cat.print("category");
-  std::printf("\nurgency: accuracy %.3f, critical recall %.3f\n", urg.accuracy(), urg.recall("critical"));
-  urg.print("urgency");
-  std::printf("\nduplicate: precision %.3f, recall %.3f, F1 %.3f (%d predicted, %d correct, %d gold links)\n", precision,
-              recall, f1, predicted, correct, gold_links);
-  std::printf("traps wrongly paired: %d of %d\n", traps_paired, traps);
-  std::printf("\ntheme: purity %.3f over %zu themes; label accuracy %.3f\n", purity, clusters.size(), theme_acc);
-  std::printf("\nper language (accuracy): ");
-  for (auto& [l, v] : per_lang)
-    std::printf(" %s n=%d sentiment %.2f category %.2f urgency %.2f;", l.c_str(), v[0], double(v[1]) / v[0],
-                double(v[2]) / v[0], double(v[3]) / v[0]);
-  std::printf("\n");
-  return 0;
+  return below ? 1 : 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "pw_ai_quality: %s\n", e.what());
+  return 2;
 }

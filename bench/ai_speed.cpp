@@ -5,6 +5,8 @@
 //     indexes grow to N items).
 //  2. The duplicate stage's query (search + insert) at 100,000 random-ish
 //     vectors in one workspace.
+//  3. Loading the learned models (parsing the file carried in the binary),
+//     the part of start-up they add.
 //
 //   pw_ai_speed [--items N] [--index N] [--json]
 #include <algorithm>
@@ -22,7 +24,12 @@
 #include "stages/ai/analysis.hpp"
 #include "stages/ai/duplicate.hpp"
 #include "stages/ai/embed.hpp"
+#include "stages/ai/pair_scorer.hpp"
+#include "stages/ai/learned_features.hpp"
+#include "stages/ai/predict.hpp"
+#include "stages/ai/reading.hpp"
 #include "stages/builtin.hpp"
+#include "stages/builtin_models.hpp"
 
 namespace json = boost::json;
 using clk = std::chrono::steady_clock;
@@ -79,6 +86,7 @@ int main(int argc, char** argv) {
     else if (a == "--json") as_json = true;
   }
   std::mt19937 rng(42);
+  const auto models = pw::stages::builtin::loaded_models();  // first use: parses the file
   pw::core::stage_spec spec;
   std::map<std::string, std::shared_ptr<pw::stages::stage_backend>> b;
   for (std::string_view k : pw::stages::builtin::kinds) {
@@ -109,9 +117,18 @@ int main(int argc, char** argv) {
     total.push_back(sum);
   }
 
-  // The duplicate index at scale: clustered random vectors (topics plus noise).
+  // The duplicate index at scale: clustered random vectors (topics plus
+  // noise), each item with a real profile (of one of 64 texts), scored by
+  // the learned pair scorer as the server does.
   namespace ai = pw::stages::ai;
-  ai::duplicate_index index;
+  ai::duplicate_options dup_opt;
+  dup_opt.scorer = ai::pair_scorer::from(pw::stages::builtin::models());
+  ai::duplicate_index index(dup_opt);
+  std::vector<ai::pair_profile> profiles;
+  for (int k = 0; k < 64; ++k) {
+    auto r = ai::reading::of(text_of(rng), pw::stages::builtin::models());
+    profiles.push_back(ai::make_profile(*r->text, r->probabilities));
+  }
   const std::size_t dim = 256;
   std::normal_distribution<float> gauss(0.0f, 1.0f);
   std::vector<std::vector<float>> topics(500, std::vector<float>(dim));
@@ -128,18 +145,19 @@ int main(int argc, char** argv) {
     return v;
   };
   auto b0 = clk::now();
-  for (std::size_t n = 0; n < index_size; ++n) index.add("big", std::string("v") += std::to_string(n), vec(), {});
+  for (std::size_t n = 0; n < index_size; ++n) index.add("big", std::string("v") += std::to_string(n), vec(), profiles[n % profiles.size()]);
   double build_s = std::chrono::duration<double>(clk::now() - b0).count();
   std::vector<double> query;
   for (std::size_t n = 0; n < 2000; ++n) {
     auto v = vec();
     auto t0 = clk::now();
-    index.add("big", std::string("q") += std::to_string(n), v, {});
+    index.add("big", std::string("q") += std::to_string(n), v, profiles[n % profiles.size()]);
     query.push_back(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
   }
 
   // Where the first stage's time goes (the text analysis is shared).
-  std::vector<double> t_tok, t_an, t_feat;
+  std::vector<double> t_tok, t_an, t_feat, t_lf, t_pred, t_prof;
+  const auto& bundle = pw::stages::builtin::models();
   for (std::size_t n = 0; n < 2000; ++n) {
     std::string text = text_of(rng);
     auto t0 = clk::now();
@@ -149,6 +167,15 @@ int main(int argc, char** argv) {
     auto t2 = clk::now();
     auto f = pw::stages::ai::features(a);
     auto t3 = clk::now();
+    auto lf = ai::text_features(a);
+    auto t4 = clk::now();
+    auto pr = ai::predict(bundle, lf);
+    auto t5 = clk::now();
+    auto prof = ai::make_profile(a, pr);
+    auto t6 = clk::now();
+    t_lf.push_back(std::chrono::duration<double, std::micro>(t4 - t3).count());
+    t_pred.push_back(std::chrono::duration<double, std::micro>(t5 - t4).count());
+    t_prof.push_back(std::chrono::duration<double, std::micro>(t6 - t5).count());
     t_tok.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
     t_an.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
     t_feat.push_back(std::chrono::duration<double, std::micro>(t3 - t2).count());
@@ -161,17 +188,26 @@ int main(int argc, char** argv) {
     o["stage_median_us"] = std::move(st);
     o["seven_stages_median_us"] = seven;
     o["analysis_median_us"] = median(t_an);
+    o["model_features_median_us"] = median(t_lf);
+    o["models_median_us"] = median(t_pred);
+    o["profile_median_us"] = median(t_prof);
     o["index_size"] = static_cast<std::int64_t>(index_size);
     o["index_build_s"] = build_s;
     o["duplicate_query_median_us"] = median(query);
+    o["models_version"] = models.version;
+    o["models_bytes"] = static_cast<std::int64_t>(models.bytes);
+    o["models_load_ms"] = models.load_ms;
     std::cout << pw::core::to_json(o) << "\n";
     return 0;
   }
   std::printf("%zu items of ~300 characters, 4 workspaces (median microseconds)\n", items);
   for (std::string_view k : pw::stages::builtin::kinds) std::printf("  %-10s %8.1f\n", std::string(k).c_str(), median(per_stage[std::string(k)]));
   std::printf("  all seven  %8.1f\n", seven);
-  std::printf("  (tokenize %.1f, whole text analysis %.1f, embedding features %.1f)\n", median(t_tok), median(t_an),
-              median(t_feat));
+  std::printf("  (tokenize %.1f, whole text analysis %.1f, embedding features %.1f, model features %.1f, four models "
+              "%.1f, duplicate profile %.1f)\n",
+              median(t_tok), median(t_an), median(t_feat), median(t_lf), median(t_pred), median(t_prof));
+  std::printf("models '%s': %zu bytes, %zu feature rows, parsed in %.1f ms\n", models.version.c_str(), models.bytes,
+              models.rows, models.load_ms);
   std::printf("duplicate query at %zu vectors in one workspace: median %.1f us (index built in %.1f s)\n", index_size,
               median(query), build_s);
   return 0;

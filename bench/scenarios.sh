@@ -5,7 +5,8 @@
 # itself. Prints a table and keeps every raw JSON under bench/results/.
 #
 #   bench/scenarios.sh                       # all of them (~15 min here)
-#   ONLY="sync scaling" bench/scenarios.sh   # some: base sync prestored recovery fairness scaling
+#   ONLY="sync scaling" bench/scenarios.sh   # some: base sync default prestored recovery fairness scaling
+# (default: the default configuration, built-in AI stages and every stage event)
 #   PRESTORE=1000000 UNFINISHED=100000 N=20000 bench/scenarios.sh
 #
 #   base       saturation on an empty store (the reference for sync and prestored)
@@ -22,7 +23,7 @@ cd "$root"
 
 N="${N:-20000}" WARMUP="${WARMUP:-2000}" USERS="${USERS:-100}" C="${C:-64}"
 PRESTORE="${PRESTORE:-1000000}" UNFINISHED="${UNFINISHED:-100000}" QUIET_RATE="${QUIET_RATE:-200}"
-ONLY="${ONLY:-base sync prestored recovery fairness scaling}"
+ONLY="${ONLY:-base sync default prestored recovery fairness scaling}"
 SECRET="pipewright-bench-secret"  # = bench/config/synthetic.toml
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 out="$root/bench/results/scenarios-$stamp"
@@ -82,6 +83,22 @@ loadgen_run() {  # label args...
   log "$label: loadgen exit $rc"
 }
 admin_token() { "$server_bin" token --config "$1" --sub bench-admin --role admin --workspaces '*' --ttl 86400; }
+# The node's own commit -> socket lag over the last minute, into a report.
+add_lag() {  # label config
+  local tok; tok="$(admin_token "$2")"
+  curl -sf -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/api/v1/admin/actors" >"$out/$1.actors" || true
+  python3 - "$out/$1.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+try:
+    r = json.load(open(path))
+    r["commit_to_socket_ms"] = json.load(open(path[:-5] + ".actors"))["commit_to_socket"]["last_minute"]
+    json.dump(r, open(path, "w"), indent=2)
+except Exception as e:
+    print(f"no commit-to-socket figures for {path}: {e}", file=sys.stderr)
+PY
+  rm -f "$out/$1.actors"
+}
 # Waits until no item is queued or processing; prints the ms it took.
 wait_drained() {  # config
   local tok t0; tok="$(admin_token "$1")"; t0="$(now_ms)"
@@ -112,12 +129,14 @@ base_cfg="$root/bench/config/synthetic.toml"
 wants() { [[ " $ONLY " == *" $1 "* ]]; }
 log "results in $out; scenarios: $ONLY"
 
-if wants base || wants sync; then
-  for cfg in base sync; do
+if wants base || wants sync || wants default; then
+  for cfg in base sync default; do
     wants "$cfg" || continue
-    c="$base_cfg"; [ "$cfg" = sync ] && c="$(make_config sync '[store]\nsync = true')"
+    c="$base_cfg"
+    [ "$cfg" = sync ] && c="$(make_config sync '[store]\nsync = true')"
+    [ "$cfg" = default ] && c="$root/bench/config/default.toml"
     new_data; start_server "$c" "$cfg"; log "$cfg: node on :$port"
-    loadgen_run "$cfg" "${sat[@]}"; stop_server
+    loadgen_run "$cfg" "${sat[@]}"; add_lag "$cfg" "$c"; stop_server
   done
 fi
 

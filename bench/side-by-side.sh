@@ -10,7 +10,11 @@
 #   ROUNDS=3 N=50000 bench/side-by-side.sh
 #
 # Load (defaults = the issue's): USERS=100 C=64 WARMUP=2000 N=20000 at
-# saturation; then RATE=1000 items/s paced for PACED_N=20000 items.
+# saturation; then RATE=1000 items/s paced for PACED_N=20000 items. Each
+# saturation round also runs Pipewright on its default configuration
+# (built-in AI stages, every stage event: bench/config/default.toml; DEFAULT=0
+# skips it). After each Pipewright run the node's commit -> socket lag (its
+# own histogram, GET /api/v1/admin/actors) is added to the report.
 # ANCHOR_SRC: the anchor folder (default ../shared/anchors/bullmq).
 # Everything listens on 127.0.0.1 and stops at the end (also on Ctrl-C).
 set -euo pipefail
@@ -18,10 +22,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 ROUNDS="${ROUNDS:-2}" N="${N:-20000}" WARMUP="${WARMUP:-2000}" C="${C:-64}" USERS="${USERS:-100}"
-RATE="${RATE:-1000}" PACED_N="${PACED_N:-20000}" PACED="${PACED:-1}"
+RATE="${RATE:-1000}" PACED_N="${PACED_N:-20000}" PACED="${PACED:-1}" DEFAULT="${DEFAULT:-1}"
 ANCHOR_SRC="${ANCHOR_SRC:-$root/../shared/anchors/bullmq}"
 ANCHOR_CONCURRENCY="${ANCHOR_CONCURRENCY:-16}"   # the anchor's best configuration (its README)
-SECRET="pipewright-bench-secret"                  # = bench/config/synthetic.toml
+SECRET="pipewright-bench-secret"                  # = bench/config/synthetic.toml and default.toml
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 out="$root/bench/results/side-by-side-$stamp"
 mkdir -p "$out"
@@ -103,11 +107,29 @@ run_anchor() {  # label loadgen-args...
   log "$label: loadgen exit $rc"
 }
 
-run_pipewright() {  # label loadgen-args...
-  local label="$1"; shift
+# The node's own commit -> socket lag over the run (last minute), into the report.
+add_lag() {  # file port
+  local token; token="$(PIPEWRIGHT_JWT_SECRET="$SECRET" "$server_bin" token --sub bench --role admin --workspaces '*')"
+  curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$2/api/v1/admin/actors" >"$1.actors" || true
+  python3 - "$1" <<'PY'
+import json, sys
+path = sys.argv[1]
+try:
+    r = json.load(open(path))
+    a = json.load(open(path + ".actors"))
+    r["commit_to_socket_ms"] = a["commit_to_socket"]["last_minute"]
+    json.dump(r, open(path, "w"), indent=2)
+except Exception as e:
+    print(f"no commit-to-socket figures for {path}: {e}", file=sys.stderr)
+PY
+  rm -f "$1.actors"
+}
+
+run_pipewright() {  # label config loadgen-args...
+  local label="$1" config="$2"; shift 2
   local port; port="$(free_port)"
   local data; data="$(mktemp -d /tmp/pw-bench-XXXXXX)"
-  "$server_bin" serve --config "$root/bench/config/synthetic.toml" --listen "127.0.0.1:$port" --data-dir "$data" \
+  "$server_bin" serve --config "$root/bench/config/$config.toml" --listen "127.0.0.1:$port" --data-dir "$data" \
     >"$out/$label.server.log" 2>&1 &
   local spid=$!; pids_to_stop+=("$spid")
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
@@ -118,6 +140,7 @@ run_pipewright() {  # label loadgen-args...
   local rc=$?
   set -e
   annotate "$out/$label.json" "server=$(peak_rss_kb "$spid")"
+  add_lag "$out/$label.json" "$port"
   stop_pid "$spid"; rm -rf "$data"
   log "$label: loadgen exit $rc"
 }
@@ -132,14 +155,15 @@ calib() { (cd "$anchor" && node calib.js 2>/dev/null | tail -1) >"$out/calib-$1.
 for r in $(seq 1 "$ROUNDS"); do
   calib "sat-r$r"
   run_anchor "anchor-sat-r$r" "${sat[@]}"
-  run_pipewright "pipewright-sat-r$r" "${sat[@]}"
+  run_pipewright "pipewright-sat-r$r" synthetic "${sat[@]}"
+  [ "$DEFAULT" = 1 ] && run_pipewright "default-sat-r$r" default "${sat[@]}"
 done
 if [ "$PACED" = 1 ]; then
   log "paced: ${paced[*]}"
   for r in $(seq 1 "$ROUNDS"); do
     calib "paced-r$r"
     run_anchor "anchor-paced-r$r" "${paced[@]}"
-    run_pipewright "pipewright-paced-r$r" "${paced[@]}"
+    run_pipewright "pipewright-paced-r$r" synthetic "${paced[@]}"
   done
 fi
 python3 "$root/bench/summarize.py" "$out" | tee "$out/summary.md"

@@ -3,8 +3,9 @@
 reports in a results folder: medians (min-max) per system and phase, and the
 ratio Pipewright / anchor. Usage: bench/summarize.py bench/results/side-by-side-...
 
-Report files are named <system>-<phase>-r<round>.json (system: anchor or
-pipewright; phase: sat or paced), as bench/side-by-side.sh writes them."""
+Report files are named <system>-<phase>-r<round>.json (system: anchor,
+pipewright, or default = Pipewright on its default configuration; phase: sat
+or paced), as bench/side-by-side.sh writes them."""
 import json
 import os
 import re
@@ -15,7 +16,7 @@ import sys
 def load(folder):
     runs = {}
     for name in sorted(os.listdir(folder)):
-        m = re.fullmatch(r"(anchor|pipewright)-(sat|paced)-r(\d+)\.json", name)
+        m = re.fullmatch(r"(anchor|pipewright|default)-(sat|paced)-r(\d+)\.json", name)
         if not m:
             continue
         with open(os.path.join(folder, name)) as f:
@@ -50,6 +51,8 @@ MEASURES = [
     ("E2E p99 ms", lambda r: (r.get("e2e_ms") or {}).get("p99"), "low", 2),
     ("peak RSS MB (server + redis)", peak_rss, "low", 1),
     ("load generator CPU s", lambda r: r.get("loadgen_cpu_s"), "low", 2),
+    ("commit -> socket p50 ms (node's histogram)", lambda r: (r.get("commit_to_socket_ms") or {}).get("p50_ms"), "low", 3),
+    ("commit -> socket p99 ms (node's histogram)", lambda r: (r.get("commit_to_socket_ms") or {}).get("p99_ms"), "low", 3),
 ]
 
 
@@ -111,6 +114,23 @@ def main():
             checks.append(f"{name}: lost {lost}, duplicated {dup}, misdelivered {mis}"
                           + (f", FAILED checks in {', '.join(bad)}" if bad else ", every check passed"))
         print("\n" + "; ".join(checks) + "\n")
+    d, a = runs.get(("default", "sat"), []), runs.get(("anchor", "sat"), [])
+    if d:
+        params = d[0].get("params", {})
+        print(f"### Default configuration (built-in AI stages, every stage event) beside the anchor's saturation run: "
+              f"{params.get('users')} users, {params.get('c')} in flight, {params.get('n')} measured; runs: {len(d)}\n")
+        print("| measure | BullMQ anchor (its 7-stage synthetic DAG) | Pipewright, default config | Pipewright / anchor |")
+        print("| --- | --- | --- | --- |")
+        for label, get, better, dec in MEASURES:
+            sa, ma = fmt([get(r) for r in a], dec)
+            sd, md = fmt([get(r) for r in d], dec)
+            ratio = "-"
+            if ma and md:
+                ratio = f"{md / ma:.2f}x" if better == "high" else f"{md / ma:.3f}x ({ma / md:.1f}x less)"
+            print(f"| {label} | {sa} | {sd} | {ratio} |")
+        lost = sum(r.get("lost", 0) or 0 for r in d)
+        bad = [r.get("label", "?") for r in d if not r.get("ok")]
+        print(f"\ndefault config: lost {lost}" + (f", FAILED checks in {', '.join(bad)}" if bad else ", every check passed") + "\n")
 
 
 if __name__ == "__main__":

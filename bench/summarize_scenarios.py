@@ -28,10 +28,11 @@ def row(label, r):
     us = cpu / done * 1e6 if cpu and done else None
     post, e2e = r.get("post_ms") or {}, r.get("e2e_ms") or {}
     rss = (r.get("peak_rss_mb") or {}).get("server")
+    lag = r.get("commit_to_socket_ms") or {}
     checks = "ok" if r.get("ok") else f"FAILED ({r.get('outcome')}, lost {r.get('lost')})"
     return (f"| {label} | {fmt(r.get('completed_per_s_steady_p10_p90'))} | {fmt(r.get('completed_per_s'))} | "
             f"{fmt(post.get('p50'), 1)} / {fmt(post.get('p99'), 1)} | {fmt(e2e.get('p50'), 1)} / {fmt(e2e.get('p99'), 1)} | "
-            f"{fmt(us)} | {fmt(rss, 1)} | {checks} |")
+            f"{fmt(lag.get('p50_ms'), 2)} / {fmt(lag.get('p99_ms'), 2)} | {fmt(us)} | {fmt(rss, 1)} | {checks} |")
 
 
 def main():
@@ -40,16 +41,17 @@ def main():
     if os.path.exists(os.path.join(folder, "notes.json")):
         notes = json.load(open(os.path.join(folder, "notes.json")))
     labels = sorted(f[:-5] for f in os.listdir(folder) if f.endswith(".json") and f != "notes.json")
-    order = ["base", "sync", "prestored", "fairness-quiet-alone", "fairness-quiet-beside-noisy", "fairness-noisy"]
+    order = ["base", "sync", "default", "prestored", "fairness-quiet-alone", "fairness-quiet-beside-noisy", "fairness-noisy"]
     labels = [l for l in order if l in labels] + [l for l in labels if l not in order and not l.endswith("-fill")]
     print(f"# Scenarios: {os.path.basename(folder)}\n")
-    print("| run | items/s steady | items/s whole | POST p50 / p99 ms | E2E p50 / p99 ms | server CPU µs/item | peak RSS MB | checks |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| run | items/s steady | items/s whole | POST p50 / p99 ms | E2E p50 / p99 ms | commit→socket p50 / p99 ms | "
+          "server CPU µs/item | peak RSS MB | checks |")
+    print("|---|---|---|---|---|---|---|---|---|")
     reports = {}
     for l in labels:
         r = load(folder, l)
         if r is None:
-            print(f"| {l} | no report | | | | | | |")
+            print(f"| {l} | no report | | | | | | | |")
             continue
         reports[l] = r
         print(row(l, r))

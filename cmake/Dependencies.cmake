@@ -34,3 +34,10 @@ endif()
 # writer's thread; glibc malloc serialises that on its arena locks (measured:
 # +60 % items/s at equal CPU with jemalloc).
 find_library(JEMALLOC_LIB NAMES jemalloc REQUIRED)
+
+# The built-in AI: Snowball stemmers at run time; liblinear only in the
+# training tool (tools/ai_train), the server reads the weights itself.
+find_path(STEMMER_INCLUDE_DIR libstemmer.h REQUIRED)
+find_library(STEMMER_LIB stemmer REQUIRED)
+find_path(LIBLINEAR_INCLUDE_DIR linear.h REQUIRED)
+find_library(LIBLINEAR_LIB linear REQUIRED)

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/events.hpp"
+#include "actors/instrument.hpp"
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
 #include "core/asset.hpp"
@@ -22,6 +23,14 @@
 namespace pw::actors {
 
 namespace {
+
+// Supervisors' messages are counted and timed like every actor kind's.
+caf::behavior measured_supervisor(caf::event_based_actor* self, context_ptr ctx, stored_item_ptr rec, caf::actor admission,
+                                  supervisor_mode mode) {
+  auto* metrics = ctx->metrics;
+  return instrumented(self, metrics, core::actor_kind::supervisor,
+                      item_supervisor(self, std::move(ctx), std::move(rec), std::move(admission), mode));
+}
 
 class admission_state {
  public:
@@ -105,10 +114,11 @@ class admission_state {
 
   void accepted(const stored_item_ptr& rec, bool ok, bool started) {
     --accepting_;
+    if (ok) ctx_->metrics->item_accepted(rec->item.pipeline);
     if (started) {
       --reserved_;
       if (ok) {
-        auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, rec, handle(), supervisor_mode::begun);
+        auto sup = self_->spawn<caf::monitored>(measured_supervisor, ctx_, rec, handle(), supervisor_mode::begun);
         active_.emplace(sup.address(), active_supervisor{sup, rec->item.id, rec->item.workspace});
         by_id_[rec->item.id] = sup;
         publish_counts();
@@ -139,7 +149,7 @@ class admission_state {
       spdlog::error("event=recovery.unreadable item={} reason=\"record missing, undecodable or pipeline gone\"", id);
       for (auto& c : pending) c->done(core::make_error(core::errc::not_found, fmt::format("no item '{}'", id)));
     } else {
-      auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, rec, handle(), supervisor_mode::run);
+      auto sup = self_->spawn<caf::monitored>(measured_supervisor, ctx_, rec, handle(), supervisor_mode::run);
       active_.emplace(sup.address(), active_supervisor{sup, id, ws});
       by_id_[id] = sup;
       for (auto& c : pending) forward(sup, c);
@@ -240,6 +250,23 @@ class admission_state {
     drain_waiters_.push_back(std::move(rp));
   }
 
+  // For the metrics: when the item that has waited longest was queued (0:
+  // none). Each workspace's queue is FIFO, so only fronts are looked at
+  // (and the few entries behind a front an operator's action took out).
+  void publish_oldest() {
+    std::int64_t oldest = 0;
+    for (const auto& [ws, q] : queue_by_workspace_) {
+      std::size_t looked = 0;
+      for (const auto& e : q) {
+        if (++looked > 16) break;
+        if (!waiting_.count(e.id)) continue;
+        if (oldest == 0 || e.since_ms < oldest) oldest = e.since_ms;
+        break;
+      }
+    }
+    ctx_->flags->oldest_waiting_ms.store(oldest, std::memory_order_relaxed);
+  }
+
   void kill_all() {
     for (auto& [addr, sup] : active_) self_->send_exit(sup.handle, caf::exit_reason::user_shutdown);
   }
@@ -290,7 +317,7 @@ class admission_state {
     std::string id = rec->item.id;
     std::string ws = rec->item.workspace;
     take_slot(ws);
-    auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, std::move(rec), handle(), supervisor_mode::control);
+    auto sup = self_->spawn<caf::monitored>(measured_supervisor, ctx_, std::move(rec), handle(), supervisor_mode::control);
     active_.emplace(sup.address(), active_supervisor{sup, id, std::move(ws)});
     by_id_[id] = sup;
     return sup;
@@ -306,7 +333,7 @@ class admission_state {
   void enqueue(std::string id, const std::string& ws, stored_item_ptr rec) {
     auto& q = queue_by_workspace_[ws];
     if (q.empty() && !capped_.count(ws)) rotation_.push_back(ws);
-    q.push_back(id);
+    q.push_back({id, core::now_ms()});
     waiting_[std::move(id)] = std::move(rec);
     publish_counts();
   }
@@ -327,7 +354,7 @@ class admission_state {
         continue;
       }
       auto q = queue_by_workspace_.find(ws);
-      auto id = std::move(q->second.front());
+      auto id = std::move(q->second.front().id);
       q->second.pop_front();
       if (q->second.empty()) queue_by_workspace_.erase(q);
       else rotation_.push_back(ws);
@@ -347,7 +374,7 @@ class admission_state {
         });
         continue;
       }
-      auto sup = self_->spawn<caf::monitored>(item_supervisor, ctx_, std::move(rec), handle(), supervisor_mode::run);
+      auto sup = self_->spawn<caf::monitored>(measured_supervisor, ctx_, std::move(rec), handle(), supervisor_mode::run);
       active_.emplace(sup.address(), active_supervisor{sup, id, ws});
       by_id_[id] = sup;
     }
@@ -362,7 +389,11 @@ class admission_state {
   caf::event_based_actor* self_;
   context_ptr ctx_;
   core::id_generator ids_;
-  std::unordered_map<std::string, std::deque<std::string>> queue_by_workspace_;  // ids, FIFO per workspace
+  struct queued_id {
+    std::string id;
+    std::int64_t since_ms = 0;  // when it was queued here
+  };
+  std::unordered_map<std::string, std::deque<queued_id>> queue_by_workspace_;  // FIFO per workspace
   std::deque<std::string> rotation_;                                              // workspaces with ids queued
   std::unordered_map<std::string, stored_item_ptr> waiting_;                     // the waiting items (null: recovered, not loaded)
   std::unordered_map<std::string, starting_item> starting_;                      // recovered, loading for their slot
@@ -381,13 +412,14 @@ class admission_state {
 }  // namespace
 
 caf::behavior admission(caf::event_based_actor* self, context_ptr ctx) {
+  auto* metrics = ctx->metrics;
   auto st = std::make_shared<admission_state>(self, std::move(ctx));
   self->set_down_handler([st](caf::down_msg& dm) { st->supervisor_down(dm); });
   self->set_exit_handler([self, st](caf::exit_msg& em) {
     st->kill_all();
     self->quit(std::move(em.reason));
   });
-  return {
+  return instrumented(self, metrics, core::actor_kind::admission, {
       [st](submit_atom, const submission_ptr& sub) { st->submit(sub); },
       [st](accepted_atom, const stored_item_ptr& rec, bool ok, bool started) { st->accepted(rec, ok, started); },
       [st](recovered_atom, const queued_batch_ptr& batch) { st->recovered(batch); },
@@ -402,7 +434,8 @@ caf::behavior admission(caf::event_based_actor* self, context_ptr ctx) {
         st->drain(rp);
         return rp;
       },
-  };
+      [st](stats_atom) { st->publish_oldest(); },
+  });
 }
 
 }  // namespace pw::actors

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "stages/builtin_models.hpp"
+
 namespace pw::actors {
 
 namespace {
@@ -27,6 +29,7 @@ core::result<std::map<std::string, pipeline_binding>> bind_pipelines(const core:
                                                                      const store::database& db,
                                                                      const stages::asset::services* assets) {
   std::map<std::string, pipeline_binding> out;
+  bool models_logged = false;
   for (const auto& [name, p] : cfg.pipelines) {
     pipeline_binding b;
     b.pipeline = &p;
@@ -38,6 +41,14 @@ core::result<std::map<std::string, pipeline_binding>> bind_pipelines(const core:
       b.stages.push_back(stage_binding{std::move(backend).value(), std::move(prefix)});
     }
     spdlog::info("event=pipeline.bound pipeline={} stages={}", name, p.size());
+    bool builtin = false;
+    for (const auto& spec : p.stages()) builtin = builtin || spec.backend == "builtin";
+    if (builtin && !models_logged) {
+      models_logged = true;
+      const auto m = stages::builtin::loaded_models();
+      spdlog::info("event=ai.models.loaded version=\"{}\" bytes={} feature_rows={} sha256={} load_ms={:.1f}", m.version,
+                   m.bytes, m.rows, m.sha256.substr(0, 16), m.load_ms);
+    }
     out.emplace(name, std::move(b));
   }
   return out;

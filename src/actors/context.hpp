@@ -1,6 +1,6 @@
-// What every actor of a node shares: config, the store writer, timers and
-// the stage backends of each pipeline. Immutable once the node
-// runs; passed to actors as shared_ptr<const node_context>.
+// What every actor of a node shares: config, the store writer, timers, the
+// stage backends of each pipeline and the node's metrics. Immutable once the
+// node runs; passed to actors as shared_ptr<const node_context>.
 #pragma once
 
 #include <atomic>
@@ -13,6 +13,7 @@
 
 #include "actors/timer_service.hpp"
 #include "core/config.hpp"
+#include "core/node_metrics.hpp"
 #include "stages/stage.hpp"
 #include "store/loader.hpp"
 #include "store/writer.hpp"
@@ -35,6 +36,9 @@ struct node_flags {
   std::atomic<std::int64_t> active{0};
   std::atomic<std::int64_t> waiting{0};
   std::atomic<std::int64_t> workers{0};
+  // Accept time (ms since the epoch) of the oldest item waiting for a slot,
+  // 0 when none; admission refreshes it when asked (stats).
+  std::atomic<std::int64_t> oldest_waiting_ms{0};
 };
 
 struct node_context {
@@ -43,6 +47,7 @@ struct node_context {
   store::loader* loader = nullptr;
   timer_service* timers = nullptr;
   node_flags* flags = nullptr;
+  core::node_metrics* metrics = nullptr;
   std::map<std::string, pipeline_binding> pipelines;
 };
 

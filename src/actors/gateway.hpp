@@ -90,9 +90,27 @@ class event_sink {
   virtual ~event_sink() = default;
   virtual const std::vector<std::string>& rooms() const = 0;
   // Every event committed after joined() was called reaches deliver(), once,
-  // in seq order per room. Events committed before may arrive too (filter by seq).
-  virtual void deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame) = 0;
+  // in seq order per room. Events committed before may arrive too (filter by
+  // seq). `committed_ns`: the steady-clock instant the event's batch
+  // committed (for the commit -> socket lag).
+  virtual void deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame,
+                       std::int64_t committed_ns) = 0;
+  // A frame that is not an event (the admins room's live stats): no seq, not
+  // stored, never replayed; a socket may skip it while it catches up.
+  virtual void deliver_live(std::shared_ptr<const std::string> frame) = 0;
   virtual void joined() = 0;
+};
+
+// What the operators' routes read (GET /metrics, GET /api/v1/admin/actors).
+// Figures are read on the caller's thread without blocking the store writer
+// or the actor scheduler.
+class operations {
+ public:
+  virtual ~operations() = default;
+  // The Prometheus text exposition.
+  virtual std::string metrics_text() = 0;
+  // The JSON report: node, queue, actors by kind, stages over the last minute.
+  virtual std::string ops_report() = 0;
 };
 
 class gateway {

@@ -29,8 +29,15 @@ void notifier::publish(const std::vector<store::committed_event>& events) const 
   for (const auto& e : events) {
     auto it = rooms_.find(e.room);
     if (it == rooms_.end()) continue;
-    for (const auto& sink : it->second) sink->deliver(e.room, e.seq, e.frame);
+    for (const auto& sink : it->second) sink->deliver(e.room, e.seq, e.frame, e.committed_ns);
   }
+}
+
+void notifier::publish_live(std::shared_ptr<const std::string> frame) const {
+  std::shared_lock lock(mu_);
+  auto it = rooms_.find(std::string(store::admins_room));
+  if (it == rooms_.end()) return;
+  for (const auto& sink : it->second) sink->deliver_live(frame);
 }
 
 std::size_t notifier::sockets() const {

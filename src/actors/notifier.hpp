@@ -22,6 +22,8 @@ class notifier {
   void join(const std::shared_ptr<event_sink>& sink);
   void leave(const std::shared_ptr<event_sink>& sink);
   void publish(const std::vector<store::committed_event>& events) const;
+  // A live frame (not stored, never replayed) for every socket of the admins room.
+  void publish_live(std::shared_ptr<const std::string> frame) const;
   std::size_t sockets() const;
 
  private:

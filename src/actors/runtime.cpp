@@ -6,10 +6,13 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/admission.hpp"
+#include "actors/instrument.hpp"
 #include "actors/messages.hpp"
 #include "actors/notifier.hpp"
 #include "core/clock.hpp"
 #include "store/maintenance.hpp"
+#include "store/stats.hpp"
+#include "store/write_set.hpp"
 
 namespace pw::actors {
 
@@ -23,11 +26,14 @@ caf::actor_system_config& configure(caf::actor_system_config& c, const core::con
 }  // namespace
 
 struct runtime::impl {
-  impl(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines)
+  impl(const core::config& cfg, store::database& d, std::map<std::string, pipeline_binding> pipelines,
+       core::node_metrics& m)
       : config(cfg),
-        loader(db, cfg.pipelines),
+        db(d),
+        metrics(m),
+        loader(d, cfg.pipelines),
         system(configure(system_config, cfg)),
-        writer(db, store::writer_options{cfg.store.sync, cfg.store.event_retention, 2048},
+        writer(d, store::writer_options{cfg.store.sync, cfg.store.event_retention, 2048, &m},
                [this](std::vector<store::committed_event>&& events) { rooms.publish(events); }) {
     auto ctx = std::make_shared<node_context>();
     ctx->cfg = &cfg;
@@ -35,10 +41,68 @@ struct runtime::impl {
     ctx->loader = &loader;
     ctx->timers = &timers;
     ctx->flags = &flags;
+    ctx->metrics = &metrics;
     ctx->pipelines = std::move(pipelines);
     context = ctx;
     admission_actor = system.spawn(admission, context);
     schedule_maintenance();
+    schedule_metrics_tick();
+  }
+
+  // Every second, on the loader thread: the last-minute windows move on,
+  // admission gets a mailbox probe and refreshes the oldest waiting time, and
+  // admin sockets (if any) get a stats frame.
+  void schedule_metrics_tick() {
+    timers.schedule(std::chrono::seconds(1), [this] {
+      loader.post([this](const store::database&) {
+        metrics.tick(std::chrono::steady_clock::now());
+        if (const auto now = core::node_metrics::now_ns(); metrics.actor_probe_sending(core::actor_kind::admission, now))
+          caf::anon_send(admission_actor, probe_atom::value, now);
+        caf::anon_send(admission_actor, stats_atom::value);
+        if (metrics.stats_subscribers() > 0) {
+          refresh_metrics();
+          auto report = metrics.report_json(std::chrono::steady_clock::now());
+          auto frame = std::make_shared<std::string>("{\"type\":\"stats\",\"room\":\"admins\",");
+          frame->append(report, 1, std::string::npos);
+          rooms.publish_live(std::move(frame));
+        }
+      });
+      schedule_metrics_tick();
+    });
+  }
+
+  // Scrape-time figures: counters from the store, the runtime's own, RocksDB's.
+  void refresh_metrics() {
+    core::runtime_figures f;
+    f.waiting = flags.waiting.load();
+    f.active = flags.active.load();
+    f.workers = flags.workers.load();
+    // Totals over the workspaces' counter records, read once.
+    const auto packs = db.counter_packs();
+    auto total = [&](std::string_view field) {
+      std::int64_t n = 0;
+      for (const auto& [ws, p] : packs) n += p.get(field);
+      return n;
+    };
+    f.delayed = total("delayed");
+    f.dlq_open = total("dlq");
+    f.timers_pending = timers.pending();
+    f.actors_running = system.registry().running();
+    const auto oldest = flags.oldest_waiting_ms.load();
+    f.oldest_waiting_s = oldest > 0 ? static_cast<double>(std::max<std::int64_t>(0, core::now_ms() - oldest)) / 1000.0 : 0;
+    f.ready = flags.ready && !flags.draining;
+    f.draining = flags.draining;
+    f.store_healthy = writer.healthy();
+    for (std::size_t i = 0; i < std::size(core::all_item_statuses); ++i)
+      f.items_by_status[i] = total(core::to_string(core::all_item_statuses[i]));
+    const auto w = writer.stats();
+    f.batches = w.batches;
+    f.write_sets = w.write_sets;
+    f.keys = w.keys;
+    f.bytes = w.bytes;
+    f.write_failures = w.failures;
+    metrics.set_runtime(f);
+    metrics.set_rocksdb(store::read_rocksdb_figures(db, config.server.data_dir));
   }
 
   // Every minute, on the loader thread: expired idempotency records and
@@ -54,6 +118,8 @@ struct runtime::impl {
   }
 
   const core::config& config;
+  store::database& db;
+  core::node_metrics& metrics;
   store::loader loader;
   caf::actor_system_config system_config;
   caf::actor_system system;
@@ -66,8 +132,9 @@ struct runtime::impl {
   bool shut_down = false;
 };
 
-runtime::runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines)
-    : impl_(std::make_unique<impl>(cfg, db, std::move(pipelines))) {}
+runtime::runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines,
+                 core::node_metrics& metrics)
+    : impl_(std::make_unique<impl>(cfg, db, std::move(pipelines), metrics)) {}
 
 runtime::~runtime() { shutdown(); }
 
@@ -127,6 +194,16 @@ void runtime::remember(std::string owner, std::string key, std::int64_t created_
   impl_->writer.submit(std::move(ws), nullptr);
 }
 
+std::string runtime::metrics_text() {
+  impl_->refresh_metrics();
+  return impl_->metrics.expose();
+}
+
+std::string runtime::ops_report() {
+  impl_->refresh_metrics();
+  return impl_->metrics.report_json(std::chrono::steady_clock::now());
+}
+
 queue_counts runtime::counts() const {
   return queue_counts{impl_->flags.waiting.load(), impl_->flags.active.load()};
 }
@@ -164,6 +241,7 @@ runtime_stats runtime::stats() const {
   s.waiting_items = impl_->flags.waiting.load();
   s.running_workers = impl_->flags.workers.load();
   s.pending_timers = impl_->timers.pending();
+  s.actors_running = impl_->system.registry().running();
   s.writer = impl_->writer.stats();
   return s;
 }

@@ -23,12 +23,14 @@ struct runtime_stats {
   std::int64_t waiting_items = 0;
   std::int64_t running_workers = 0;
   std::size_t pending_timers = 0;
+  std::size_t actors_running = 0;
   store::writer_stats writer;
 };
 
-class runtime final : public gateway {
+class runtime final : public gateway, public operations {
  public:
-  runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines);
+  runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines,
+          core::node_metrics& metrics);
   ~runtime() override;
 
   void submit(submit_request req, submit_callback done) override;
@@ -43,6 +45,8 @@ class runtime final : public gateway {
                             count_callback done) override;
   void remember(std::string owner, std::string key, std::int64_t created_ms, std::string record) override;
   queue_counts counts() const override;
+  std::string metrics_text() override;
+  std::string ops_report() override;
 
   void resume(std::vector<store::queued_ref>&& batch);
   void mark_ready();

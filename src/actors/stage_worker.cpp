@@ -5,6 +5,10 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
 #include "actors/messages.hpp"
 #include "stages/chaos.hpp"
 
@@ -12,17 +16,37 @@ namespace pw::actors {
 
 namespace {
 
-void report(caf::event_based_actor* self, const worker_job& job, stages::stage_outcome outcome) {
+using clock = std::chrono::steady_clock;
+
+// One attempt's outcome, for the metrics and the log: failures at info
+// (they matter to an operator), successes at debug.
+void report(const worker_job& job, clock::time_point started, core::attempt_outcome outcome, const std::string& error) {
+  const double seconds = std::chrono::duration<double>(clock::now() - started).count();
+  const auto& pipe = *job.ctx->pipelines.at(job.item->pipeline).pipeline;
+  job.ctx->metrics->stage_attempt(pipe, job.stage, outcome, seconds);
+  if (outcome == core::attempt_outcome::completed)
+    spdlog::debug("event=stage.attempt item={} stage={} attempt={} outcome=completed duration_ms={:.3f}", job.item->id,
+                  job.spec->name, job.attempt, seconds * 1e3);
+  else
+    spdlog::info("event=stage.attempt_failed item={} stage={} attempt={} outcome={} duration_ms={:.3f} error=\"{}\"",
+                 job.item->id, job.spec->name, job.attempt, core::to_string(outcome), seconds * 1e3, error);
+}
+
+// Tells the supervisor how the attempt went, and quits.
+void answer(caf::event_based_actor* self, const worker_job& job, clock::time_point started, stages::stage_outcome outcome) {
   if (auto* ok = std::get_if<stages::stage_success>(&outcome)) {
+    report(job, started, core::attempt_outcome::completed, {});
     self->send(job.supervisor, done_atom::value, job.stage, job.attempt, std::make_shared<stages::stage_success>(std::move(*ok)));
   } else {
     auto& err = std::get<stages::stage_error>(outcome);
+    report(job, started, err.permanent ? core::attempt_outcome::permanent_error : core::attempt_outcome::transient_error,
+           err.message);
     self->send(job.supervisor, fail_atom::value, job.stage, job.attempt, err.permanent, std::move(err.message));
   }
   self->quit();
 }
 
-void compute(caf::event_based_actor* self, const worker_job& job) {
+void compute(caf::event_based_actor* self, const worker_job& job, clock::time_point started) {
   if (job.backend->asynchronous()) {
     // The backend works elsewhere (the image pool, the network) and answers
     // this worker, which reports and quits; the supervisor's timeout bounds
@@ -33,20 +57,25 @@ void compute(caf::event_based_actor* self, const worker_job& job) {
                        });
     return;
   }
-  report(self, job, job.backend->run(stages::stage_input{*job.item, *job.upstream, job.attempt}));
+  const auto t0 = clock::now();
+  auto outcome = job.backend->run(stages::stage_input{*job.item, *job.upstream, job.attempt});
+  job.ctx->metrics->actor_message(core::actor_kind::worker, 0, std::chrono::duration<double>(clock::now() - t0).count());
+  answer(self, job, started, std::move(outcome));
 }
 
 // Applies the chaos effect decided for this attempt; true when the attempt
 // should go on to compute normally.
-bool apply_chaos(caf::event_based_actor* self, const worker_job& job, core::chaos_effect effect) {
+bool apply_chaos(caf::event_based_actor* self, const worker_job& job, core::chaos_effect effect, clock::time_point started) {
   switch (effect) {
     case core::chaos_effect::none: return true;
     case core::chaos_effect::transient:
+      report(job, started, core::attempt_outcome::transient_error, "chaos: injected transient failure");
       self->send(job.supervisor, fail_atom::value, job.stage, job.attempt, false,
                  std::string("chaos: injected transient failure"));
       self->quit();
       return false;
     case core::chaos_effect::permanent:
+      report(job, started, core::attempt_outcome::permanent_error, "chaos: injected permanent failure");
       self->send(job.supervisor, fail_atom::value, job.stage, job.attempt, true,
                  std::string("chaos: injected permanent failure"));
       self->quit();
@@ -60,20 +89,28 @@ bool apply_chaos(caf::event_based_actor* self, const worker_job& job, core::chao
 }  // namespace
 
 caf::behavior stage_worker(caf::event_based_actor* self, std::shared_ptr<const worker_job> job) {
-  self->set_exception_handler([](std::exception_ptr& p) -> caf::error {
+  const auto started = clock::now();
+  self->set_exception_handler([job, started](std::exception_ptr& p) -> caf::error {
+    std::string what = "unknown exception";
     try {
       std::rethrow_exception(p);
     } catch (const std::exception& e) {
-      return caf::make_error(caf::sec::runtime_error, std::string(e.what()));
+      what = e.what();
     } catch (...) {
-      return caf::make_error(caf::sec::runtime_error, std::string("unknown exception"));
     }
+    report(*job, started, core::attempt_outcome::crashed, what);
+    return caf::make_error(caf::sec::runtime_error, std::move(what));
   });
   job->ctx->flags->workers.fetch_add(1, std::memory_order_relaxed);
-  self->attach_functor([flags = job->ctx->flags] { flags->workers.fetch_sub(1, std::memory_order_relaxed); });
+  const auto& pipe = *job->ctx->pipelines.at(job->item->pipeline).pipeline;
+  job->ctx->metrics->worker_started(pipe, job->stage);
+  self->attach_functor([flags = job->ctx->flags, metrics = job->ctx->metrics, &pipe, stage = job->stage] {
+    flags->workers.fetch_sub(1, std::memory_order_relaxed);
+    metrics->worker_stopped(pipe, stage);
+  });
   return {
       [=](run_atom) {
-        if (!job->spec->chaos) return compute(self, *job);
+        if (!job->spec->chaos) return compute(self, *job, started);
         auto d = stages::decide_chaos(*job->spec->chaos, job->item->id, job->spec->name, job->attempt);
         if (d.latency.count() > 0) {
           // Wait without holding a scheduler thread, then carry on.
@@ -82,12 +119,12 @@ caf::behavior stage_worker(caf::event_based_actor* self, std::shared_ptr<const w
           });
           return;
         }
-        if (apply_chaos(self, *job, d.effect)) compute(self, *job);
+        if (apply_chaos(self, *job, d.effect, started)) compute(self, *job, started);
       },
       [=](run_atom, std::uint8_t effect) {
-        if (apply_chaos(self, *job, static_cast<core::chaos_effect>(effect))) compute(self, *job);
+        if (apply_chaos(self, *job, static_cast<core::chaos_effect>(effect), started)) compute(self, *job, started);
       },
-      [=](outcome_atom, const outcome_ptr& o) { report(self, *job, std::move(*o)); },
+      [=](outcome_atom, const outcome_ptr& o) { answer(self, *job, started, std::move(*o)); },
   };
 }
 

@@ -88,6 +88,7 @@ void supervisor::on_fail(stage_index i, std::uint32_t attempt, bool permanent, s
 void supervisor::on_timeout(stage_index i, std::uint32_t attempt) {
   if (!run_.is_current(i, attempt) || !running_[i].worker) return;
   running_[i].timeout = 0;  // it fired
+  ctx_->metrics->stage_attempt(pipe_, i, core::attempt_outcome::timeout, std::chrono::duration<double>(pipe_.stage(i).timeout).count());
   self_->send_exit(running_[i].worker, caf::exit_reason::kill);
   settle_running(i, attempt);
   fail(i, {core::attempt_outcome::timeout, fmt::format("no answer within {} ms", pipe_.stage(i).timeout.count())});
@@ -206,6 +207,7 @@ void supervisor::run_in_place() {
     const auto attempt = state_.stages[i].attempts;
     std::optional<stages::stage_outcome> outcome;
     std::string crash;
+    const auto started = std::chrono::steady_clock::now();
     try {
       outcome = binding_->stages[i].backend->run(stages::stage_input{*item_, results_, attempt});
     } catch (const std::exception& e) {
@@ -213,14 +215,24 @@ void supervisor::run_in_place() {
     } catch (...) {
       crash = "unknown exception";
     }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const auto* ok = outcome ? std::get_if<stages::stage_success>(&*outcome) : nullptr;
+    const auto* err = outcome ? std::get_if<stages::stage_error>(&*outcome) : nullptr;
+    const auto result = ok ? core::attempt_outcome::completed
+                        : err ? (err->permanent ? core::attempt_outcome::permanent_error : core::attempt_outcome::transient_error)
+                              : core::attempt_outcome::crashed;
+    ctx_->metrics->stage_attempt(pipe_, i, result, seconds);
+    if (!ok)
+      spdlog::info("event=stage.attempt_failed item={} stage={} attempt={} outcome={} duration_ms={:.3f} error=\"{}\"",
+                   item_->id, pipe_.stage(i).name, attempt, core::to_string(result), seconds * 1e3,
+                   err ? err->message : crash);
     if (!outcome) {
       settle_running(i, attempt);
       fail(i, {core::attempt_outcome::crashed, "worker crashed: " + crash});
-    } else if (auto* ok = std::get_if<stages::stage_success>(&*outcome)) {
-      on_done(i, attempt, std::make_shared<stages::stage_success>(std::move(*ok)));
+    } else if (ok) {
+      on_done(i, attempt, std::make_shared<stages::stage_success>(std::move(*std::get_if<stages::stage_success>(&*outcome))));
     } else {
-      auto& err = std::get<stages::stage_error>(*outcome);
-      on_fail(i, attempt, err.permanent, std::move(err.message));
+      on_fail(i, attempt, err->permanent, err->message);
     }
   }
   computing_ = false;

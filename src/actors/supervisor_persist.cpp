@@ -56,6 +56,7 @@ bool supervisor::may_hold(const core::step& step, const control_ptr& reply) cons
 
 void supervisor::persist(core::step step, stage_output* out, control_ptr reply) {
   if (removed_ || stopped_) return;  // a delete is pending (or done): nothing else is written
+  ctx_->metrics->record_step(pipe_, step, state_);
   const auto& it = *item_;
   auto& ws = next_;
   const bool hold = may_hold(step, reply);

@@ -61,7 +61,7 @@ int serve(const serve_options& o) {
     std::cerr << "pipewright: " << cfg.err().message << "\n";
     return 2;
   }
-  setup_logging(cfg->log_level);
+  setup_logging(cfg->log_level, cfg->log_format);
   spdlog::info("event=node.starting data_dir={} sync={} max_active={} scheduler_threads={}", cfg->server.data_dir,
                cfg->store.sync, cfg->actors.max_active, cfg->actors.scheduler_threads);
 
@@ -81,18 +81,33 @@ int serve(const serve_options& o) {
     return 2;
   }
 
-  actors::runtime rt(*cfg, *db.value(), std::move(bindings).value());
+  core::node_metrics metrics(cfg->pipelines, PIPEWRIGHT_VERSION);
+  actors::runtime rt(*cfg, *db.value(), std::move(bindings).value(), metrics);
   net::authenticator auth(cfg->auth.jwt_secret);
   net::body_parser bodies(cfg->limits);
   net::idempotency idem(*db.value(), rt, cfg->store.idempotency_retention_ms);
   net::rate_limiter submits(cfg->limits.submit_rate_per_user, cfg->limits.submit_burst);
-  net::router routes(auth);
-  net::api_context ctx{*cfg,   rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_healthy(); },
+  net::router routes(auth, &metrics);
+  net::api_context ctx{*cfg, rt, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_healthy(); },
                        &assets.value()->brands(), &assets.value()->signer()};
   net::add_all_routes(routes, ctx);
-  net::api_document_json();  // parse the embedded API document now: a broken one fails the start
+  // The embedded API document is converted off the start path (it takes
+  // tens of ms; readiness does not wait for it). A broken one is a build
+  // defect that the tests catch; should one ship, the node says so and stops.
+  std::thread api_document([] {
+    try {
+      net::api_document_json();
+    } catch (const std::exception& e) {
+      spdlog::critical("event=node.failed reason=\"the embedded API document does not parse: {}\"", e.what());
+      std::_Exit(1);
+    }
+  });
+  struct joined {
+    std::thread& t;
+    ~joined() { t.join(); }
+  } join_api_document{api_document};
 
-  net::server srv(*cfg, routes, auth, rt, *db.value());
+  net::server srv(*cfg, routes, auth, rt, *db.value(), &metrics);
   auto port = srv.start();
   if (!port) {
     spdlog::critical("event=node.failed reason=\"{}\"", port.err().message);

@@ -233,6 +233,8 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
 
   section log(top.table("log"), "log", err);
   log.str("level", cfg.log_level);
+  log.choice("format", cfg.log_format,
+             {std::pair{std::string_view("text"), log_encoding::text}, {"json", log_encoding::json}});
   log.finish();
   if (!err) {
     static constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};

@@ -18,6 +18,7 @@
 namespace pw::core {
 
 enum class stage_events_mode : std::uint8_t { all, settled, none };
+enum class log_encoding : std::uint8_t { text, json };
 
 struct listen_address {
   std::string host = "127.0.0.1";
@@ -91,6 +92,7 @@ struct config {
   assets_config assets;
   stage_events_mode stage_events = stage_events_mode::all;
   std::string log_level = "info";
+  log_encoding log_format = log_encoding::text;  // text: key=value lines; json: one JSON object per line
   std::map<std::string, pipeline> pipelines;
 };
 

@@ -24,6 +24,7 @@ namespace pw::net {
 struct api_context {
   const core::config& cfg;
   actors::gateway& gate;
+  actors::operations& ops;
   const store::database& db;
   body_parser& bodies;
   idempotency& idem;
@@ -48,6 +49,10 @@ void add_asset_routes(router& r, api_context& ctx);
 bool is_form_upload_path(std::string_view path) noexcept;
 // The largest such body: an image at its limit plus the form around it.
 std::size_t max_upload_body(const core::config& cfg) noexcept;
+// GET /metrics and GET /api/v1/admin/actors (admin).
+void add_operations_routes(router& r, api_context& ctx);
+// GET / and GET /ui/{file}: the dashboard's static files (web/, embedded).
+void add_dashboard_routes(router& r);
 // Every route of the API, in one call.
 // GET /api/v1/openapi.json (docs/openapi.yaml as JSON) and GET /api/v1/admin/routes.
 void add_document_routes(router& r);

@@ -1,4 +1,5 @@
-// Admin routes (role: admin): queue counts and dead letters.
+// Admin routes (role: admin): queue counts, dead letters, failed items of
+// every workspace.
 #include <fmt/format.h>
 
 #include "core/json.hpp"
@@ -22,8 +23,7 @@ std::string queue(const api_context& ctx) {
   const auto packs = ctx.db.counter_packs();
   auto total = [&](std::string_view field) {
     std::int64_t n = 0;
-    for (const auto& [ws, p] : packs)
-      if (auto it = p.find(field); it != p.end()) n += it->second;
+    for (const auto& [ws, p] : packs) n += p.get(field);
     return n;
   };
   auto c = [&](core::item_status s) { return total(core::to_string(s)); };
@@ -59,6 +59,10 @@ void dead_letters(api_context& ctx, http_request& req, responder respond) {
 void add_admin_routes(router& r, api_context& ctx) {
   r.add({"GET", "/api/v1/admin/queue", access::admin,
          [&ctx](http_request&, const principal*, responder respond) { respond(json_response(200, queue(ctx))); }});
+
+  r.add({"GET", "/api/v1/admin/failed-items", access::admin, [&ctx](http_request& req, const principal* who, responder respond) {
+           failed_items_page(ctx, req, *who, std::nullopt, std::move(respond));
+         }});
 
   r.add({"GET", "/api/v1/admin/dlq", access::admin,
          [&ctx](http_request& req, const principal*, responder respond) { dead_letters(ctx, req, std::move(respond)); }});

@@ -34,6 +34,12 @@ core::result<std::string> decode_cursor(std::string_view cursor);
 // The request's ?cursor= decoded; "" when there is none.
 core::result<std::string> cursor_of(const http_request& req);
 
+// A page of failed and partial items with their failed stages and errors,
+// newest first: of workspace `ws` (the caller's own, or everyone's for an
+// admin), or of every workspace when `ws` is empty (admins only).
+void failed_items_page(api_context& ctx, http_request& req, const principal& who, const std::optional<std::string>& ws,
+                       responder respond);
+
 // Runs `fn` under the request's Idempotency-Key, if it has one.
 void guarded(api_context& ctx, const http_request& req, const principal& who, responder respond,
              idempotency::handler fn, bool stored_by_handler = false);

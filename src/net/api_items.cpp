@@ -57,7 +57,25 @@ void submit(api_context& ctx, http_request& req, const principal& who, responder
       /*stored_by_handler=*/true);
 }
 
-std::string render_checkpoints(const visible_item& v, const stored_results& results) {
+// `?include=vector` asks for the embedding vectors in stage results; any
+// other value is refused.
+core::result<bool> include_vectors(const http_request& req) {
+  auto inc = req.query_value("include");
+  if (!inc || inc->empty()) return false;
+  bool vector = false;
+  std::string_view rest = *inc;
+  while (!rest.empty()) {
+    auto part = rest.substr(0, rest.find(','));
+    rest.remove_prefix(std::min(rest.size(), part.size() + 1));
+    if (part == "vector") vector = true;
+    else
+      return core::make_error(core::errc::validation_failed,
+                              fmt::format("include: unknown value '{}' (known: vector)", part));
+  }
+  return vector;
+}
+
+std::string render_checkpoints(const visible_item& v, const stored_results& results, bool with_vectors) {
   std::string out = "{\"item_id\":";
   core::append_json_string(out, v.item.id);
   out += ",\"status\":";
@@ -75,7 +93,7 @@ std::string render_checkpoints(const visible_item& v, const stored_results& resu
       out += "{\"stage\":";
       core::append_json_string(out, name);
       out += fmt::format(",\"attempts\":{},\"completed_at\":\"{}\",\"result\":", st.attempts, core::iso8601(st.finished_at_ms));
-      out += json;
+      out += public_result(json, with_vectors);
       out += '}';
     }
   }
@@ -168,9 +186,11 @@ void add_item_routes(router& r, api_context& ctx) {
          [&ctx](http_request& req, const principal* who, responder respond) { list(ctx, req, *who, std::move(respond)); }});
 
   r.add({"GET", "/api/v1/items/{id}", access::user, [&ctx](http_request& req, const principal* who, responder respond) {
+           auto vectors = include_vectors(req);
+           if (!vectors) return respond(error_response(vectors.err()));
            auto v = load_visible(ctx, req.param("id"), *who);
            if (!v) return respond(error_response(v.err()));
-           respond(json_response(200, render_item(v->item, *v->pipe, v->state, v->results)));
+           respond(json_response(200, render_item(v->item, *v->pipe, v->state, v->results, vectors.value())));
          }});
 
   r.add({"GET", "/api/v1/items/{id}/processing-status", access::user,
@@ -189,9 +209,11 @@ void add_item_routes(router& r, api_context& ctx) {
 
   r.add({"GET", "/api/v1/items/{id}/checkpoints", access::user,
          [&ctx](http_request& req, const principal* who, responder respond) {
+           auto vectors = include_vectors(req);
+           if (!vectors) return respond(error_response(vectors.err()));
            auto v = load_visible(ctx, req.param("id"), *who);
            if (!v) return respond(error_response(v.err()));
-           respond(json_response(200, render_checkpoints(v.value(), v->results)));
+           respond(json_response(200, render_checkpoints(v.value(), v->results, vectors.value())));
          }});
 }
 
@@ -217,6 +239,8 @@ void add_all_routes(router& r, api_context& ctx) {
   add_workspace_routes(r, ctx);
   add_admin_routes(r, ctx);
   add_asset_routes(r, ctx);
+  add_operations_routes(r, ctx);
+  add_dashboard_routes(r);
   add_document_routes(r);
 }
 

@@ -11,6 +11,7 @@
 #include "net/api_common.hpp"
 #include "store/codec.hpp"
 #include "store/keys.hpp"
+#include "store/listing.hpp"
 #include "store/write_set.hpp"
 
 namespace pw::net {
@@ -28,7 +29,12 @@ core::result<std::string> workspace_of(const http_request& req, const principal&
 }
 
 std::string metrics(const store::database& db, const std::string& ws) {
-  auto c = [&](const std::string& name) { return db.counter(name); };
+  // Every counter of the workspace is in one record: read it once.
+  const auto pack = db.counters_of(ws);
+  auto c = [&](const std::string& name) {
+    auto n = store::parse_counter_name(name);
+    return n ? pack.get(n->field) : std::int64_t{0};
+  };
   std::string out = "{\"workspace\":";
   core::append_json_string(out, ws);
   out += ",\"items\":{";
@@ -82,6 +88,8 @@ std::string failed_item(const core::item& it, const core::pipeline& p, const cor
   core::append_json_string(out, it.id);
   out += ",\"owner\":";
   core::append_json_string(out, it.owner);
+  out += ",\"workspace\":";
+  core::append_json_string(out, it.workspace);
   out += ",\"status\":";
   core::append_json_string(out, core::to_string(s.status));
   out += ",\"completed_at\":";
@@ -104,9 +112,10 @@ std::string failed_item(const core::item& it, const core::pipeline& p, const cor
   return out;
 }
 
-void failed_items(api_context& ctx, http_request& req, const principal& who, responder respond) {
-  auto ws = workspace_of(req, who);
-  if (!ws) return respond(error_response(ws.err()));
+}  // namespace
+
+void failed_items_page(api_context& ctx, http_request& req, const principal& who, const std::optional<std::string>& ws,
+                       responder respond) {
   auto limit = parse_limit(req, 50, 200);
   if (!limit) return respond(error_response(limit.err()));
   auto cursor = cursor_of(req);
@@ -116,17 +125,13 @@ void failed_items(api_context& ctx, http_request& req, const principal& who, res
   std::vector<std::string> ids;
   bool more = false;
   for (auto status : {core::item_status::failed, core::item_status::partial}) {
-    store::index_query q;
-    q.before = before;
-    q.limit = limit.value();
-    q.max_scan = 100000;
-    if (who.admin) {
-      q.prefix = store::index_workspace_status_key(ws.value(), core::to_string(status), "");
-    } else {
-      q.prefix = store::index_owner_status_key(who.sub, core::to_string(status), "");
-      q.value_equals = ws.value();
-    }
-    auto page = ctx.db.list(q);
+    store::listing_request l;
+    if (!who.admin) l.owner = who.sub;  // no workspace: every workspace (admins only)
+    l.workspace = ws;
+    l.status = status;
+    l.before = before;
+    l.limit = limit.value();
+    auto page = store::list_items(ctx.db, l);
     more = more || page.next.has_value();
     for (auto& [id, v] : page.entries) ids.push_back(std::move(id));
   }
@@ -151,8 +156,6 @@ void failed_items(api_context& ctx, http_request& req, const principal& who, res
   respond(json_response(200, std::move(body)));
 }
 
-}  // namespace
-
 void add_workspace_routes(router& r, api_context& ctx) {
   r.add({"GET", "/api/v1/workspaces/{id}/ai/metrics", access::user,
          [&ctx](http_request& req, const principal* who, responder respond) {
@@ -161,7 +164,11 @@ void add_workspace_routes(router& r, api_context& ctx) {
            respond(json_response(200, metrics(ctx.db, ws.value())));
          }});
   r.add({"GET", "/api/v1/workspaces/{id}/ai/failed-items", access::user,
-         [&ctx](http_request& req, const principal* who, responder respond) { failed_items(ctx, req, *who, std::move(respond)); }});
+         [&ctx](http_request& req, const principal* who, responder respond) {
+           auto ws = workspace_of(req, *who);
+           if (!ws) return respond(error_response(ws.err()));
+           failed_items_page(ctx, req, *who, ws.value(), std::move(respond));
+         }});
   r.add({"POST", "/api/v1/workspaces/{id}/ai/retry-failed", access::user,
          [&ctx](http_request& req, const principal* who, responder respond) {
            auto ws = workspace_of(req, *who);

@@ -82,8 +82,19 @@ void errors(std::string& out, const core::pipeline& p, const core::item_state& s
 
 }  // namespace
 
+std::string public_result(std::string_view json, bool with_vector) {
+  if (with_vector || json.find("\"vector\"") == std::string_view::npos) return std::string(json);
+  boost::system::error_code ec;
+  auto v = boost::json::parse(json, ec);
+  if (ec || !v.is_object()) return std::string(json);
+  v.as_object().erase("vector");
+  std::string out;
+  core::append_json(out, v);
+  return out;
+}
+
 std::string render_item(const core::item& it, const core::pipeline& p, const core::item_state& s,
-                        const stored_results& results) {
+                        const stored_results& results, bool with_vectors) {
   std::string out = "{";
   str_field(out, "id", it.id);
   str_field(out, "owner", it.owner);
@@ -111,7 +122,7 @@ std::string render_item(const core::item& it, const core::pipeline& p, const cor
     auto json = find_result(results, name);
     if (!json.empty() && s.stages[i].status == core::stage_status::completed) {
       key(out, "result");
-      out += json;
+      out += public_result(json, with_vectors);
       out += ',';
       boost::system::error_code ec;
       auto v = boost::json::parse(json, ec);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,10 +15,14 @@ namespace pw::net {
 
 using stored_results = std::vector<std::pair<std::string, std::string>>;  // (stage, JSON)
 
+// A stage result as the API shows it: without its embedding `vector`
+// (1.4 KB of base64 no caller reads) unless `with_vector` (?include=vector).
+std::string public_result(std::string_view json, bool with_vector);
+
 // GET /items/{id}: the item, its status, every stage with its result, and
 // `result`, the summary pushed in item.completed.
 std::string render_item(const core::item& it, const core::pipeline& p, const core::item_state& s,
-                        const stored_results& results);
+                        const stored_results& results, bool with_vectors = false);
 // One line of a listing: id, owner, workspace, status, title, created_at.
 std::string render_summary(const core::item& it, core::item_status status);
 // GET /items/{id}/processing-status

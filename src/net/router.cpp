@@ -1,5 +1,7 @@
 #include "net/router.hpp"
 
+#include <chrono>
+
 namespace pw::net {
 
 namespace {
@@ -21,7 +23,7 @@ std::vector<std::string_view> split(std::string_view path) {
 
 }  // namespace
 
-router::router(authenticator& auth) : auth_(auth) {}
+router::router(authenticator& auth, core::node_metrics* metrics) : auth_(auth), metrics_(metrics) {}
 
 void router::add(route r) {
   compiled c;
@@ -44,7 +46,29 @@ bool router::match(const compiled& c, const std::vector<std::string_view>& parts
   return true;
 }
 
+// The label of a request: its route's pattern, never the raw path (ids
+// would make the label set unbounded), and a known method or "other".
+std::pair<std::string, std::string> router::labels_of(const http_request& req) const {
+  static constexpr std::string_view methods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+  std::string method = "other";
+  for (auto m : methods)
+    if (req.method == m) method = std::string(m);
+  auto parts = split(req.path);
+  http_request probe;
+  for (const auto& c : routes_)
+    if (match(c, parts, probe)) return {method, c.r.pattern};
+  return {method, "unmatched"};
+}
+
 void router::dispatch(http_request& req, responder respond) const {
+  if (metrics_) {
+    respond = [m = metrics_, labels = labels_of(req), t0 = std::chrono::steady_clock::now(),
+               inner = std::move(respond)](http_response r) {
+      m->http_request(labels.first, labels.second, r.status,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      inner(std::move(r));
+    };
+  }
   auto parts = split(req.path);
   bool path_known = false;
   std::string allowed;

@@ -1,6 +1,7 @@
 // Routes: a method and a path pattern ("/api/v1/items/{id}") mapped to a
 // handler, with the authentication the route needs. An unknown path is 404;
-// a known path with another method is 405.
+// a known path with another method is 405. With metrics, every answer is
+// counted by method, route pattern and status, and timed.
 #pragma once
 
 #include <functional>
@@ -8,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/node_metrics.hpp"
 #include "net/auth.hpp"
 #include "net/http_types.hpp"
 
@@ -29,7 +31,7 @@ struct route {
 
 class router {
  public:
-  explicit router(authenticator& auth);
+  explicit router(authenticator& auth, core::node_metrics* metrics = nullptr);
   void add(route r);
   void dispatch(http_request& req, responder respond) const;
   // Every route as registered, for GET /api/v1/admin/routes.
@@ -45,7 +47,9 @@ class router {
     std::vector<std::string> segments;  // "{id}" marks a parameter
   };
   static bool match(const compiled& c, const std::vector<std::string_view>& parts, http_request& req);
+  std::pair<std::string, std::string> labels_of(const http_request& req) const;
   authenticator& auth_;
+  core::node_metrics* metrics_;
   std::vector<compiled> routes_;
 };
 

@@ -27,12 +27,14 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 struct server::impl {
-  impl(const core::config& c, router& r, authenticator& a, actors::gateway& g, const store::database& d)
+  impl(const core::config& c, router& r, authenticator& a, actors::gateway& g, const store::database& d,
+       core::node_metrics* m)
       : cfg(c),
         routes(r),
         auth(a),
         gate(g),
         db(d),
+        metrics(m),
         ioc(static_cast<int>(c.server.io_threads)),
         acceptor(asio::make_strand(ioc)),
         sio(ioc,
@@ -45,6 +47,7 @@ struct server::impl {
   authenticator& auth;
   actors::gateway& gate;
   const store::database& db;
+  core::node_metrics* metrics;
   // Declared before ioc: sessions destroyed with the io_context's pending
   // handlers still update these.
   std::atomic<std::size_t> connections{0};
@@ -66,8 +69,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
   http_session(tcp::socket&& socket, server::impl& srv, bool over_limit)
       : stream_(std::move(socket)), srv_(srv), over_limit_(over_limit) {
     ++srv_.connections;
+    if (srv_.metrics) srv_.metrics->http_connection(1);
   }
-  ~http_session() { --srv_.connections; }
+  ~http_session() {
+    --srv_.connections;
+    if (srv_.metrics) srv_.metrics->http_connection(-1);
+  }
 
   void run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
@@ -257,6 +264,14 @@ class http_session : public std::enable_shared_from_this<http_session> {
     opts.max_frame_bytes = srv_.cfg.limits.ws_max_frame_bytes;
     opts.max_messages_per_s = srv_.cfg.limits.ws_max_messages_per_s;
     opts.idle_timeout = srv_.cfg.limits.ws_idle_timeout;
+    opts.metrics = srv_.metrics;
+    if (auto it = query.find("stats"); it != query.end()) {
+      if (it->second != "1" && it->second != "0")
+        return reply(error_response(core::errc::validation_failed, "'stats' must be 1 or 0", "{\"field\":\"stats\"}"));
+      opts.live_stats = it->second == "1";
+      if (opts.live_stats && !who->admin)
+        return reply(error_response(core::errc::forbidden, "live stats frames need a token with role \"admin\""));
+    }
     for (auto [name, field] : {std::pair{"since", &opts.since}, std::pair{"admins_since", &opts.admins_since}}) {
       auto it = query.find(name);
       if (it == query.end()) continue;
@@ -327,8 +342,8 @@ void server::impl::do_accept() {
 }
 
 server::server(const core::config& cfg, router& routes, authenticator& auth, actors::gateway& gate,
-               const store::database& db)
-    : impl_(std::make_unique<impl>(cfg, routes, auth, gate, db)) {}
+               const store::database& db, core::node_metrics* metrics)
+    : impl_(std::make_unique<impl>(cfg, routes, auth, gate, db, metrics)) {}
 
 server::~server() { stop(); }
 

@@ -8,6 +8,7 @@
 
 #include "actors/gateway.hpp"
 #include "core/config.hpp"
+#include "core/node_metrics.hpp"
 #include "core/result.hpp"
 #include "net/auth.hpp"
 #include "net/router.hpp"
@@ -17,7 +18,8 @@ namespace pw::net {
 
 class server {
  public:
-  server(const core::config& cfg, router& routes, authenticator& auth, actors::gateway& gate, const store::database& db);
+  server(const core::config& cfg, router& routes, authenticator& auth, actors::gateway& gate, const store::database& db,
+         core::node_metrics* metrics = nullptr);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;

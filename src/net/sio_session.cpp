@@ -207,7 +207,8 @@ void sio_session::joined() {
   asio::post(strand_, [self = shared_from_this()] { self->replay(); });
 }
 
-void sio_session::deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame) {
+void sio_session::deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame,
+                          std::int64_t /*committed_ns*/) {
   asio::post(strand_, [self = shared_from_this(), room, seq, frame = std::move(frame)] {
     if (!self->connected_ || self->closed_) return;
     self->forward(room, seq, *frame);

@@ -38,7 +38,10 @@ class sio_session final : public actors::event_sink, public std::enable_shared_f
   void close(std::string why);  // any thread
 
   const std::vector<std::string>& rooms() const override { return rooms_; }
-  void deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame) override;
+  void deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame,
+               std::int64_t committed_ns) override;
+  // The admins' live stats frames are for /api/v1/ws?stats=1 only.
+  void deliver_live(std::shared_ptr<const std::string>) override {}
   void joined() override;
 
  private:

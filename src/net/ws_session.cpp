@@ -45,6 +45,8 @@ void ws_session::run(beast::http::request<beast::http::string_body> upgrade) {
 
 void ws_session::on_accept(beast::error_code ec) {
   if (ec) return finish();
+  if (opts_.metrics) opts_.metrics->ws_opened(opts_.live_stats);
+  opened_ = true;
   joined_gateway_ = true;
   gate_.join(shared_from_this());
   do_read();
@@ -57,13 +59,24 @@ void ws_session::joined() {
   });
 }
 
-void ws_session::deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), room, seq, frame = std::move(frame)]() mutable {
-    if (!self->replaying_) return self->forward(room, seq, std::move(frame));
+void ws_session::deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame,
+                         std::int64_t committed_ns) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), room, seq, frame = std::move(frame), committed_ns]() mutable {
+    if (!self->replaying_) return self->forward(room, seq, std::move(frame), committed_ns);
     // Every delivered event is already in the store: the replay reads it
     // from there. Only remember how far the room got.
     auto& newest = self->live_newest_[room];
     newest = std::max(newest, seq);
+  });
+}
+
+// Live stats are best effort: skipped while the socket catches up or when
+// its queue is half full, so they never push a slow socket into overflow.
+void ws_session::deliver_live(std::shared_ptr<const std::string> frame) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+    if (!self->opts_.live_stats || self->replaying_ || self->closing_ || self->queue_.size() >= self->opts_.send_queue / 2)
+      return;
+    self->enqueue(std::move(frame));
   });
 }
 
@@ -107,21 +120,34 @@ void ws_session::replay() {
   live_newest_.clear();
 }
 
-void ws_session::forward(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame) {
+void ws_session::forward(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame,
+                         std::int64_t committed_ns) {
   auto& last = last_sent_[room];
   if (seq <= last) return;
   last = seq;
-  enqueue(std::move(frame));
+  enqueue(std::move(frame), committed_ns);
 }
 
-void ws_session::enqueue(std::shared_ptr<const std::string> frame) {
-  if (closing_ || finished_) return;
+void ws_session::enqueue(std::shared_ptr<const std::string> frame, std::int64_t committed_ns) {
+  if (closing_ || finished_) {
+    if (opts_.metrics) opts_.metrics->ws_frames_dropped(1);
+    return;
+  }
   if (queue_.size() >= opts_.send_queue) {
     spdlog::warn("event=ws.overflow user={} queued={} action=close code={}", who_.sub, queue_.size(), close_send_overflow);
+    if (opts_.metrics) opts_.metrics->ws_frames_dropped(1);
+    close_reason_ = core::ws_close::overflow;
     return close(close_send_overflow, "send queue overflow: reconnect with ?since=<last seq>");
   }
-  queue_.push_back(std::move(frame));
+  queue_.push_back(queued_frame{std::move(frame), committed_ns});
   if (!writing_) do_write();
+}
+
+void ws_session::discard_queue() {
+  const auto before = queue_.size();
+  if (writing_ && !queue_.empty()) queue_.erase(std::next(queue_.begin()), queue_.end());  // still being written
+  else queue_.clear();
+  if (opts_.metrics) opts_.metrics->ws_frames_dropped(before - queue_.size());
 }
 
 void ws_session::do_write() {
@@ -138,9 +164,12 @@ void ws_session::do_write() {
   }
   writing_ = true;
   ws_.text(true);
-  ws_.async_write(asio::buffer(*queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+  ws_.async_write(asio::buffer(*queue_.front().frame), [self = shared_from_this()](beast::error_code ec, std::size_t) {
     if (ec) return self->finish();
-    if (!self->queue_.empty()) self->queue_.pop_front();
+    if (!self->queue_.empty()) {
+      if (self->opts_.metrics) self->opts_.metrics->ws_frame_sent(self->queue_.front().committed_ns, core::node_metrics::now_ns());
+      self->queue_.pop_front();
+    }
     if (self->replaying_ && self->joined_replay_ && self->queue_.size() < std::max<std::size_t>(1, self->opts_.send_queue / 2) / 2)
       self->replay();
     self->do_write();
@@ -150,8 +179,10 @@ void ws_session::do_write() {
 void ws_session::do_read() {
   ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
     if (ec) {
-      if (ec == websocket::error::message_too_big)
+      if (ec == websocket::error::message_too_big) {
         spdlog::warn("event=ws.frame_too_big user={} limit={}", self->who_.sub, self->opts_.max_frame_bytes);
+        self->close_reason_ = core::ws_close::frame_too_big;
+      }
       return self->finish();
     }
     auto data = self->read_buffer_.cdata();
@@ -181,6 +212,7 @@ void ws_session::on_message(std::string_view text) {
   }
   if (++window_count_ > opts_.max_messages_per_s) {
     spdlog::warn("event=ws.rate_exceeded user={} limit_per_s={}", who_.sub, opts_.max_messages_per_s);
+    close_reason_ = core::ws_close::rate_limited;
     return close(websocket::close_code::policy_error, "too many messages: limits.ws_max_messages_per_s");
   }
   auto error = [&](std::string_view code, std::string message) {
@@ -212,8 +244,7 @@ void ws_session::close(std::uint16_t code, std::string reason) {
   if (closing_ || finished_) return;
   closing_ = true;
   // The frame being written stays alive until its write completes.
-  if (writing_ && !queue_.empty()) queue_.erase(std::next(queue_.begin()), queue_.end());
-  else queue_.clear();
+  discard_queue();
   websocket::close_reason why;
   why.code = code;
   why.reason = reason;
@@ -223,15 +254,18 @@ void ws_session::close(std::uint16_t code, std::string reason) {
 }
 
 void ws_session::shutdown() {
-  asio::post(ws_.get_executor(), [self = shared_from_this()] { self->close(websocket::close_code::going_away, "server shutting down"); });
+  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    if (!self->closing_) self->close_reason_ = core::ws_close::shutdown;
+    self->close(websocket::close_code::going_away, "server shutting down");
+  });
 }
 
 void ws_session::finish() {
   if (finished_) return;
   finished_ = true;
   closing_ = true;
-  if (writing_ && !queue_.empty()) queue_.erase(std::next(queue_.begin()), queue_.end());  // still being written
-  else queue_.clear();
+  discard_queue();
+  if (opened_ && opts_.metrics) opts_.metrics->ws_closed(opts_.live_stats, close_reason_);
   if (joined_gateway_) gate_.leave(shared_from_this());
   beast::error_code ec;
   beast::get_lowest_layer(ws_).socket().close(ec);

@@ -22,6 +22,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include "actors/gateway.hpp"
+#include "core/node_metrics.hpp"
 #include "net/auth.hpp"
 #include "store/database.hpp"
 
@@ -36,6 +37,8 @@ struct ws_options {
   std::chrono::milliseconds idle_timeout{60000};
   std::optional<std::uint64_t> since;         // replay the user's room after this seq
   std::optional<std::uint64_t> admins_since;  // replay the admins room after this seq
+  bool live_stats = false;                     // an admin asked for stats frames (?stats=1)
+  core::node_metrics* metrics = nullptr;
 };
 
 class ws_registry;
@@ -51,14 +54,19 @@ class ws_session final : public actors::event_sink, public std::enable_shared_fr
   void shutdown();
 
   const std::vector<std::string>& rooms() const override { return rooms_; }
-  void deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame) override;
+  void deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame,
+               std::int64_t committed_ns) override;
+  void deliver_live(std::shared_ptr<const std::string> frame) override;
   void joined() override;
 
  private:
   void on_accept(boost::beast::error_code ec);
   void replay();
-  void forward(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame);
-  void enqueue(std::shared_ptr<const std::string> frame);
+  void forward(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame,
+               std::int64_t committed_ns = 0);
+  void enqueue(std::shared_ptr<const std::string> frame, std::int64_t committed_ns = 0);
+  // Drops every queued frame but the one being written; counts them.
+  void discard_queue();
   void do_write();
   void do_read();
   void close(std::uint16_t code, std::string reason);
@@ -82,11 +90,17 @@ class ws_session final : public actors::event_sink, public std::enable_shared_fr
   bool replay_first_page_ = true;
   std::uint64_t replay_after_ = 0;
   std::map<std::string, std::uint64_t> live_newest_;
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  struct queued_frame {
+    std::shared_ptr<const std::string> frame;
+    std::int64_t committed_ns = 0;  // 0: replayed or not an event (no lag measured)
+  };
+  std::deque<queued_frame> queue_;
   bool writing_ = false;
   bool joined_gateway_ = false;
   bool closing_ = false;
   bool finished_ = false;
+  bool opened_ = false;  // counted as open in the metrics
+  core::ws_close close_reason_ = core::ws_close::peer;
   std::optional<boost::beast::websocket::close_reason> pending_close_;
   // Client messages in the current one-second window, for the rate limit.
   std::chrono::steady_clock::time_point window_start_{};

@@ -10,11 +10,14 @@
 #include "stages/ai/classify.hpp"
 #include "stages/ai/duplicate.hpp"
 #include "stages/ai/embed.hpp"
+#include "stages/ai/pair_scorer.hpp"
 #include "stages/ai/priority.hpp"
+#include "stages/ai/reading.hpp"
 #include "stages/ai/sentiment.hpp"
 #include "stages/ai/theme.hpp"
 #include "stages/ai/urgency.hpp"
 #include "stages/ai/vector_codec.hpp"
+#include "stages/builtin_models.hpp"
 #include "stages/synthetic.hpp"
 
 namespace pw::stages::builtin {
@@ -82,7 +85,7 @@ stage_outcome guarded(const std::function<stage_outcome()>& f) {
 
 class embed_stage final : public stage_backend {
  public:
-  explicit embed_stage(std::size_t dim) : emb_(dim) {}
+  embed_stage(std::size_t dim, const ai::model_file& m) : models_(m), emb_(dim) {}
   void restore(const state_reader& r) override {
     r.scan("df/", [&](std::string_view k, std::string_view v) {
       std::string_view ws, id;
@@ -91,8 +94,9 @@ class embed_stage final : public stage_backend {
   }
   stage_outcome run(const stage_input& in) override {
     return guarded([&]() -> stage_outcome {
-      auto a = ai::analysis::of(in.item.text);
-      auto r = emb_.embed(*a, in.item.workspace, in.item.id);
+      auto reading = ai::reading::of(in.item.text, models_);
+      const auto* a = reading->text.get();
+      auto r = emb_.embed(*a, in.item.workspace, in.item.id, ai::theme_terms(models_, reading->probabilities));
       stage_success s;
       s.output["language"] = ai::to_string(a->language());
       s.output["dim"] = static_cast<std::int64_t>(emb_.dim());
@@ -105,28 +109,48 @@ class embed_stage final : public stage_backend {
   }
 
  private:
+  const ai::model_file& models_;
   ai::embedder emb_;
 };
 
+// sentiment, urgency, classify: the learned models' decisions (reading.hpp);
+// the rules of src/stages/ai/ only when the model file lacks that model.
 class text_stage final : public stage_backend {
  public:
-  explicit text_stage(std::string kind) : kind_(std::move(kind)) {}
+  text_stage(std::string kind, const ai::model_file& m) : kind_(std::move(kind)), models_(m) {}
   stage_outcome run(const stage_input& in) override {
     return guarded([&]() -> stage_outcome {
-      auto a = ai::analysis::of(in.item.text);
+      auto r = ai::reading::of(in.item.text, models_);
+      const auto& a = *r->text;
+      const auto& d = r->decided;
       boost::json::object out;
       if (kind_ == "sentiment") {
-        auto s = ai::sentiment(*a);
-        out["label"] = ai::to_string(s.label);
-        out["score"] = round4(s.score);
-        out["language"] = ai::to_string(a->language());
+        if (!d.sentiment.empty()) {
+          out["label"] = d.sentiment;
+          out["score"] = round4(d.sentiment_score);
+        } else {
+          auto s = ai::sentiment(a);
+          out["label"] = ai::to_string(s.label);
+          out["score"] = round4(s.score);
+        }
+        out["language"] = ai::to_string(a.language());
       } else if (kind_ == "urgency") {
-        auto u = ai::urgency(*a);
-        out["level"] = ai::to_string(u.level);
-        out["score"] = round4(u.score);
-        out["reason"] = u.reason;
+        auto u = ai::urgency(a);
+        if (!d.urgency.empty()) {
+          out["level"] = d.urgency;
+          out["score"] = round4(d.urgency_score);
+          // The rule's cue when the rules agree with the model, else "model".
+          out["reason"] = ai::to_string(u.level) == d.urgency && !u.reason.empty() ? u.reason : std::string_view("model");
+        } else {
+          out["level"] = ai::to_string(u.level);
+          out["score"] = round4(u.score);
+          out["reason"] = u.reason;
+        }
+      } else if (!d.category.empty()) {
+        out["label"] = d.category;
+        out["confidence"] = round4(d.category_confidence);
       } else {
-        auto c = ai::classify(*a, ai::sentiment(*a));
+        auto c = ai::classify(a, ai::sentiment(a));
         out["label"] = ai::to_string(c.label);
         out["confidence"] = round4(c.confidence);
       }
@@ -136,11 +160,12 @@ class text_stage final : public stage_backend {
 
  private:
   std::string kind_;
+  const ai::model_file& models_;
 };
 
 class duplicate_stage final : public stage_backend {
  public:
-  explicit duplicate_stage(ai::duplicate_options o) : index_(o) {}
+  duplicate_stage(ai::duplicate_options o, const ai::model_file& m) : models_(m), index_(o) {}
   void restore(const state_reader& r) override {
     r.scan("v/", [&](std::string_view k, std::string_view v) {
       std::string_view ws, id;
@@ -150,8 +175,8 @@ class duplicate_stage final : public stage_backend {
   stage_outcome run(const stage_input& in) override {
     return guarded([&]() -> stage_outcome {
       auto vec = upstream_vector(in);
-      auto a = ai::analysis::of(in.item.text);
-      auto r = index_.add(in.item.workspace, in.item.id, vec, ai::signature(*a));
+      auto reading = ai::reading::of(in.item.text, models_);
+      auto r = index_.add(in.item.workspace, in.item.id, vec, ai::make_profile(*reading->text, reading->probabilities));
       stage_success s;
       s.output["duplicate_of"] = r.duplicate_of ? boost::json::value(*r.duplicate_of) : boost::json::value(nullptr);
       s.output["similarity"] = round4(r.similarity);
@@ -164,12 +189,13 @@ class duplicate_stage final : public stage_backend {
   }
 
  private:
+  const ai::model_file& models_;
   ai::duplicate_index index_;
 };
 
 class theme_stage final : public stage_backend {
  public:
-  explicit theme_stage(ai::theme_options o) : model_(o) {}
+  theme_stage(ai::theme_options o, const ai::model_file& m) : models_(m), model_(o) {}
   void restore(const state_reader& r) override {
     r.scan("t/", [&](std::string_view k, std::string_view v) {
       std::string_view ws, id;
@@ -179,8 +205,8 @@ class theme_stage final : public stage_backend {
   stage_outcome run(const stage_input& in) override {
     return guarded([&]() -> stage_outcome {
       auto vec = upstream_vector(in);
-      auto a = ai::analysis::of(in.item.text);
-      auto r = model_.assign(*a, in.item.workspace, vec);
+      auto reading = ai::reading::of(in.item.text, models_);
+      auto r = model_.assign(*reading->text, in.item.workspace, vec, reading->decided.theme);
       stage_success s;
       s.output["theme_id"] = r.id;
       s.output["label"] = r.label;
@@ -192,6 +218,7 @@ class theme_stage final : public stage_backend {
   }
 
  private:
+  const ai::model_file& models_;
   ai::theme_model model_;
 };
 
@@ -248,40 +275,44 @@ std::optional<core::error> number(const core::stage_spec& spec, const std::strin
 }  // namespace
 
 core::result<std::shared_ptr<stage_backend>> make(std::string_view kind, const core::stage_spec& spec,
-                                                  const std::string& key) {
+                                                  const std::string& key, const ai::model_file* models_in) {
   std::vector<std::string_view> allowed{"kind"};
   if (kind == "embed") allowed.push_back("dim");
   if (kind == "duplicate") allowed.insert(allowed.end(), {"threshold", "candidates", "ef", "m"});
-  if (kind == "theme") allowed.push_back("threshold");
+  if (kind == "theme") allowed.insert(allowed.end(), {"threshold", "split_threshold"});
   for (const auto& [name, value] : spec.options)
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
       return core::make_error(core::errc::validation_failed,
                               fmt::format("config: {}.options.{}: unknown option for the builtin '{}' stage", key, name, kind));
-  // Lexicons are parsed on first use; a broken one must fail at start, not per item.
+  // Lexicons and models are parsed on first use; a broken one must fail at
+  // start, not per item.
   try {
     (void)ai::lexicons::builtin();
+    if (!models_in) models_in = &models();
   } catch (const std::exception& e) {
     return core::make_error(core::errc::validation_failed, fmt::format("config: {}: {}", key, e.what()));
   }
   if (kind == "embed") {
     std::size_t dim = 256;
     if (auto e = number(spec, key, "dim", 16, 4096, dim)) return *e;
-    return std::shared_ptr<stage_backend>(std::make_shared<embed_stage>(dim));
+    return std::shared_ptr<stage_backend>(std::make_shared<embed_stage>(dim, *models_in));
   }
   if (kind == "sentiment" || kind == "urgency" || kind == "classify")
-    return std::shared_ptr<stage_backend>(std::make_shared<text_stage>(std::string(kind)));
+    return std::shared_ptr<stage_backend>(std::make_shared<text_stage>(std::string(kind), *models_in));
   if (kind == "duplicate") {
     ai::duplicate_options o;
+    o.scorer = ai::pair_scorer::from(*models_in);
     if (auto e = number(spec, key, "threshold", 0.0, 1.0, o.threshold)) return *e;
     if (auto e = number(spec, key, "candidates", 1, 100, o.candidates)) return *e;
     if (auto e = number(spec, key, "ef", 8, 2000, o.ef)) return *e;
     if (auto e = number(spec, key, "m", 4, 64, o.m)) return *e;
-    return std::shared_ptr<stage_backend>(std::make_shared<duplicate_stage>(o));
+    return std::shared_ptr<stage_backend>(std::make_shared<duplicate_stage>(o, *models_in));
   }
   if (kind == "theme") {
     ai::theme_options o;
     if (auto e = number(spec, key, "threshold", 0.0, 1.0, o.threshold)) return *e;
-    return std::shared_ptr<stage_backend>(std::make_shared<theme_stage>(o));
+    if (auto e = number(spec, key, "split_threshold", 0.0, 1.0, o.split_threshold)) return *e;
+    return std::shared_ptr<stage_backend>(std::make_shared<theme_stage>(o, *models_in));
   }
   if (kind == "priority") return std::shared_ptr<stage_backend>(std::make_shared<priority_stage>());
   return core::make_error(core::errc::validation_failed,

@@ -84,8 +84,7 @@ index_page list_assets(const database& db, const asset_listing& q) {
     if (scope.empty()) {
       for (const auto& [ws, pack] : db.counter_packs()) {
         std::int64_t n = 0;
-        for (auto s : core::all_asset_statuses)
-          if (auto it = pack.find(asset_counter_field(s)); it != pack.end()) n += it->second;
+        for (auto s : core::all_asset_statuses) n += pack.get(asset_counter_field(s));
         if (n > 0) scope.push_back(ws);
       }
     }

@@ -1,6 +1,7 @@
 #include "store/counters.hpp"
 
-#include <algorithm>
+#include <stdexcept>
+#include <unordered_map>
 #include <vector>
 
 #include "store/bytes.hpp"
@@ -11,7 +12,15 @@ namespace {
 constexpr std::uint8_t named_format = 1;  // (field, value) pairs
 constexpr std::uint8_t fixed_format = 2;  // the known fields' values in order, then other (field, value) pairs
 
-// The fields every workspace has, stored as bare values (a byte or two each).
+std::string name_of(std::string_view workspace, std::string_view field) {
+  std::string k = workspace.empty() ? std::string("all") : "ws/" + std::string(workspace);
+  k += '/';
+  k += field;
+  return k;
+}
+
+// The fields every workspace has, in the order of counter_pack's array and
+// of the fixed record format.
 const std::vector<std::string>& known_fields() {
   static const std::vector<std::string> fields = [] {
     std::vector<std::string> f;
@@ -22,34 +31,57 @@ const std::vector<std::string>& known_fields() {
     f.emplace_back("duration/sum");
     for (auto b : duration_buckets_ms) f.push_back("duration/le_" + std::to_string(b));
     f.emplace_back("duration/le_inf");
+    if (f.size() != counter_pack::known_count) throw std::logic_error("counter_pack: known fields changed");
     return f;
   }();
   return fields;
 }
 
-std::string name_of(std::string_view workspace, std::string_view field) {
-  std::string k = workspace.empty() ? std::string("all") : "ws/" + std::string(workspace);
-  k += '/';
-  k += field;
-  return k;
+// The array index of a known field, or -1.
+int index_of(std::string_view field) {
+  static const std::unordered_map<std::string_view, int> index = [] {
+    std::unordered_map<std::string_view, int> m;
+    const auto& f = known_fields();
+    for (std::size_t i = 0; i < f.size(); ++i) m.emplace(f[i], static_cast<int>(i));
+    return m;
+  }();
+  auto it = index.find(field);
+  return it == index.end() ? -1 : it->second;
 }
 }  // namespace
 
 std::string counter_pack_key(std::string_view workspace) { return std::string(counter_pack_prefix) + std::string(workspace); }
 
+std::int64_t counter_pack::get(std::string_view field) const {
+  if (auto i = index_of(field); i >= 0) return known_[static_cast<std::size_t>(i)];
+  auto it = other_.find(field);
+  return it == other_.end() ? 0 : it->second;
+}
+
+void counter_pack::add(std::string_view field, std::int64_t delta) {
+  if (auto i = index_of(field); i >= 0) known_[static_cast<std::size_t>(i)] += delta;
+  else if (auto it = other_.find(field); it != other_.end()) it->second += delta;
+  else other_.emplace(std::string(field), delta);
+}
+
+void counter_pack::set(std::string_view field, std::int64_t value) { add(field, value - get(field)); }
+
+std::map<std::string, std::int64_t, std::less<>> counter_pack::all() const {
+  std::map<std::string, std::int64_t, std::less<>> out;
+  const auto& names = known_fields();
+  for (std::size_t i = 0; i < known_.size(); ++i)
+    if (known_[i]) out.emplace(names[i], known_[i]);
+  for (const auto& [field, value] : other_)
+    if (value) out.emplace(field, value);
+  return out;
+}
+
 std::string encode_counter_pack(const counter_pack& p) {
   bytes::writer w;
   w.u8(fixed_format);
-  const auto& known = known_fields();
-  for (const auto& f : known) {
-    auto it = p.find(f);
-    w.i64(it == p.end() ? 0 : it->second);
-  }
-  std::size_t others = p.size();
-  for (const auto& f : known) others -= p.count(f);
-  w.varint(others);
-  for (const auto& [field, value] : p) {
-    if (std::find(known.begin(), known.end(), field) != known.end()) continue;
+  for (auto v : p.known_) w.i64(v);
+  w.varint(p.other_.size());
+  for (const auto& [field, value] : p.other_) {
     w.str(field);
     w.i64(value);
   }
@@ -62,12 +94,11 @@ std::optional<counter_pack> decode_counter_pack(std::string_view in) {
   if (format != named_format && format != fixed_format) return std::nullopt;
   counter_pack p;
   if (format == fixed_format)
-    for (const auto& f : known_fields())
-      if (auto v = r.i64(); v != 0) p[f] = v;
+    for (auto& v : p.known_) v = r.i64();
   auto n = r.count();
   for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
     auto field = r.str();
-    p[std::move(field)] = r.i64();
+    p.add(field, r.i64());
   }
   if (!r.ok() || !r.done()) return std::nullopt;
   return p;

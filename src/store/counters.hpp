@@ -9,6 +9,7 @@
 // "delayed", "dlq", or "duration/<part>".
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -19,7 +20,23 @@
 
 namespace pw::store {
 
-using counter_pack = std::map<std::string, std::int64_t, std::less<>>;  // field -> value
+// The counters of one workspace: the fields every workspace has in a fixed
+// array (no lookup by name on the write path), any other in a map.
+class counter_pack {
+ public:
+  std::int64_t get(std::string_view field) const;
+  void add(std::string_view field, std::int64_t delta);
+  void set(std::string_view field, std::int64_t value);
+  // (field, value) of every counter that is not 0.
+  std::map<std::string, std::int64_t, std::less<>> all() const;
+  static constexpr std::size_t known_count = 28;  // statuses, delayed, dlq, duration (count, sum, 17 buckets)
+
+ private:
+  friend std::string encode_counter_pack(const counter_pack& p);
+  friend std::optional<counter_pack> decode_counter_pack(std::string_view bytes);
+  std::array<std::int64_t, known_count> known_{};
+  std::map<std::string, std::int64_t, std::less<>> other_;
+};
 
 std::string counter_pack_key(std::string_view workspace);  // "w/<workspace>"
 inline constexpr std::string_view counter_pack_prefix = "w/";

@@ -4,17 +4,14 @@
 #include <filesystem>
 
 #include <fmt/format.h>
-#include <rocksdb/cache.h>
 #include <spdlog/spdlog.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/table.h>
 
 #include "core/clock.hpp"
 #include "store/codec.hpp"
 #include "store/event_chunk.hpp"
-#include "store/merge.hpp"
 #include "store/migrate.hpp"
 #include "store/rocks.hpp"
+#include "store/rocks_options.hpp"
 
 namespace pw::store {
 
@@ -41,61 +38,23 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
   std::filesystem::create_directories(dir, ec);
   if (ec) return core::make_error(core::errc::store_failed, fmt::format("cannot create data dir {}: {}", dir, ec.message()));
 
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.create_missing_column_families = true;
-  options.IncreaseParallelism(2);
-  options.max_background_jobs = 2;
-  options.bytes_per_sync = 1 << 20;
-  // What a crash leaves to replay before the node can start: at most this
-  // much WAL (older memtables are flushed once it is exceeded). 64 MB took
-  // 3.1 s to replay here, 16 MB about 0.8 s (docs/benchmarks.md).
-  options.max_total_wal_size = 16ull << 20;
-  // After a crash, the WAL's writes stay in the memtables instead of being
-  // flushed to new files before the node can start: ready sooner.
-  options.avoid_flush_during_recovery = true;
-
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(opts.block_cache_mb << 20);
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  rocksdb::ColumnFamilyOptions cf_options(options);
-  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  cf_options.write_buffer_size = 32ull << 20;
-  // The first levels are rewritten most often and hold what is read soon
-  // after it is written: not compressing them keeps compaction cheap; the
-  // deeper levels (most of a large store) are LZ4.
-  cf_options.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression, rocksdb::kLZ4Compression,
-                                      rocksdb::kLZ4Compression, rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
-                                      rocksdb::kLZ4Compression};
-  rocksdb::ColumnFamilyOptions items_options(cf_options);
-  items_options.merge_operator = make_record_merge();
-  // Uploaded images (100 KB to a few MB) go to blob files: the SST files
-  // and their compactions only carry a reference to them. Images are
-  // already compressed; deleted ones are reclaimed by blob GC.
-  rocksdb::ColumnFamilyOptions images_options(cf_options);
-  images_options.enable_blob_files = true;
-  images_options.min_blob_size = 0;
-  images_options.blob_compression_type = rocksdb::kNoCompression;
-  images_options.enable_blob_garbage_collection = true;
-  images_options.write_buffer_size = 64ull << 20;
+  const auto options = database_options(opts);
 
   std::vector<std::string> existing;
   rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(options), dir, &existing);  // none yet: a new store
   auto exists = [&](std::string_view name) { return std::find(existing.begin(), existing.end(), name) != existing.end(); };
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, legacy_family_options(options));
   for (std::size_t i = 0; i < cf_count; ++i) {
     const auto c = static_cast<cf>(i);
-    descriptors.emplace_back(std::string(cf_name(c)), c == cf::items ? items_options
-                                                      : c == cf::images ? images_options
-                                                                        : cf_options);
+    descriptors.emplace_back(std::string(cf_name(c)), family_options(options, c));
   }
   std::vector<std::string> legacy;
   for (auto name : legacy_families)
     if (exists(name)) {
       legacy.emplace_back(name);
-      descriptors.emplace_back(std::string(name), cf_options);
+      descriptors.emplace_back(std::string(name), legacy_family_options(options));
     }
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -132,9 +91,14 @@ std::optional<std::string> get(const database::impl& d, cf c, std::string_view k
 }
 
 // Calls fn(key, value) for keys in [prefix, prefix_end) until fn returns false.
+// A scan within one hash prefix of its family (a room's events) may use the
+// hashed memtable; any other scan of a hashed family asks for total order.
 template <class F>
-void scan(const database::impl& d, cf c, std::string_view start, std::string_view prefix, F fn) {
+void scan(const database::impl& d, cf c, std::string_view start, std::string_view prefix, const void* snap, F fn,
+          bool one_prefix = false) {
   rocksdb::ReadOptions ro;
+  ro.snapshot = static_cast<const rocksdb::Snapshot*>(snap);
+  ro.total_order_seek = hashed(c) && !one_prefix;
   std::string end = prefix_end(std::string(prefix));
   rocksdb::Slice upper(end);
   if (!end.empty()) ro.iterate_upper_bound = &upper;
@@ -159,10 +123,21 @@ std::optional<core::item> database::item(std::string_view id) const {
   return std::move(r->item);
 }
 
-std::optional<core::item_status> database::item_status(std::string_view id) const {
-  auto v = get(*impl_, cf::items, id);
-  if (!v) return std::nullopt;
-  return decode_record_status(*v);
+read_snapshot::~read_snapshot() {
+  static_cast<rocksdb::DB*>(const_cast<void*>(db_))->ReleaseSnapshot(static_cast<const rocksdb::Snapshot*>(snap_));
+}
+
+std::shared_ptr<const read_snapshot> database::snapshot() const {
+  auto* db = impl_->db.get();
+  return std::shared_ptr<const read_snapshot>(new read_snapshot(db, db->GetSnapshot()));
+}
+
+std::optional<core::item_status> database::item_status(std::string_view id, const read_snapshot* at) const {
+  rocksdb::ReadOptions ro;
+  if (at) ro.snapshot = static_cast<const rocksdb::Snapshot*>(snapshot_of(*at));
+  std::string value;
+  if (!impl_->db->Get(ro, impl_->handle(cf::items), rocksdb::Slice(id.data(), id.size()), &value).ok()) return std::nullopt;
+  return decode_record_status(value);
 }
 
 // A room's log is stored in chunks: the frames one commit added, under the
@@ -171,10 +146,13 @@ std::optional<core::item_status> database::item_status(std::string_view id) cons
 event_page database::events(std::string_view room, std::uint64_t after, std::size_t limit) const {
   event_page page;
   const std::string prefix = std::string(room) + '\0';
-  scan(*impl_, cf::events, prefix, prefix, [&](std::string_view k, std::string_view) {
-    page.first_retained = get_be64(k.substr(prefix.size()));
-    return false;
-  });
+  scan(
+      *impl_, cf::events, prefix, prefix, nullptr,
+      [&](std::string_view k, std::string_view) {
+        page.first_retained = get_be64(k.substr(prefix.size()));
+        return false;
+      },
+      true);
   page.last_seq = last_event_seq(room);
   if (limit == 0) return page;
   rocksdb::ReadOptions ro;
@@ -213,12 +191,15 @@ std::uint64_t database::event_chunk_start(std::string_view room, std::uint64_t s
 std::uint64_t database::expired_events_end(std::string_view room, std::int64_t cutoff_ms) const {
   const std::string prefix = std::string(room) + '\0';
   std::uint64_t end = 0;
-  scan(*impl_, cf::events, prefix, prefix, [&](std::string_view k, std::string_view v) {
-    auto t = event_chunk_time(v);
-    if (t < 0 || t >= cutoff_ms) return false;
-    end = get_be64(k.substr(prefix.size())) + 1;  // this chunk goes: keys below end
-    return true;
-  });
+  scan(
+      *impl_, cf::events, prefix, prefix, nullptr,
+      [&](std::string_view k, std::string_view v) {
+        auto t = event_chunk_time(v);
+        if (t < 0 || t >= cutoff_ms) return false;
+        end = get_be64(k.substr(prefix.size())) + 1;  // this chunk goes: keys below end
+        return true;
+      },
+      true);
   return end;
 }
 
@@ -252,7 +233,7 @@ counter_pack database::counters_of(std::string_view workspace) const {
 std::vector<std::pair<std::string, store::counter_pack>> database::counter_packs() const {
   std::vector<std::pair<std::string, store::counter_pack>> out;
   const std::string prefix(counter_pack_prefix);
-  scan(*impl_, cf::meta, prefix, prefix, [&](std::string_view k, std::string_view v) {
+  scan(*impl_, cf::meta, prefix, prefix, nullptr, [&](std::string_view k, std::string_view v) {
     if (auto p = decode_counter_pack(v)) out.emplace_back(std::string(k.substr(prefix.size())), std::move(*p));
     return true;
   });
@@ -262,10 +243,7 @@ std::vector<std::pair<std::string, store::counter_pack>> database::counter_packs
 std::int64_t database::counter(std::string_view name) const {
   auto n = parse_counter_name(name);
   if (!n) return 0;
-  auto value = [&](const store::counter_pack& p) {
-    auto it = p.find(n->field);
-    return it == p.end() ? std::int64_t{0} : it->second;
-  };
+  auto value = [&](const store::counter_pack& p) { return p.get(n->field); };
   if (!n->workspace.empty()) return value(counters_of(n->workspace));
   std::int64_t sum = 0;
   for (const auto& [ws, p] : counter_packs()) sum += value(p);
@@ -275,7 +253,7 @@ std::int64_t database::counter(std::string_view name) const {
 std::vector<std::pair<std::string, std::string>> database::dead_letters(std::string_view cursor, std::size_t limit) const {
   std::vector<std::pair<std::string, std::string>> out;
   std::string start = cursor.empty() ? std::string() : std::string(cursor) + '\0';
-  scan(*impl_, cf::dlq, start, "", [&](std::string_view k, std::string_view v) {
+  scan(*impl_, cf::dlq, start, "", nullptr, [&](std::string_view k, std::string_view v) {
     out.emplace_back(std::string(k), std::string(v));
     return out.size() < limit;
   });
@@ -287,8 +265,9 @@ std::optional<std::string> database::dead_letter(std::string_view id, std::strin
 }
 
 void database::scan_queue(
-    const std::function<void(std::string_view owner, std::string_view id, std::string_view workspace)>& fn) const {
-  scan(*impl_, cf::queue, "", "", [&](std::string_view k, std::string_view v) {
+    const std::function<void(std::string_view owner, std::string_view id, std::string_view workspace)>& fn,
+    const read_snapshot* at) const {
+  scan(*impl_, cf::queue, "", "", at ? snapshot_of(*at) : nullptr, [&](std::string_view k, std::string_view v) {
     auto zero = k.find('\0');
     if (zero == std::string_view::npos) fn({}, k, v);  // not an entry of this layout: reported as such
     else fn(k.substr(0, zero), k.substr(zero + 1), v);
@@ -298,7 +277,7 @@ void database::scan_queue(
 
 void database::scan_stage_data(std::string_view prefix,
                                const std::function<void(std::string_view key, std::string_view value)>& fn) const {
-  scan(*impl_, cf::stage_data, prefix, prefix, [&](std::string_view k, std::string_view v) {
+  scan(*impl_, cf::stage_data, prefix, prefix, nullptr, [&](std::string_view k, std::string_view v) {
     fn(k, v);
     return true;
   });
@@ -306,7 +285,7 @@ void database::scan_stage_data(std::string_view prefix,
 
 std::size_t database::count_timers() const {
   std::size_t n = 0;
-  scan(*impl_, cf::timers, "", "", [&](std::string_view, std::string_view) { return ++n, true; });
+  scan(*impl_, cf::timers, "", "", nullptr, [&](std::string_view, std::string_view) { return ++n, true; });
   return n;
 }
 
@@ -317,14 +296,19 @@ namespace pw::store {
 index_page database::list(const index_query& q) const {
   index_page page;
   rocksdb::ReadOptions ro;
+  // Within one owner's queue entries the hashed memtable serves; an admin's
+  // scan of every item asks for total order.
+  ro.total_order_seek = q.family == cf::items;
+  if (q.snapshot) ro.snapshot = static_cast<const rocksdb::Snapshot*>(snapshot_of(*q.snapshot));
   std::string lower = q.prefix;
   rocksdb::Slice lower_slice(lower);
   ro.iterate_lower_bound = &lower_slice;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(q.family)));
   if (q.before.empty()) {
-    auto end = prefix_end(q.prefix);
-    if (end.empty()) it->SeekToLast();
-    else it->SeekForPrev(rocksdb::Slice(end));
+    // Ids are ASCII: prefix + 0xff is past every id of the prefix, and within
+    // the prefix's hash bucket where the family is hashed.
+    if (q.prefix.empty()) it->SeekToLast();
+    else it->SeekForPrev(rocksdb::Slice(q.prefix + '\xff'));
   } else {
     it->SeekForPrev(rocksdb::Slice(q.prefix + q.before));
   }
@@ -432,7 +416,9 @@ std::vector<std::tuple<std::string, std::string, std::int64_t>> database::expire
 // Rooms are the prefixes of the events family: one seek per room.
 std::vector<std::pair<std::string, std::uint64_t>> database::rooms() const {
   std::vector<std::pair<std::string, std::uint64_t>> out;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handle(cf::events)));
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;  // across rooms
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(cf::events)));
   for (it->SeekToFirst(); it->Valid();) {
     std::string_view k(it->key().data(), it->key().size());
     auto zero = k.find('\0');

@@ -49,6 +49,21 @@ struct index_page {
   std::optional<std::string> next;
 };
 
+// A consistent view of the store, for a read made of several scans (a
+// listing that merges the queue and the index while items move between them).
+class read_snapshot {
+ public:
+  ~read_snapshot();
+  read_snapshot(const read_snapshot&) = delete;
+  read_snapshot& operator=(const read_snapshot&) = delete;
+
+ private:
+  friend class database;
+  read_snapshot(const void* db, const void* snap) : db_(db), snap_(snap) {}
+  const void* db_;
+  const void* snap_;
+};
+
 struct index_query {
   cf family = cf::index;      // cf::index, cf::queue (prefix owner '\0' or "") or cf::items (prefix "")
   std::string prefix;         // the key up to the id
@@ -58,6 +73,7 @@ struct index_query {
   // Keep only entries this accepts (id, value); runs after value_equals.
   std::function<bool(std::string_view id, std::string_view value)> accept;
   std::size_t max_scan = 5000;              // entries examined at most (filtered scans)
+  std::shared_ptr<const read_snapshot> snapshot;  // read as of this view; null: the latest
 };
 
 class database {
@@ -73,7 +89,8 @@ class database {
   // The item's whole record: the item, its state, results and history.
   std::optional<item_record> record(std::string_view id) const;
   std::optional<core::item> item(std::string_view id) const;
-  std::optional<core::item_status> item_status(std::string_view id) const;
+  std::optional<core::item_status> item_status(std::string_view id, const read_snapshot* at = nullptr) const;
+  std::shared_ptr<const read_snapshot> snapshot() const;
   // Events of `room` with seq > after, at most `limit`.
   event_page events(std::string_view room, std::uint64_t after, std::size_t limit) const;
   std::uint64_t last_event_seq(std::string_view room) const;
@@ -94,7 +111,8 @@ class database {
   std::optional<std::string> dead_letter(std::string_view id, std::string_view stage) const;
 
   // Every queued or processing item (owner, id, workspace), in key order.
-  void scan_queue(const std::function<void(std::string_view owner, std::string_view id, std::string_view workspace)>& fn) const;
+  void scan_queue(const std::function<void(std::string_view owner, std::string_view id, std::string_view workspace)>& fn,
+                  const read_snapshot* at = nullptr) const;
   // Every stage_data key under `prefix`.
   void scan_stage_data(std::string_view prefix,
                        const std::function<void(std::string_view key, std::string_view value)>& fn) const;
@@ -118,6 +136,7 @@ class database {
 
  private:
   explicit database(std::unique_ptr<impl> i);
+  static const void* snapshot_of(const read_snapshot& s) noexcept { return s.snap_; }
   std::unique_ptr<impl> impl_;
 };
 

@@ -16,10 +16,8 @@ constexpr core::item_status indexed_statuses[] = {core::item_status::paused, cor
 std::vector<std::string> workspaces_with(const database& db, core::item_status status) {
   std::vector<std::string> out;
   const auto field = core::to_string(status);
-  for (auto& [ws, counters] : db.counter_packs()) {
-    auto it = counters.find(field);
-    if (it != counters.end() && it->second > 0) out.push_back(ws);
-  }
+  for (auto& [ws, counters] : db.counter_packs())
+    if (counters.get(field) > 0) out.push_back(ws);
   return out;
 }
 
@@ -60,10 +58,11 @@ void add_indexed(const database& db, const listing_request& r, core::item_status
 // The queue is keyed by owner: an owner's queued and processing items are
 // one prefix; everyone's are the whole queue, read and sorted (it holds only
 // unfinished items).
-index_page list_queue(const database& db, const listing_request& r, std::optional<core::item_status> status) {
-  auto accept = [&db, status](std::string_view id, std::string_view) {
+index_page list_queue(const database& db, const listing_request& r, std::optional<core::item_status> status,
+                      const std::shared_ptr<const read_snapshot>& view) {
+  auto accept = [&db, status, view](std::string_view id, std::string_view) {
     if (!status) return true;
-    auto s = db.item_status(id);
+    auto s = db.item_status(id, view.get());
     return s && *s == *status;
   };
   if (r.owner) {
@@ -74,14 +73,17 @@ index_page list_queue(const database& db, const listing_request& r, std::optiona
     q.limit = r.limit;
     q.value_equals = r.workspace;
     q.accept = accept;
+    q.snapshot = view;
     return db.list(q);
   }
   std::vector<std::string> ids;
-  db.scan_queue([&](std::string_view, std::string_view id, std::string_view ws) {
-    if (r.workspace && ws != *r.workspace) return;
-    if (!r.before.empty() && id >= std::string_view(r.before)) return;
-    ids.emplace_back(id);
-  });
+  db.scan_queue(
+      [&](std::string_view, std::string_view id, std::string_view ws) {
+        if (r.workspace && ws != *r.workspace) return;
+        if (!r.before.empty() && id >= std::string_view(r.before)) return;
+        ids.emplace_back(id);
+      },
+      view.get());
   std::sort(ids.rbegin(), ids.rend());
   index_page page;
   for (auto& id : ids) {
@@ -97,10 +99,14 @@ index_page list_queue(const database& db, const listing_request& r, std::optiona
 }  // namespace
 
 index_page list_items(const database& db, const listing_request& r) {
-  if (r.status && in_queue(*r.status)) return list_queue(db, r, r.status);
+  // One view for every scan: an item that moves between the queue and the
+  // index meanwhile is seen once, in one of them.
+  const auto view = db.snapshot();
+  if (r.status && in_queue(*r.status)) return list_queue(db, r, r.status, view);
   std::vector<index_query> sources;
   if (r.status) {
     add_indexed(db, r, *r.status, sources);
+    for (auto& q : sources) q.snapshot = view;
     return db.list_merged(sources, r.limit);
   }
   if (!r.owner && !r.workspace) {
@@ -115,7 +121,8 @@ index_page list_items(const database& db, const listing_request& r) {
     add_indexed(db, r, s, qs);
     for (auto& q : qs) sources.push_back(std::move(q));
   }
-  auto open = list_queue(db, r, std::nullopt);
+  for (auto& q : sources) q.snapshot = view;
+  auto open = list_queue(db, r, std::nullopt, view);
   auto closed = db.list_merged(sources, r.limit);
   // Merge the two pages like list_merged merges its sources.
   index_page out;

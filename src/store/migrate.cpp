@@ -32,6 +32,7 @@ template <class F>
 void scan_prefix(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h, const std::string& prefix, F fn) {
   if (!h) return;
   rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;  // some families' memtables are hashed by prefix
   std::string end = prefix_end(prefix);
   rocksdb::Slice upper(end);
   if (!end.empty()) ro.iterate_upper_bound = &upper;
@@ -78,16 +79,16 @@ void convert_counters(rocksdb::WriteBatch& b, database::impl& d) {
   scan_prefix(db, meta, "c/ws/", [&](std::string_view rest, std::string_view value) {
     auto slash = rest.find('/');
     if (slash == std::string_view::npos || value.size() != 8) return;
-    packs[std::string(rest.substr(0, slash))][std::string(rest.substr(slash + 1))] = static_cast<std::int64_t>(get_be64(value));
+    packs[std::string(rest.substr(0, slash))].set(rest.substr(slash + 1), static_cast<std::int64_t>(get_be64(value)));
   });
-  for (auto& [ws, p] : packs) p.erase("dlq");
+  for (auto& [ws, p] : packs) p.set("dlq", 0);
   scan_prefix(db, d.handle(cf::dlq), "", [&](std::string_view key, std::string_view) {
     auto slash = key.find('/');
     std::string value;
     if (slash == std::string_view::npos ||
         !db.Get(rocksdb::ReadOptions(), d.handle(cf::items), rocksdb::Slice(key.data(), slash), &value).ok())
       return;
-    if (auto rec = decode_record(value)) ++packs[rec->item.workspace]["dlq"];
+    if (auto rec = decode_record(value)) packs[rec->item.workspace].add("dlq", 1);
   });
   b.DeleteRange(meta, "c/", "c0");
   for (const auto& [ws, p] : packs) b.Put(meta, slice(counter_pack_key(ws)), slice(encode_counter_pack(p)));
@@ -137,7 +138,9 @@ core::result<migration_report> migrate_from_v2(database::impl& d, const std::vec
     return {};
   };
 
-  std::unique_ptr<rocksdb::Iterator> items(db.NewIterator(rocksdb::ReadOptions(), d.handle(cf::items)));
+  rocksdb::ReadOptions whole;
+  whole.total_order_seek = true;  // the items' memtables are hashed by id
+  std::unique_ptr<rocksdb::Iterator> items(db.NewIterator(whole, d.handle(cf::items)));
   for (items->SeekToFirst(); items->Valid(); items->Next()) {
     std::string id(items->key().data(), items->key().size());
     std::string_view value(items->value().data(), items->value().size());
@@ -160,7 +163,7 @@ core::result<migration_report> migrate_from_v2(database::impl& d, const std::vec
   items.reset();
   if (auto r = flush(); !r) return std::move(r).err();
   // Queue entries of format 2 (the bare id) whose item could not be read.
-  std::unique_ptr<rocksdb::Iterator> queue(db.NewIterator(rocksdb::ReadOptions(), d.handle(cf::queue)));
+  std::unique_ptr<rocksdb::Iterator> queue(db.NewIterator(whole, d.handle(cf::queue)));
   for (queue->SeekToFirst(); queue->Valid(); queue->Next())
     if (queue->key().ToStringView().find('\0') == std::string_view::npos) batch.Delete(d.handle(cf::queue), queue->key());
   queue.reset();

@@ -231,7 +231,10 @@ item_record make_record(const core::item& it, const core::pipeline& p, const cor
   item_record r;
   r.item = it;
   r.header = state_header{s.status, s.started_at_ms, s.completed_at_ms, s.history_seq};
-  for (std::size_t i = 0; i < p.size() && i < s.stages.size(); ++i) r.stages.push_back({p.stages()[i].name, s.stages[i]});
+  // A stage that has not moved yet (pending, nothing else) is not stored:
+  // state_for() gives it back as such, and its first delta adds it.
+  for (std::size_t i = 0; i < p.size() && i < s.stages.size(); ++i)
+    if (!(s.stages[i] == core::stage_state{})) r.stages.push_back({p.stages()[i].name, s.stages[i]});
   r.history = std::move(history);
   return r;
 }

@@ -35,7 +35,9 @@ void write_set::enter(const core::item& it, core::item_status s) {
 }
 
 void write_set::leave(const core::item& it, core::item_status s) {
-  if (in_queue(s)) return ops_.push_back({cf::queue, k::erase, queue_key(it.owner, it.id), {}});
+  // A queue entry is put when the item enters the queue and erased when it
+  // leaves, alternately: a single erase.
+  if (in_queue(s)) return ops_.push_back({cf::queue, k::single_erase, queue_key(it.owner, it.id), {}});
   const auto status = core::to_string(s);
   ops_.push_back({cf::index, k::erase, index_workspace_status_key(it.workspace, status, it.id), {}});
   if (owner_indexed(s)) ops_.push_back({cf::index, k::erase, index_owner_status_key(it.owner, status, it.id), {}});

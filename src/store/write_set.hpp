@@ -38,11 +38,15 @@ struct committed_event {
   std::string room;
   std::uint64_t seq = 0;
   std::shared_ptr<const std::string> frame;  // {"seq":N,...}
+  std::int64_t committed_ns = 0;             // steady clock, set by the writer once the batch committed
 };
 
 class write_set {
  public:
-  enum class kind : std::uint8_t { put, erase, erase_range, merge };
+  // single_erase: the key was put once since it was last erased (RocksDB
+  // SingleDelete: a put and its erase that meet in a memtable both vanish
+  // at flush, instead of leaving a tombstone to compact away).
+  enum class kind : std::uint8_t { put, erase, erase_range, merge, single_erase };
   struct op {
     cf family;
     kind what = kind::put;

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
+#include "core/node_metrics.hpp"
 #include "store/event_chunk.hpp"
 #include "store/rocks.hpp"
 
@@ -145,13 +146,14 @@ bool writer::commit_group(std::vector<request>& group) {
         case write_set::kind::put: batch.Put(h, slice(op.key), slice(op.value)); break;
         case write_set::kind::merge: batch.Merge(h, slice(op.key), slice(op.value)); break;
         case write_set::kind::erase: batch.Delete(h, slice(op.key)); break;
+        case write_set::kind::single_erase: batch.SingleDelete(h, slice(op.key)); break;
         case write_set::kind::erase_range: batch.DeleteRange(h, slice(op.key), slice(op.value)); break;
       }
     }
     for (const auto& c : r.ws.counters()) {
       auto it = counters_.find(c.workspace);
       if (it == counters_.end()) it = counters_.emplace(c.workspace, db_.counters_of(c.workspace)).first;
-      it->second[c.field] += c.delta;
+      it->second.add(c.field, c.delta);
       touched_counters.insert(c.workspace);
     }
     for (const auto& e : r.ws.events()) {
@@ -189,8 +191,15 @@ bool writer::commit_group(std::vector<request>& group) {
 
   rocksdb::WriteOptions wo;
   wo.sync = opts_.sync;
+  const auto t0 = std::chrono::steady_clock::now();
   auto st = d.db->Write(wo, &batch);
   const bool ok = st.ok();
+  const auto committed = std::chrono::steady_clock::now();
+  const auto committed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(committed.time_since_epoch()).count();
+  for (auto& e : events) e.committed_ns = committed_ns;
+  if (ok && opts_.metrics)
+    opts_.metrics->writer_commit(group.size(), batch.Count(), batch.GetDataSize(),
+                                 std::chrono::duration<double>(committed - t0).count());
   {
     std::lock_guard lock(mu_);
     ++stats_.batches;

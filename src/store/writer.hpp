@@ -28,12 +28,17 @@
 #include "store/database.hpp"
 #include "store/write_set.hpp"
 
+namespace pw::core {
+class node_metrics;
+}
+
 namespace pw::store {
 
 struct writer_options {
   bool sync = false;
   std::size_t event_retention = 10000;  // events kept per room
   std::size_t max_group = 2048;         // write sets merged into one batch at most
+  core::node_metrics* metrics = nullptr;  // batch sizes and commit time, when set
 };
 
 struct writer_stats {

@@ -57,8 +57,11 @@ TEST_CASE("builtin pipeline: clear cases get the triager's labels, in the docume
     const char* sentiment;
   };
   const expectation cases[] = {
+      // Harm told plainly, without evaluative words, is neutral: negative is
+      // harm "told in an aggrieved way" (ai-labels.md), as the corpus's
+      // resolver applied it on 4,200 items.
       {"You charged me twice for the same order this month, please refund one of the charges.", "billing", "high",
-       "negative"},
+       "neutral"},
       {"I can see another customer's orders and home address in my account. This is someone else's data!", "bug",
        "critical", "negative"},
       {"Love the new checkout, it's fast and easy. Thanks!", "praise", "low", "positive"},
@@ -75,12 +78,16 @@ TEST_CASE("builtin pipeline: clear cases get the triager's labels, in the docume
     CHECK(str(result_of(item, "urgency"), "level") == cases[k].urgency);
     CHECK(str(result_of(item, "sentiment"), "label") == cases[k].sentiment);
 
+    // The vector is left out of the item unless ?include=vector asks for it.
     const auto& embed = result_of(item, "embed");
     CHECK(str(embed, "language") == "en");
     CHECK(str(embed, "encoding") == "f32le-base64");
+    CHECK_FALSE(embed.contains("vector"));
+    const auto with_vector = get_object(c, "/api/v1/items/" + ids[k] + "?include=vector", token);
+    const auto& full = result_of(with_vector, "embed");
     // dim float32 values, base64: 4 * ceil(4 * dim / 3) characters.
-    const auto dim = embed.at("dim").as_int64();
-    CHECK(static_cast<std::int64_t>(embed.at("vector").as_string().size()) == 4 * ((4 * dim + 2) / 3));
+    const auto dim = full.at("dim").as_int64();
+    CHECK(static_cast<std::int64_t>(full.at("vector").as_string().size()) == 4 * ((4 * dim + 2) / 3));
     const double score = result_of(item, "sentiment").at("score").to_number<double>();
     CHECK((score >= -1.0 && score <= 1.0));
     const double conf = result_of(item, "classify").at("confidence").to_number<double>();
@@ -93,6 +100,14 @@ TEST_CASE("builtin pipeline: clear cases get the triager's labels, in the docume
     CHECK_FALSE(str(result_of(item, "theme"), "theme_id").empty());
     CHECK_FALSE(str(result_of(item, "theme"), "label").empty());
   }
+  // An unknown include is refused with the values it knows.
+  const auto bad = c.get("/api/v1/items/" + ids[0] + "?include=vectors", token);
+  CHECK(bad.status == 400);
+  CHECK(bad.body.find("vector") != std::string::npos);
+  const auto checkpoints = get_object(c, "/api/v1/items/" + ids[0] + "/checkpoints", token);
+  for (const auto& cp : checkpoints.at("checkpoints").as_array())
+    CHECK_FALSE(cp.as_object().at("result").as_object().contains("vector"));
+
   // Critical beats the rest in priority.
   auto critical = completed_item(c, token, ids[1]);
   CHECK(str(result_of(critical, "priority"), "bucket") == "P1");

@@ -19,7 +19,8 @@ const std::pair<const char*, const char*> stages[] = {
 }  // namespace
 
 config_builder::config_builder() {
-  top_ = "[auth]\njwt_secret = \"" + test_secret + "\"\n\n[log]\nlevel = \"info\"\n\n"
+  sections_["log"] = "level = \"info\"\n";  // a section: tests may add keys (format)
+  top_ = "[auth]\njwt_secret = \"" + test_secret + "\"\n\n"
          "[supervision]\nmax_attempts = 3\ninitial_backoff_ms = 20\nmultiplier = 2.0\nmax_backoff_ms = 200\n"
          "jitter = 0.2\ntimeout_ms = 5000\n\n";
 }

@@ -169,7 +169,7 @@ TEST_CASE("a workspace moves from exact search to an HNSW graph and keeps findin
   ai::embedder emb(256);
   auto add = [&](const std::string& id, const std::string& text) {
     ai::analysis a(text);
-    return index.add("w", id, emb.embed(a, "w", id).vector, ai::signature(a));
+    return index.add("w", id, emb.embed(a, "w", id).vector, ai::pair_profile{ai::signature(a), {}, {}, {}, {}});
   };
   const char* topics[] = {"dark mode for the editor", "export invoices to PDF", "login with Google fails",
                           "push notifications arrive late", "search ignores accents", "calendar sync is slow",
@@ -188,11 +188,11 @@ TEST_CASE("a workspace moves from exact search to an HNSW graph and keeps findin
   for (const char* t : topics) {
     ai::analysis a(t);
     std::string id = "i" + std::to_string(n++);
-    states.emplace_back(id, index.add("w2", id, emb.embed(a, "w2", id).vector, ai::signature(a)).state);
+    states.emplace_back(id, index.add("w2", id, emb.embed(a, "w2", id).vector, ai::pair_profile{ai::signature(a), {}, {}, {}, {}}).state);
   }
   for (auto& [id, st] : states) CHECK(again.restore("w2", id, st));
   ai::analysis a("search ignores accents in names");
-  auto r2 = again.add("w2", "new", emb.embed(a, "w2", "new").vector, ai::signature(a));
+  auto r2 = again.add("w2", "new", emb.embed(a, "w2", "new").vector, ai::pair_profile{ai::signature(a), {}, {}, {}, {}});
   REQUIRE(r2.duplicate_of);
   CHECK(*r2.duplicate_of == "i4");
 }

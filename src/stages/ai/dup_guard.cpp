@@ -24,6 +24,8 @@ bool get32(std::string_view in, std::size_t& pos, std::uint32_t& v) {
   return true;
 }
 
+}  // namespace
+
 bool groups_conflict(const std::vector<guard_value>& a, const std::vector<guard_value>& b) {
   // Both sorted by group: walk the groups both have.
   std::size_t i = 0, j = 0;
@@ -54,6 +56,8 @@ bool groups_conflict(const std::vector<guard_value>& a, const std::vector<guard_
   return false;
 }
 
+namespace {
+
 // Two spellings of one word: one edit apart, or a long common prefix.
 bool look_alike(std::string_view x, std::string_view y) {
   std::size_t p = 0;
@@ -65,6 +69,8 @@ bool look_alike(std::string_view x, std::string_view y) {
   while (s < x.size() && x[x.size() - 1 - s] == y[y.size() - 1 - s]) ++s;
   return p + s + 1 >= y.size();  // the rest is one substitution or insertion
 }
+
+}  // namespace
 
 bool minimal_pair(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   std::vector<std::string_view> only_a, only_b;
@@ -91,7 +97,6 @@ bool minimal_pair(const std::vector<std::string>& a, const std::vector<std::stri
          shared >= 2 * diff;
 }
 
-}  // namespace
 
 guard_signature signature(const analysis& a) {
   guard_signature s;

@@ -38,6 +38,9 @@ struct guard_signature {
 
 guard_signature signature(const analysis& a);
 bool conflict(const guard_signature& a, const guard_signature& b);
+// The two checks apart (both sorted inputs).
+bool groups_conflict(const std::vector<guard_value>& a, const std::vector<guard_value>& b);
+bool minimal_pair(const std::vector<std::string>& a, const std::vector<std::string>& b);
 
 void append_signature(std::string& out, const guard_signature& s);
 // Reads what append_signature wrote at `pos`, advancing it; false if short.

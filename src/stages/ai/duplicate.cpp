@@ -14,11 +14,12 @@ namespace pw::stages::ai {
 
 namespace {
 
-constexpr char state_tag = 'W';  // format 2: guard groups and key terms
+constexpr char state_tag_v2 = 'W';  // format 2: guard groups and key terms
+constexpr char state_tag = 'P';     // format 3: the whole pair profile
 
 struct record {
   std::string id;
-  guard_signature guard;
+  pair_profile profile;
   std::size_t root;  // label of the group's first item
 };
 
@@ -97,14 +98,14 @@ std::vector<std::pair<float, std::size_t>> flat_search(const Space& s, const flo
   return top;
 }
 
-std::string encode(std::string_view dup_of, const guard_signature& g, const std::vector<float>& v) {
+std::string encode(std::string_view dup_of, const pair_profile& p, const std::vector<float>& v) {
   std::string out;
-  out.reserve(16 + dup_of.size() + g.groups.size() * 8 + g.terms.size() * 8 + v.size() * 4);
+  out.reserve(32 + dup_of.size() + p.guard.groups.size() * 8 + p.guard.terms.size() * 8 + p.semantic.size() + v.size() * 4);
   out.push_back(state_tag);
   out.push_back(static_cast<char>(dup_of.size() & 0xFF));
   out.push_back(static_cast<char>((dup_of.size() >> 8) & 0xFF));
   out.append(dup_of);
-  append_signature(out, g);
+  append_profile(out, p);
   append_floats(out, v.data(), v.size());
   return out;
 }
@@ -123,7 +124,7 @@ void put_vector(Space& s, std::size_t l, const float* v) {
 }  // namespace
 
 duplicate_result duplicate_index::add(std::string_view workspace, std::string_view item_id,
-                                      const std::vector<float>& vec, const guard_signature& guard) {
+                                      const std::vector<float>& vec, const pair_profile& profile) {
   space& s = impl_->of(workspace);
   std::lock_guard lock(s.mu);
   prepare(s, vec.size(), opt_);
@@ -134,21 +135,61 @@ duplicate_result duplicate_index::add(std::string_view workspace, std::string_vi
   const bool fresh = self == s.items.size();
 
   std::vector<std::pair<float, std::size_t>> found;  // (similarity, label)
+  const bool learned = opt_.scorer.enabled() && !profile.semantic.empty();
   auto decide = [&] {
     std::sort(found.begin(), found.end(),
               [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
-    for (const auto& [sim, label] : found) {
-      if (sim < opt_.threshold) break;
-      if (conflict(guard, s.items[label].guard)) {
+    std::optional<std::size_t> best;
+    float best_score = 0;
+    for (std::size_t rank = 0; rank < found.size(); ++rank) {
+      const auto& [sim, label] = found[rank];
+      const auto& other = s.items[label].profile;
+      // The guard's exclusive alternatives and minimal pairs (import vs
+      // export, log in vs log out) are never merged, whatever the score.
+      if (learned && other.semantic.size() == profile.semantic.size()) {
+        if (conflict(profile.guard, other.guard)) {
+          r.guarded = true;
+          continue;
+        }
+        const float p = opt_.scorer.score(pair_features(profile, other, sim, found.front().first, rank));
+        if (p > best_score) best_score = p, best = label;
+        continue;
+      }
+      if (sim < opt_.threshold) continue;
+      if (conflict(profile.guard, other.guard)) {
         r.guarded = true;
         continue;
       }
-      return std::optional<std::size_t>(label);
+      if (!best) best = label, best_score = 0;
     }
-    return std::optional<std::size_t>();
+    r.score = best_score;
+    if (learned && best && best_score < opt_.scorer.threshold()) {
+      r.guarded = true;
+      best.reset();
+    }
+    return best;
   };
   std::optional<std::size_t> chosen;
-  if (!s.index) {
+  if (learned && s.index && fresh) {
+    // One graph operation: insert, then read back the level-0 neighbours
+    // (hnswlib keeps the closest of its insertion search and a diverse set
+    // of others); the scorer weighs the `candidates` most similar of them,
+    // as it was trained on the nearest earlier items.
+    auto internal = s.index->addPoint(vec.data(), self, -1);
+    auto* ll = s.index->get_linklist0(internal);
+    auto n = s.index->getListCount(ll);
+    auto* ids = reinterpret_cast<hnswlib::tableint*>(ll + 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto label = static_cast<std::size_t>(s.index->getExternalLabel(ids[i]));
+      if (label >= self) continue;
+      auto* data = reinterpret_cast<const float*>(s.index->getDataByInternalId(ids[i]));
+      found.emplace_back(dot(vec.data(), data, vec.size()), label);
+    }
+    std::sort(found.begin(), found.end(),
+              [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    if (found.size() > opt_.candidates) found.resize(opt_.candidates);
+    chosen = decide();
+  } else if (!s.index) {
     found = flat_search(s, vec.data(), self, opt_.candidates);
     chosen = decide();
     put_vector(s, self, vec.data());
@@ -194,7 +235,7 @@ duplicate_result duplicate_index::add(std::string_view workspace, std::string_vi
     root = s.items[*chosen].root;
   }
   if (fresh) {
-    s.items.push_back(record{std::string(item_id), guard, root});
+    s.items.push_back(record{std::string(item_id), profile, root});
     s.labels.emplace(std::string(item_id), self);
     s.group_size.push_back(0);
     ++s.group_size[root];
@@ -205,23 +246,23 @@ duplicate_result duplicate_index::add(std::string_view workspace, std::string_vi
       ++s.group_size[root];
       rec.root = root;
     }
-    rec.guard = guard;
+    rec.profile = profile;
   }
   r.duplicates = s.group_size[root] - 1;
   r.group = s.items[root].id;
-  r.state = encode(r.duplicate_of ? std::string_view(*r.duplicate_of) : std::string_view(), guard, vec);
+  r.state = encode(r.duplicate_of ? std::string_view(*r.duplicate_of) : std::string_view(), profile, vec);
   return r;
 }
 
 bool duplicate_index::restore(std::string_view workspace, std::string_view item_id, std::string_view state) {
-  if (state.size() < 3 || state[0] != state_tag) return false;
+  if (state.size() < 3 || (state[0] != state_tag && state[0] != state_tag_v2)) return false;
   std::size_t pos = 3;
   std::size_t n = static_cast<unsigned char>(state[1]) | (static_cast<std::size_t>(static_cast<unsigned char>(state[2])) << 8);
   if (pos + n > state.size()) return false;
   std::string dup_of(state.substr(pos, n));
   pos += n;
-  guard_signature g;
-  if (!read_signature(state, pos, g)) return false;
+  pair_profile g;
+  if (state[0] == state_tag ? !read_profile(state, pos, g) : !read_signature(state, pos, g.guard)) return false;
   std::string_view rest = state.substr(pos);
   if (rest.empty() || rest.size() % 4 != 0) return false;
   std::vector<float> v(rest.size() / 4);

@@ -2,16 +2,20 @@
 // search over a flat array up to `flat_limit` items, then an HNSW graph
 // (hnswlib, inner product over the L2-normalised embeddings).
 //
-// An item is a duplicate of the most similar earlier item of its workspace
-// whose cosine similarity reaches `threshold` and that the guard
-// (dup_guard.hpp) does not keep apart. Items form groups (an item joins the
-// group of the item it duplicates); `duplicates` is the number of other items
-// in the group when the item was added.
+// The index returns an item's `candidates` nearest earlier items of its
+// workspace (cosine of the embeddings). With a pair scorer (the learned one
+// of the model file, pair_scorer.hpp) each candidate is scored on the pair's
+// features and the item duplicates the best-scoring one whose score reaches
+// the scorer's threshold. Without one (or for items stored before profiles
+// existed), the most similar candidate whose cosine reaches `threshold` and
+// that the guard (dup_guard.hpp) does not keep apart is the duplicate.
+// Items form groups (an item joins the group of the item it duplicates);
+// `duplicates` is the number of other items in the group when it was added.
 //
-// Durability: every item's vector, guard signature and decision is one state
-// value ("v/<workspace>/<item id>"); restore() re-adds them in key order
-// (item ids are ULIDs, so in arrival order). A re-run of an item replaces its
-// vector and only looks at items that arrived before it.
+// Durability: every item's vector, profile and decision is one state value
+// ("v/<workspace>/<item id>"); restore() re-adds them in key order (item ids
+// are ULIDs, so in arrival order). A re-run of an item replaces its vector
+// and only looks at items that arrived before it.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +26,7 @@
 #include <vector>
 
 #include "stages/ai/dup_guard.hpp"
+#include "stages/ai/pair_scorer.hpp"
 
 namespace pw::stages::ai {
 
@@ -32,11 +37,13 @@ struct duplicate_options {
   std::size_t m = 12;
   std::size_t ef_construction = 40;
   std::size_t flat_limit = 256;   // items searched exactly before a workspace gets a graph
+  pair_scorer scorer;             // disabled: cosine threshold and guard only
 };
 
 struct duplicate_result {
   std::optional<std::string> duplicate_of;
-  double similarity = 0;       // of the chosen item, or of the nearest one
+  double similarity = 0;       // cosine of the chosen item, or of the nearest one
+  double score = 0;            // the pair scorer's P(duplicate) of the best candidate (0 without scorer)
   std::optional<std::string> nearest;  // the nearest earlier item (chosen or not)
   bool guarded = false;        // a close item was kept apart by the guard
   std::size_t duplicates = 0;  // other items in its group
@@ -55,7 +62,7 @@ class duplicate_index {
   // it. Thread-safe (one mutex per workspace). Throws std::invalid_argument
   // when the vector's size differs from the workspace's.
   duplicate_result add(std::string_view workspace, std::string_view item_id, const std::vector<float>& vec,
-                       const guard_signature& guard);
+                       const pair_profile& profile);
   // Re-adds a persisted item; false when the value is malformed.
   bool restore(std::string_view workspace, std::string_view item_id, std::string_view state);
   std::size_t size(std::string_view workspace) const;

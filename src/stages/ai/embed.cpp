@@ -118,7 +118,8 @@ std::uint32_t embedder::documents(std::string_view workspace) const {
   return s->docs;
 }
 
-embed_result embedder::embed(const analysis& a, std::string_view workspace, std::string_view item_id) {
+embed_result embedder::embed(const analysis& a, std::string_view workspace, std::string_view item_id,
+                             const std::vector<std::pair<std::string, float>>& extra) {
   auto fs = features(a);
   const auto& feats = fs.terms;
   std::vector<std::uint32_t> terms;
@@ -153,6 +154,10 @@ embed_result embedder::embed(const analysis& a, std::string_view workspace, std:
     r.vector[slot(h, dim_)] += (h & 1u ? 1.0f : -1.0f) * feats[i].weight * idf[i];
   }
   for (std::uint64_t h : fs.chargrams) r.vector[slot(h, dim_)] += h & 1u ? w_chargram : -w_chargram;
+  for (const auto& [name, weight] : extra) {
+    const std::uint64_t h = hash64(name, 0x6a09e667f3bcc908ull);
+    r.vector[slot(h, dim_)] += h & 1u ? weight : -weight;
+  }
   normalize(r.vector);
   return r;
 }

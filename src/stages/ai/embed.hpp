@@ -51,8 +51,12 @@ class embedder {
   explicit embedder(std::size_t dim = 256) : dim_(dim) {}
   std::size_t dim() const { return dim_; }
 
-  // Thread-safe; locks only the item's workspace.
-  embed_result embed(const analysis& a, std::string_view workspace, std::string_view item_id);
+  // Thread-safe; locks only the item's workspace. `extra`: language-free
+  // terms with their weights added as they are (no IDF): the learned
+  // models' likeliest themes (predict.hpp, theme_terms), so a Spanish and an
+  // English report of one problem land near each other.
+  embed_result embed(const analysis& a, std::string_view workspace, std::string_view item_id,
+                     const std::vector<std::pair<std::string, float>>& extra = {});
   // Replays one persisted term list (restore at start).
   void restore(std::string_view workspace, std::string_view item_id, std::string_view state);
   // Documents counted in a workspace (0 when unknown).

@@ -133,18 +133,31 @@ std::string top_terms(const analysis& a, std::size_t max_words) {
   return out;
 }
 
-theme_result theme_model::assign(const analysis& a, std::string_view workspace, const std::vector<float>& vec) {
+theme_result theme_model::assign(const analysis& a, std::string_view workspace, const std::vector<float>& vec,
+                                 std::string_view known) {
   workspace_themes& w = impl_->of(workspace);
-  std::string kw = keyword_theme(a);
+  std::string kw = known.empty() ? keyword_theme(a) : std::string(known);
   // Nothing topical at all ("love it", "meh"): the one "general" theme.
   if (kw.empty() && top_terms(a, opt_.max_label_words) == "general") kw = "general";
   std::lock_guard lock(w.mu);
   theme_result r;
   std::size_t idx = w.themes.size();
   if (!kw.empty()) {
-    std::string id = slug(kw);
-    if (auto it = w.by_id.find(id); it != w.by_id.end()) idx = it->second;
-    else {
+    const std::string base = slug(kw);
+    // The label's themes ("login", "login-2", ...): the nearest centroid.
+    double best = -2;
+    std::size_t found = w.themes.size();
+    std::size_t n = 1;
+    for (std::string id = base; w.by_id.count(id); id = base + "-" + std::to_string(++n)) {
+      const auto& t = w.themes[w.by_id.at(id)];
+      const double sim = t.norm > 0 && t.sum.size() == vec.size() ? dot(t.sum.data(), vec.data(), vec.size()) / t.norm : 1.0;
+      if (sim > best) best = sim, found = w.by_id.at(id);
+    }
+    if (found < w.themes.size() && (best >= opt_.split_threshold || opt_.split_threshold <= 0)) {
+      idx = found;
+      r.similarity = best;
+    } else {
+      const std::string id = found < w.themes.size() ? base + "-" + std::to_string(n) : base;
       w.themes.push_back(theme{id, kw, 0, std::vector<float>(vec.size(), 0.0f), 0});
       w.by_id.emplace(id, idx);
       r.created = true;

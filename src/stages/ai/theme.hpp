@@ -1,8 +1,15 @@
 // Themes: a readable topic per item, with ids that stay stable per workspace.
 //
+// 0. Learned themes: when the theme model of the model file names a known
+//    theme with confidence (predict.hpp), that label is the theme; its id is
+//    the label's slug, as for keyword themes.
 // 1. Keyword themes: lexicon tags `theme.<label>` (theme.login, theme.dark_mode,
 //    ...; common.txt maps concepts to them) pick the label; the id is the
 //    label's slug ("dark-mode").
+//    A label's items split into sub-themes by meaning: an item joins the
+//    label's theme whose centroid is nearest when the cosine reaches
+//    `split_threshold`, else it founds "<slug>-<n>" with the same label
+//    ("login" and "login-2": a code that never arrives, a logout loop).
 // 2. A text with no topical word at all ("love it", "meh") goes to the one
 //    "general" theme.
 // 3. Otherwise online clustering: the nearest theme centroid of the
@@ -24,6 +31,7 @@ namespace pw::stages::ai {
 
 struct theme_options {
   double threshold = 0.5;
+  double split_threshold = 0.2;  // 0: one theme per label
   std::size_t max_label_words = 2;
 };
 
@@ -47,7 +55,9 @@ class theme_model {
   theme_model(const theme_model&) = delete;
   theme_model& operator=(const theme_model&) = delete;
 
-  theme_result assign(const analysis& a, std::string_view workspace, const std::vector<float>& vec);
+  // `known`: the learned theme's label ("" when the model is not confident).
+  theme_result assign(const analysis& a, std::string_view workspace, const std::vector<float>& vec,
+                      std::string_view known = {});
   bool restore(std::string_view workspace, std::string_view id, std::string_view state);
 
  private:

@@ -1,0 +1,33 @@
+#include "actors/instrument.hpp"
+
+#include <chrono>
+
+#include <caf/detail/default_invoke_result_visitor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/message_view.hpp>
+#include <caf/sec.hpp>
+
+namespace pw::actors {
+
+caf::behavior instrumented(caf::event_based_actor* self, core::node_metrics* metrics, core::actor_kind kind,
+                           caf::behavior inner) {
+  if (!metrics) return inner;
+  // The behavior itself only knows probes: everything else falls through to
+  // the default handler, which times `inner` on the same message.
+  self->set_default_handler([metrics, kind, inner](caf::scheduled_actor* s, caf::message_view& xs) mutable
+                            -> caf::result<caf::message> {
+    const auto t0 = std::chrono::steady_clock::now();
+    caf::detail::default_invoke_result_visitor<caf::scheduled_actor> visitor{s};
+    const auto matched = inner(visitor, xs.content());
+    const auto t1 = std::chrono::steady_clock::now();
+    metrics->actor_message(kind, s->mailbox().size(), std::chrono::duration<double>(t1 - t0).count());
+    if (matched == caf::match_case::no_match) return caf::sec::unexpected_message;
+    // Answered (or not) by `inner` through the visitor already.
+    return caf::delegated<caf::message>{};
+  });
+  return {
+      [metrics, kind](probe_atom, std::int64_t sent_ns) { metrics->actor_probe_seen(kind, sent_ns, core::node_metrics::now_ns()); },
+  };
+}
+
+}  // namespace pw::actors
