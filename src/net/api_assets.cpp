@@ -19,6 +19,35 @@ namespace pw::net {
 
 namespace {
 
+// Well-formed UTF-8 without control characters: form fields are echoed in
+// answers and kept in JSON records, which must stay valid JSON.
+bool clean_text(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;  // continuation bytes
+    if (c >= 0x80) {
+      if ((c >> 5) == 0x6) n = 1;
+      else if ((c >> 4) == 0xe) n = 2;
+      else if ((c >> 3) == 0x1e) n = 3;
+      else return false;
+    } else if (c < 0x20 || c == 0x7f) {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    std::uint32_t cp = n == 0 ? c : c & (0x3fu >> n);
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
+
 namespace img = stages::asset;
 
 constexpr std::string_view form_fields[] = {"image", "category", "workspace", "title"};
@@ -93,8 +122,10 @@ void upload(api_context& ctx, http_request& req, const principal& who, responder
   if (!image) return respond(error_response(invalid("image", "missing 'image': attach the photo as a file field named 'image'")));
   const auto category = field_text(form.find("category"));
   if (category.empty() || !ctx.brands || !ctx.brands->category(category)) {
-    auto msg = category.empty() ? fmt::format("missing 'category'; valid categories: {}", categories_text(ctx))
-                                : fmt::format("unknown category '{}'; valid categories: {}", category, categories_text(ctx));
+    auto msg = category.empty()           ? fmt::format("missing 'category'; valid categories: {}", categories_text(ctx))
+               : !clean_text(category) || category.size() > 64
+                   ? fmt::format("unknown category (not a name); valid categories: {}", categories_text(ctx))
+                   : fmt::format("unknown category '{}'; valid categories: {}", category, categories_text(ctx));
     return respond(error_response(core::errc::validation_failed, std::move(msg),
                                   fmt::format("{{\"field\":\"category\",\"valid\":{}}}", categories_json(ctx))));
   }
@@ -105,9 +136,13 @@ void upload(api_context& ctx, http_request& req, const principal& who, responder
     title = field_text(t);
     if (title->empty() || title->size() > ctx.cfg.limits.max_title_bytes)
       return respond(error_response(invalid("title", fmt::format("'title' must be 1 to {} bytes", ctx.cfg.limits.max_title_bytes))));
-  } else if (image->filename && !image->filename->empty() && image->filename->size() <= ctx.cfg.limits.max_title_bytes) {
-    title = *image->filename;
+    if (!clean_text(*title)) return respond(error_response(invalid("title", "'title' must be UTF-8 text without control characters")));
   }
+  // A file name or part type that is not clean text is not kept (it would
+  // break the JSON it is shown in).
+  const std::optional<std::string> filename =
+      image->filename && clean_text(*image->filename) ? image->filename : std::optional<std::string>();
+  if (!title && filename && !filename->empty() && filename->size() <= ctx.cfg.limits.max_title_bytes) title = *filename;
 
   // What the file is, by its bytes; the pixel limit from its header.
   img::image_limits limits{ctx.cfg.assets.max_pixels, ctx.cfg.assets.min_side};
@@ -120,9 +155,9 @@ void upload(api_context& ctx, http_request& req, const principal& who, responder
   const auto& h = header.value();
   const auto sha = sha256_hex(image->data);
   boost::json::object meta{{"category", category},
-                           {"filename", image->filename ? boost::json::value(*image->filename) : boost::json::value(nullptr)},
+                           {"filename", filename ? boost::json::value(*filename) : boost::json::value(nullptr)},
                            {"content_type", std::string(img::mime_type(h.format))},
-                           {"declared_type", image->content_type},
+                           {"declared_type", clean_text(image->content_type) ? image->content_type : std::string()},
                            {"format", std::string(img::format_name(h.format))},
                            {"width", h.shown_width()},
                            {"height", h.shown_height()},
