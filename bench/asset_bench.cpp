@@ -9,8 +9,9 @@
 //            asset_processed on a socket), and asset_processed lost,
 //            duplicated or delivered to a wrong user.
 //   faults   the worker fails 30 % of its calls (503, 429, reset, 500):
-//            how many assets that met a fault were recovered by retry, how
-//            many ended failed, and whether each failed one is in the DLQ.
+//            how many assets end active (the criterion: >= 90 %), how many
+//            of those that met a fault were recovered by retry, and whether
+//            each failed one is in the DLQ.
 //   crash    kill -9 while the assets run, restart on the same store: how
 //            many accepted assets finish, and each asset_processed once.
 //
@@ -82,7 +83,15 @@ std::string load_average() {
   return fmt::format("{:.2f} {:.2f} {:.2f}", l[0], l[1], l[2]);
 }
 
-std::string worker_pipeline(const fake_worker& w) { return worker_asset_pipeline(w.url()); }
+// The asset pipeline with the worker as its vision stage and the shipped
+// stage timeouts (config/pipewright.toml: 120 s, which include the wait for
+// an image pool thread; the tests' 5 s would time out a burst's queue).
+std::string worker_pipeline(const fake_worker& w) {
+  auto toml = worker_asset_pipeline(w.url());
+  for (std::size_t at = toml.find("after = ["); at != std::string::npos; at = toml.find("after = [", at + 1))
+    toml.insert(toml.find('\n', at) + 1, "timeout_ms = 120000\n");
+  return toml;
+}
 
 // The asset ids of `frames` that are asset_processed, with their arrival times.
 std::vector<std::pair<std::string, std::int64_t>> processed(const ws_client& ws) {
@@ -236,7 +245,7 @@ int run_faults(const options& o) {
   auto done = wait_all(srv.port(), token_of, 300s);
   auto stats = worker.stats();
   const auto& calls = stats.at("assets").as_object();
-  int met_fault = 0, recovered = 0, failed = 0;
+  int met_fault = 0, recovered = 0, failed = 0, unfaulted_failures = 0;
   for (const auto& [id, a] : done) {
     const bool active = str(a, "status") == "active";
     failed += !active;
@@ -246,6 +255,8 @@ int run_faults(const options& o) {
     if (faulted) {
       ++met_fault;
       recovered += active;
+    } else if (!active && ++unfaulted_failures <= 3) {
+      std::cout << "failed without a worker fault: " << str(a, "error") << "\n";
     }
   }
   http c(srv.port());
@@ -259,12 +270,15 @@ int run_faults(const options& o) {
   std::cout << fmt::format("worker calls {}, faults {} ({:.1f} %)\n", stats.at("requests").to_number<int>(),
                            stats.at("faults").to_number<int>(),
                            100.0 * stats.at("faults").to_number<double>() / std::max(1.0, stats.at("requests").to_number<double>()));
-  std::cout << fmt::format("finished {} / {}; met a fault {}; recovered by retry {} ({:.1f} %); failed {} (in the DLQ: {})\n",
-                           done.size(), token_of.size(), met_fault, recovered, met_fault ? 100.0 * recovered / met_fault : 100.0,
-                           failed, failed_in_dlq);
+  const int active = static_cast<int>(done.size()) - failed;
+  std::cout << fmt::format("finished {} / {}: active {} ({:.1f} %), failed {} (in the DLQ: {})\n", done.size(), token_of.size(),
+                           active, 100.0 * active / std::max<std::size_t>(1, done.size()), failed, failed_in_dlq);
+  std::cout << fmt::format("of the {} that met a fault, recovered by retry {} ({:.1f} %; with 3 attempts 1 - 0.3^2 = 91 % is expected)\n",
+                           met_fault, recovered, met_fault ? 100.0 * recovered / met_fault : 100.0);
   std::cout << "load average after: " << load_average() << "\n\n";
-  const bool ok = done.size() == token_of.size() && failed_in_dlq == failed &&
-                  (met_fault == 0 || recovered * 10 >= met_fault * 9);
+  // The criterion: at least 90 % of the assets end active despite the
+  // faults, and every one that does not is in the DLQ.
+  const bool ok = done.size() == token_of.size() && failed_in_dlq == failed && active * 10 >= static_cast<int>(done.size()) * 9;
   return ok ? 0 : 1;
 }
 
