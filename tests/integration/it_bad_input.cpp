@@ -293,8 +293,10 @@ TEST_CASE("bad-input matrix: malformed multipart uploads and WebSocket client fr
                                                      R"({"type":"subscribe","room":"admins"})", R"({"type":"ping","id":7})"}});
   ws_client binary(srv.port(), user, {.send_first = {R"({"type":"ping"})"}, .send_first_binary = true});
   ws_client not_utf8(srv.port(), user, {.send_first = {"{\"type\":\"ping\",\"x\":\"\xff\xfe\"}"}});
-  INFO("frames: " << chatty.frames().size());
-  REQUIRE(chatty.wait_for([](auto& f) { return !f.empty() && type_of(f.back()) == "pong"; }, 30s));
+  // (The asset uploaded above may still send its events to every socket of
+  // the user: look for the pong among them, not at the end.)
+  auto has_pong = [](auto& f) { return std::any_of(f.begin(), f.end(), [](auto& x) { return type_of(x) == "pong"; }); };
+  REQUIRE(chatty.wait_for(has_pong, 30s));
   std::vector<std::string> codes;
   for (const auto& f : chatty.frames())
     if (type_of(f) == "error") {
@@ -303,7 +305,8 @@ TEST_CASE("bad-input matrix: malformed multipart uploads and WebSocket client fr
     }
   CHECK(codes == std::vector<std::string>{"INVALID_MESSAGE", "INVALID_MESSAGE", "INVALID_MESSAGE", "INVALID_MESSAGE",
                                           "INVALID_MESSAGE", "UNKNOWN_MESSAGE"});
-  CHECK(chatty.frames().back().at("id").to_number<int>() == 7);
+  for (const auto& f : chatty.frames())
+    if (type_of(f) == "pong") CHECK(f.at("id").to_number<int>() == 7);
   REQUIRE(wait_closed(binary, 10s));
   CHECK(binary.close_code() == 1003);
   REQUIRE(wait_closed(not_utf8, 10s));
