@@ -141,7 +141,7 @@ TEST_CASE("CLI: submitting a JSONL file shows progress, prints ids, and reports 
   CHECK(get_object(c, "/api/v1/items?workspace=w2", user).at("items").as_array().size() == 1);
 }
 
-TEST_CASE("CLI: asset submit uploads a photo, and with --watch prints brand and model; refusals exit 1") {
+TEST_CASE("CLI: asset submit uploads a photo, with --watch prints brand and model, and refusals exit 1") {
   temp_dir dir;
   fake_worker worker(dir, "--labels " + std::string(PW_TEST_DATA_DIR) + "/images");
   server_process srv(dir, config_builder().asset_pipeline(worker_asset_pipeline(worker.url())).str());
