@@ -63,6 +63,7 @@ new_data() { data="$(mktemp -d /tmp/pw-scenario-XXXXXX)"; dirs_to_remove+=("$dat
 # Starts the node on $data; sets server_pid, port; returns once ready (or fails).
 start_server() {  # config label
   port="$(free_port)"
+  started_ms="$(now_ms)"  # after free_port: its python start (~0.3 s under pyenv) is not the node's
   "$server_bin" serve --config "$1" --listen "127.0.0.1:$port" --data-dir "$data" >>"$out/$2.server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 3000); do
@@ -147,7 +148,7 @@ if wants prestored; then
   log "prestored: waiting until all $PRESTORE are finished"
   note "prestored_drain_ms=$(wait_drained "$base_cfg")"
   stop_server
-  t0="$(now_ms)"; start_server "$base_cfg" prestored; note "prestored_restart_ready_ms=$(( $(now_ms) - t0 ))"
+  start_server "$base_cfg" prestored; note "prestored_restart_ready_ms=$(( $(now_ms) - started_ms ))"
   note "prestored_data_mb=$(du -sm "$data" | cut -f1)"
   loadgen_run prestored "${sat[@]}"; stop_server
 fi
@@ -160,8 +161,8 @@ if wants recovery; then
   loadgen_run recovery-fill --post-only --n "$UNFINISHED" --c "$C" --users "$USERS" --timeout 3600
   log "recovery: kill -9"
   kill -KILL "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
-  t0="$(now_ms)"; start_server "$base_cfg" recovery
-  ready_ms=$(( $(now_ms) - t0 ))
+  start_server "$base_cfg" recovery
+  ready_ms=$(( $(now_ms) - started_ms ))
   note "recovery_ready_ms=$ready_ms" "recovery_all_finished_ms=$(( $(wait_drained "$base_cfg") + ready_ms ))"
   note "recovery_log=\"$(grep -o 'event=recovery.done.*' "$out/recovery.server.log" | tail -1)\""
   tok="$(admin_token "$base_cfg")"
