@@ -13,8 +13,11 @@
 
 namespace pw::actors {
 
+// `assets`: what the asset backends (image, worker) need; without it a
+// pipeline that uses them is refused.
 core::result<std::map<std::string, pipeline_binding>> bind_pipelines(const core::config& cfg,
-                                                                     const store::database& db);
+                                                                     const store::database& db,
+                                                                     const stages::asset::services* assets = nullptr);
 
 // (cluster) A handoff brought these workspaces' state: every backend reads
 // it (and only it) from the store again.

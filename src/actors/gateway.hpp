@@ -16,6 +16,13 @@
 
 namespace pw::actors {
 
+// An uploaded image (POST /api/v1/assets): stored with its asset in the
+// write that accepts it.
+struct asset_upload {
+  std::string bytes;
+  std::string summary;  // for the history: "jpeg, 800 x 600 pixels, 73024 bytes"
+};
+
 struct submit_request {
   std::string owner;
   std::string workspace;
@@ -27,11 +34,14 @@ struct submit_request {
   // the item, in the same write.
   std::string idempotency_key;
   std::string request_hash;
+  // Set for an asset (pipeline "asset"): the image, taken by admission.
+  std::shared_ptr<asset_upload> asset;
 };
 
 struct submit_reply {
   std::string id;
   std::int64_t created_at_ms = 0;
+  bool asset = false;  // the 201 of an upload: {jobId, assetId, status: "processing", created_at}
   // The 201 body, the same for the first answer and every replay.
   std::string json() const;
 };

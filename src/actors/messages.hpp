@@ -37,6 +37,7 @@ using requeue_atom = caf::atom_constant<caf::atom("requeue")>;
 using bulk_atom = caf::atom_constant<caf::atom("bulk")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using outcome_atom = caf::atom_constant<caf::atom("outcome")>;
 
 struct submission {
   submit_request request;
@@ -60,6 +61,7 @@ using bulk_ptr = std::shared_ptr<bulk_envelope>;
 using stored_item_ptr = std::shared_ptr<store::stored_item>;
 using queued_batch_ptr = std::shared_ptr<std::vector<store::queued_ref>>;
 using success_ptr = std::shared_ptr<stages::stage_success>;
+using outcome_ptr = std::shared_ptr<stages::stage_outcome>;  // an asynchronous backend's answer
 
 // (cluster) Slots admission stops running (a handoff): `done` once none of
 // their items has a supervisor any more.
@@ -80,3 +82,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::queued_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::success_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::release_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::slots_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::outcome_ptr)

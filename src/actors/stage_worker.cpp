@@ -32,10 +32,8 @@ void report(const worker_job& job, clock::time_point started, core::attempt_outc
                  job.item->id, job.spec->name, job.attempt, core::to_string(outcome), seconds * 1e3, error);
 }
 
-void compute(caf::event_based_actor* self, const worker_job& job, clock::time_point started) {
-  const auto t0 = clock::now();
-  auto outcome = job.backend->run(stages::stage_input{*job.item, *job.upstream, job.attempt});
-  job.ctx->metrics->actor_message(core::actor_kind::worker, 0, std::chrono::duration<double>(clock::now() - t0).count());
+// Tells the supervisor how the attempt went, and quits.
+void answer(caf::event_based_actor* self, const worker_job& job, clock::time_point started, stages::stage_outcome outcome) {
   if (auto* ok = std::get_if<stages::stage_success>(&outcome)) {
     report(job, started, core::attempt_outcome::completed, {});
     self->send(job.supervisor, done_atom::value, job.stage, job.attempt, std::make_shared<stages::stage_success>(std::move(*ok)));
@@ -46,6 +44,23 @@ void compute(caf::event_based_actor* self, const worker_job& job, clock::time_po
     self->send(job.supervisor, fail_atom::value, job.stage, job.attempt, err.permanent, std::move(err.message));
   }
   self->quit();
+}
+
+void compute(caf::event_based_actor* self, const worker_job& job, clock::time_point started) {
+  if (job.backend->asynchronous()) {
+    // The backend works elsewhere (the image pool, the network) and answers
+    // this worker, which reports and quits; the supervisor's timeout bounds
+    // the wait.
+    job.backend->start(stages::async_input{job.item, job.upstream, job.attempt},
+                       [h = caf::actor_cast<caf::actor>(self)](stages::stage_outcome o) {
+                         caf::anon_send(h, outcome_atom::value, std::make_shared<stages::stage_outcome>(std::move(o)));
+                       });
+    return;
+  }
+  const auto t0 = clock::now();
+  auto outcome = job.backend->run(stages::stage_input{*job.item, *job.upstream, job.attempt});
+  job.ctx->metrics->actor_message(core::actor_kind::worker, 0, std::chrono::duration<double>(clock::now() - t0).count());
+  answer(self, job, started, std::move(outcome));
 }
 
 // Applies the chaos effect decided for this attempt; true when the attempt
@@ -109,6 +124,7 @@ caf::behavior stage_worker(caf::event_based_actor* self, std::shared_ptr<const w
       [=](run_atom, std::uint8_t effect) {
         if (apply_chaos(self, *job, static_cast<core::chaos_effect>(effect), started)) compute(self, *job, started);
       },
+      [=](outcome_atom, const outcome_ptr& o) { answer(self, *job, started, std::move(*o)); },
   };
 }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "stages/asset/stages.hpp"
+#include "stages/asset/worker_stage.hpp"
 #include "stages/builtin.hpp"
 #include "stages/stage.hpp"
 #include "stages/synthetic.hpp"
@@ -41,11 +43,19 @@ core::result<std::string> kind_of(const core::pipeline& p, const core::stage_spe
 
 }  // namespace
 
-core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& p, const core::stage_spec& s) {
+core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& p, const core::stage_spec& s,
+                                                          const asset::services* assets) {
   const std::string key = fmt::format("pipelines.{}.stages.{}", p.name(), s.name);
   auto kind = kind_of(p, s);
   if (!kind) return std::move(kind).err();
   if (s.backend == "builtin") return builtin::make(kind.value(), s, key);
+  if (s.backend == "image" || s.backend == "worker") {
+    if (!assets)
+      return core::make_error(core::errc::validation_failed,
+                              fmt::format("config: {}.backend: '{}' needs the node's image services", key, s.backend));
+    if (s.backend == "image") return asset::make_image_backend(kind.value(), s, key, *assets);
+    return asset::make_worker_backend(s, key, *assets);
+  }
   for (const auto& [name, value] : s.options)
     if (name != "kind")
       return core::make_error(core::errc::validation_failed,
@@ -61,7 +71,7 @@ core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& 
                     key, kind.value()));
   }
   return core::make_error(core::errc::validation_failed,
-                          fmt::format("config: {}.backend: unknown backend '{}' (known: builtin, synthetic, chaos)", key, s.backend));
+                          fmt::format("config: {}.backend: unknown backend '{}' (known: builtin, synthetic, chaos, image, worker)", key, s.backend));
 }
 
 }  // namespace pw::stages

@@ -66,6 +66,17 @@ inline stage_outcome success(boost::json::object output) { return stage_success{
 inline stage_outcome transient_error(std::string m) { return stage_error{false, std::move(m)}; }
 inline stage_outcome permanent_error(std::string m) { return stage_error{true, std::move(m)}; }
 
+// What an asynchronous attempt holds on to while it runs elsewhere (a thread
+// pool, the network): shared, so it outlives the call that started it.
+struct async_input {
+  std::shared_ptr<const core::item> item;
+  std::shared_ptr<const stage_results> upstream;
+  std::uint32_t attempt = 1;
+};
+
+// Called exactly once with an asynchronous attempt's outcome, on any thread.
+using stage_done = std::function<void(stage_outcome)>;
+
 // Reads a backend's persisted state at start, before any item runs. Keys are
 // those the backend wrote (its namespace prefix is handled by the store).
 class state_reader {
@@ -93,10 +104,25 @@ class stage_backend {
   // that never returned would hold a scheduler thread, and no timeout could
   // take it back.
   virtual bool asynchronous() const noexcept { return false; }
+  // An asynchronous backend starts the attempt here and returns at once; it
+  // calls `done` when the attempt ends (the stage worker waits for it, the
+  // supervisor's timeout bounds it). The default computes run() in place.
+  virtual void start(const async_input& in, stage_done done) {
+    done(run(stage_input{*in.item, *in.upstream, in.attempt}));
+  }
+  // The item is being deleted: what the backend keeps about it (an index
+  // entry) goes, in memory now and durably in the delete's write.
+  virtual std::vector<state_write> forget(const core::item&) { return {}; }
 };
 
+namespace asset {
+struct services;
+}
+
 // Builds the backend a stage declares (`backend` and `options`), or says
-// which key is wrong.
-core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& p, const core::stage_spec& s);
+// which key is wrong. The asset backends (`image`, `worker`) need the
+// node's image services.
+core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& p, const core::stage_spec& s,
+                                                          const asset::services* assets = nullptr);
 
 }  // namespace pw::stages

@@ -144,6 +144,7 @@ class database {
 
   struct impl;
   impl& internals() noexcept { return *impl_; }
+  const impl& internals() const noexcept { return *impl_; }
 
  private:
   explicit database(std::unique_ptr<impl> i);

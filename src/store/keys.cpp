@@ -14,6 +14,7 @@ std::string_view cf_name(cf c) noexcept {
     case cf::index: return "index";
     case cf::idempotency: return "idempotency";
     case cf::outbox: return "outbox";
+    case cf::images: return "images";
   }
   return "meta";
 }

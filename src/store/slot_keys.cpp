@@ -10,7 +10,7 @@ namespace pw::store {
 
 // A new column family must say in place() where its keys go (and be added
 // to the handoff test): a handoff that cannot place a key stops.
-static_assert(cf_count == 10, "a new column family: give it a rule in slot_keys::place()");
+static_assert(cf_count == 11, "a new column family: give it a rule in slot_keys::place()");
 
 namespace {
 
@@ -89,7 +89,10 @@ key_place slot_keys::place(cf family, std::string_view key, std::string_view val
         case 'T':  // 'T' ws '\0' theme '\0' id -> owner
           return of_workspace(until(key.substr(1), '\0'));
         case 'O':  // 'O' owner '\0' status '\0' id -> workspace
+        case 'A':  // 'A' owner '\0' asset id -> workspace
           return of_workspace(value);
+        case 'B':  // 'B' workspace '\0' asset id -> owner
+          return of_workspace(until(key.substr(1), '\0'));
         default: return key_place::unknown();
       }
     }
@@ -111,6 +114,7 @@ key_place slot_keys::place(cf family, std::string_view key, std::string_view val
       return key_place::of_slot(*rec->slot);
     }
     case cf::outbox: return key_place::of_node();
+    case cf::images: return of_item(key);  // asset id = its item's id
   }
   return key_place::unknown();
 }
