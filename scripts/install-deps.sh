@@ -13,10 +13,16 @@ packages=(
   chromium     # the dashboard's browser tests (headless, driven by puppeteer-core)
   libstemmer-dev liblinear-dev   # the built-in AI: Snowball stems (server), liblinear (tools/ai_train)
   libexttextcat-dev              # tools/pw_ai_langid compares it with our language detector
+  # Image assets: libvips decodes, Tesseract 5 reads (English, Spanish, German);
+  # curl with OpenSSL for libtesseract-dev (apt would pick the NSS one);
+  # ImageMagick and DejaVu fonts for tests/data/images/make_images.py.
+  libvips-dev libtesseract-dev libcurl4-openssl-dev tesseract-ocr-eng tesseract-ocr-spa tesseract-ocr-deu
+  imagemagick fonts-dejavu-core
 )
-# Node.js and npm drive the browser tests. Debian's packages are used only
-# when none is installed (an image may ship Node.js with its own npm, which
-# Debian's npm package would conflict with).
+# Node.js and npm drive the browser tests and the Socket.IO client test
+# (socket.io-client from npm). Debian's packages are used only when none is
+# installed (an image may ship Node.js with its own npm, which Debian's npm
+# package would conflict with).
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 

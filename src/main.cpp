@@ -76,7 +76,21 @@ int main(int argc, char** argv) {
   im->add_option("--title-column", import.title_column, "The column holding the title (default: title, subject, summary)");
   im->add_option("--key-column", import.key_column, "The column holding the row key (default: key, id, external_id, row_key)");
 
+  pw::cli::asset_options asset;
+  auto* as = app.add_subcommand("asset", "Image assets: upload a photo for analysis");
+  as->require_subcommand(1);
+  auto* as_submit = as->add_subcommand("submit", "Upload a photo (brand and model come back in asset_processed)");
+  client_flags(as_submit, asset.client);
+  as_submit->add_option("file", asset.file, "The photo (JPEG, PNG, WebP, GIF, TIFF)")->required();
+  as_submit->add_option("--category,-c", asset.category, "watch, trading_card, sneaker, vinyl_record, action_figure, ...")
+      ->required();
+  as_submit->add_option("--workspace,-w", asset.workspace, "Workspace (default: the token's only one)");
+  as_submit->add_option("--title", asset.title, "A title (default: the file's name)");
+  as_submit->add_option("--idempotency-key", asset.idempotency_key, "Idempotency-Key of the upload");
+  as_submit->add_flag("--watch", asset.watch, "Wait for the analysis and print brand and model");
+
   CLI11_PARSE(app, argc, argv);
+  if (as_submit->parsed()) return pw::cli::asset_submit(asset);
   if (s->parsed()) return pw::cli::serve(serve);
   if (t->parsed()) return pw::cli::token(token);
   if (sub->parsed()) return pw::cli::submit(submit);

@@ -14,10 +14,12 @@
 #include "actors/instrument.hpp"
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
+#include "core/asset.hpp"
 #include "core/clock.hpp"
 #include "core/cluster.hpp"
 #include "core/ids.hpp"
 #include "core/item_run.hpp"
+#include "store/assets.hpp"
 #include "store/codec.hpp"
 
 namespace pw::actors {
@@ -64,8 +66,21 @@ class admission_state {
     std::vector<core::history_entry> history{core::history_entry{now, {}, {}, "queued", 0, "accepted"}};
     rec->state.history_seq = 1;
     submit_reply reply{it.id, now};
+    reply.asset = req.asset != nullptr;
 
     store::write_set ws;
+    if (req.asset) {
+      // The asset is created (draft: its image stored) and its job queued
+      // (processing) in the same write.
+      for (auto step : {core::asset_transition(std::nullopt, core::asset_status::draft, now, "image stored: " + req.asset->summary),
+                        core::asset_transition(core::asset_status::draft, core::asset_status::processing, now,
+                                               "analysis job queued")}) {
+        history.push_back(std::move(step).value());
+        ++rec->state.history_seq;
+      }
+      store::put_asset(ws, it, std::move(req.asset->bytes), core::asset_status::processing);
+      req.asset.reset();
+    }
     // With a slot free and nobody waiting, the item starts in the same write
     // that accepts it: its first stages are durable as started, and its
     // supervisor runs them as soon as the write is in.

@@ -47,14 +47,15 @@ class workspaces_reader final : public stages::state_reader {
 
 core::result<std::map<std::string, pipeline_binding>> bind_pipelines(const core::config& cfg,
                                                                      const store::database& db,
-                                                                     stages::providers::hub* hub) {
+                                                                     stages::providers::hub* hub,
+                                                                     const stages::asset::services* assets) {
   std::map<std::string, pipeline_binding> out;
   bool models_logged = false;
   for (const auto& [name, p] : cfg.pipelines) {
     pipeline_binding b;
     b.pipeline = &p;
     for (const auto& spec : p.stages()) {
-      auto backend = stages::make_backend(p, spec, hub);
+      auto backend = stages::make_backend(p, spec, hub, assets);
       if (!backend) return std::move(backend).err();
       std::string prefix = name + "/" + spec.name + "/";
       backend.value()->restore(namespaced_reader(db, prefix));

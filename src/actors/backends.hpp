@@ -13,10 +13,13 @@
 
 namespace pw::actors {
 
-// `hub` serves the http and batch stages (nullptr: none may be configured).
+// `hub` serves the http and batch stages (nullptr: none may be configured);
+// `assets`: what the asset backends (image, worker) need; without it a
+// pipeline that uses them is refused.
 core::result<std::map<std::string, pipeline_binding>> bind_pipelines(const core::config& cfg,
                                                                      const store::database& db,
-                                                                     stages::providers::hub* hub = nullptr);
+                                                                     stages::providers::hub* hub = nullptr,
+                                                                     const stages::asset::services* assets = nullptr);
 
 // (cluster) A handoff brought these workspaces' state: every backend reads
 // it (and only it) from the store again.

@@ -16,6 +16,13 @@
 
 namespace pw::actors {
 
+// An uploaded image (POST /api/v1/assets): stored with its asset in the
+// write that accepts it.
+struct asset_upload {
+  std::string bytes;
+  std::string summary;  // for the history: "jpeg, 800 x 600 pixels, 73024 bytes"
+};
+
 struct submit_request {
   std::string owner;
   std::string workspace;
@@ -30,11 +37,14 @@ struct submit_request {
   // An imported row's key: stored with the item, in the same write, so that
   // a re-import finds it (net/imports).
   std::string row_key;
+  // Set for an asset (pipeline "asset"): the image, taken by admission.
+  std::shared_ptr<asset_upload> asset;
 };
 
 struct submit_reply {
   std::string id;
   std::int64_t created_at_ms = 0;
+  bool asset = false;  // the 201 of an upload: {jobId, assetId, status: "processing", created_at}
   // The 201 body, the same for the first answer and every replay.
   std::string json() const;
 };

@@ -64,7 +64,7 @@ using bulk_ptr = std::shared_ptr<bulk_envelope>;
 using stored_item_ptr = std::shared_ptr<store::stored_item>;
 using queued_batch_ptr = std::shared_ptr<std::vector<store::queued_ref>>;
 using success_ptr = std::shared_ptr<stages::stage_success>;
-using outcome_ptr = std::shared_ptr<stages::stage_outcome>;
+using outcome_ptr = std::shared_ptr<stages::stage_outcome>;  // an asynchronous backend's answer
 
 // (cluster) Slots admission stops running (a handoff): `done` once none of
 // their items has a supervisor any more.

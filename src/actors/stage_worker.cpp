@@ -51,19 +51,20 @@ void deliver(caf::event_based_actor* self, const worker_job& job, clock::time_po
   self->quit();
 }
 
-// An asynchronous backend (a provider call) answers on its own thread; the
-// outcome comes back to this worker as a message, and nothing waits.
+// An asynchronous backend (a provider call, the image pool, an external
+// worker) answers on its own thread; the outcome comes back to this worker as
+// a message, and nothing waits.
 void compute(caf::event_based_actor* self, const worker_job& job, clock::time_point started) {
-  const stages::stage_input in{*job.item, *job.upstream, job.attempt};
   const auto t0 = clock::now();
   if (!job.backend->asynchronous()) {
-    auto outcome = job.backend->run(in);
+    auto outcome = job.backend->run(stages::stage_input{*job.item, *job.upstream, job.attempt});
     job.ctx->metrics->actor_message(core::actor_kind::worker, 0, std::chrono::duration<double>(clock::now() - t0).count());
     return deliver(self, job, started, std::move(outcome));
   }
-  job.backend->start(in, [h = caf::actor_cast<caf::actor>(self)](stages::stage_outcome o) {
-    caf::anon_send(h, outcome_atom::value, std::make_shared<stages::stage_outcome>(std::move(o)));
-  });
+  job.backend->start(stages::async_input{job.item, job.upstream, job.attempt},
+                     [h = caf::actor_cast<caf::actor>(self)](stages::stage_outcome o) {
+                       caf::anon_send(h, outcome_atom::value, std::make_shared<stages::stage_outcome>(std::move(o)));
+                     });
   job.ctx->metrics->actor_message(core::actor_kind::worker, 0, std::chrono::duration<double>(clock::now() - t0).count());
 }
 

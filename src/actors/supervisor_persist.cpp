@@ -11,9 +11,12 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/asset_lifecycle.hpp"
 #include "actors/events.hpp"
 #include "actors/supervisor_impl.hpp"
+#include "core/asset.hpp"
 #include "core/clock.hpp"
+#include "store/assets.hpp"
 
 namespace pw::actors {
 
@@ -108,6 +111,7 @@ void supervisor::persist(core::step step, stage_output* out, control_ptr reply) 
     spdlog::debug("event=item.finished item={} status={} duration_ms={}", it.id, core::to_string(state_.status),
                   state_.completed_at_ms - state_.started_at_ms);
   }
+  if (it.pipeline == core::asset_pipeline) add_asset_changes(ws, it, pipe_, state_, step.history, results_);
   follow_up f;
   f.start = std::move(step.start);
   f.retry = std::move(step.retry);
@@ -153,6 +157,11 @@ void supervisor::flush() {
       next_.delete_item(*item_, pipe_, state_);
       for (const auto& [stage, result] : results_.entries())
         if (auto theme = theme_of(result.get())) next_.delete_theme(*item_, *theme);
+      if (item_->pipeline == core::asset_pipeline)
+        store::delete_asset(next_, *item_, core::asset_status_of(state_.status));
+      // What backends keep about the item (an index entry) goes with it.
+      for (const auto& b : binding_->stages)
+        for (auto& w : b.backend->forget(*item_)) next_.put_stage_data(b.data_prefix + w.key, std::move(w.value));
       next_actions_ = std::move(*pending_delete_);
       pending_delete_.reset();
     } else {

@@ -69,7 +69,19 @@ struct import_options {
   std::string text_column, title_column, key_column;
 };
 
+struct asset_options {
+  client_options client;
+  std::string file;
+  std::string category;
+  std::optional<std::string> workspace;  // default: the token's only workspace
+  std::optional<std::string> title;
+  std::optional<std::string> idempotency_key;
+  bool watch = false;  // follow the asset until it is analysed
+};
+
 int serve(const serve_options& o);
+// `pipewright asset submit FILE --category C [--watch]`
+int asset_submit(const asset_options& o);
 int token(const token_options& o);
 int submit(const submit_options& o);
 int status(const item_options& o);

@@ -6,11 +6,13 @@
 #include <iostream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "actors/backends.hpp"
 #include "actors/runtime.hpp"
+#include "cli/asset_runtime.hpp"
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "cli/logging.hpp"
@@ -75,7 +77,12 @@ int serve(const serve_options& o) {
   }
   // Provider gates (http and batch stages); the runtime stops them on shutdown.
   stages::providers::hub providers(*cfg);
-  auto bindings = actors::bind_pipelines(*cfg, *db.value(), &providers);
+  auto assets = asset_runtime::start(*cfg, *db.value());
+  if (!assets) {
+    std::cerr << "pipewright: " << assets.err().message << "\n";
+    return 2;
+  }
+  auto bindings = actors::bind_pipelines(*cfg, *db.value(), &providers, &assets.value()->services());
   if (!bindings) {
     std::cerr << "pipewright: " << bindings.err().message << "\n";
     return 2;
@@ -100,7 +107,8 @@ int serve(const serve_options& o) {
   net::idempotency idem(*db.value(), rt, cfg->store.idempotency_retention_ms);
   net::rate_limiter submits(cfg->limits.submit_rate_per_user, cfg->limits.submit_burst);
   net::router routes(auth, &metrics);
-  net::api_context ctx{*cfg, rt, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_healthy(); }};
+  net::api_context ctx{*cfg, rt, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_healthy(); },
+                       &assets.value()->brands(), &assets.value()->signer()};
   net::add_all_routes(routes, ctx);
   net::import_registry imports;
   net::add_import_routes(routes, ctx, imports);
@@ -130,11 +138,15 @@ int serve(const serve_options& o) {
   auto port = srv.start();
   if (!port) {
     spdlog::critical("event=node.failed reason=\"{}\"", port.err().message);
+    assets.value()->stop();
     rt.shutdown();
     return 1;
   }
   const auto& host = cfg->server.listen.host;
-  spdlog::info("listening on http://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host, port.value());
+  const auto origin = fmt::format("http://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host, port.value());
+  // External workers fetch images from here (signed URLs).
+  assets.value()->signer().set_base(cfg->assets.public_url.empty() ? origin : cfg->assets.public_url);
+  spdlog::info("listening on {}", origin);
 
   if (member) {
     // A slot's unfinished items resume when the node takes its lease; the
@@ -168,6 +180,7 @@ int serve(const serve_options& o) {
   // A clean stop gives the slots' leases back at once (their records stay
   // here: the node serves them again when it returns).
   if (member) member->stop(true);
+  assets.value()->stop();  // image jobs not started are dropped; their items resume on the next start
   rt.shutdown();
   auto stats = rt.stats();
   db.value().reset();

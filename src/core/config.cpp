@@ -212,6 +212,24 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
   actors.integer("max_queued", cfg.actors.max_queued, 1, 1'000'000'000);
   actors.finish();
 
+  section assets(top.table("assets"), "assets", err);
+  assets.str("dictionary", cfg.assets.dictionary);
+  assets.integer("max_image_bytes", cfg.assets.max_image_bytes, 1024, 1LL << 30);
+  assets.integer("max_pixels", cfg.assets.max_pixels, 256, 1'000'000'000);
+  assets.integer("min_side", cfg.assets.min_side, 1, 4096);
+  assets.integer("image_threads", cfg.assets.image_threads, 1, 64);
+  assets.integer("image_queue", cfg.assets.image_queue, 1, 10'000'000);
+  assets.str("ocr_languages", cfg.assets.ocr_languages, true);
+  assets.integer("duplicate_distance", cfg.assets.duplicate_distance, 0, 32);
+  assets.duration("signed_url_ttl_ms", cfg.assets.signed_url_ttl, 1000, 7LL * 86'400'000);
+  assets.str("public_url", cfg.assets.public_url);
+  assets.finish();
+  if (!err && !cfg.assets.public_url.empty() && cfg.assets.public_url.rfind("http://", 0) != 0 &&
+      cfg.assets.public_url.rfind("https://", 0) != 0)
+    assets.fail("assets.public_url: expected http://HOST:PORT or https://... (or empty)");
+  if (!err && cfg.assets.ocr_languages.find_first_not_of("abcdefghijklmnopqrstuvwxyz_+") != std::string::npos)
+    assets.fail("assets.ocr_languages: expected Tesseract language codes joined by + (e.g. \"eng+spa+deu\")");
+
   section notifier(top.table("notifier"), "notifier", err);
   notifier.choice("stage_events", cfg.stage_events,
                   {std::pair{std::string_view("all"), stage_events_mode::all}, {"settled", stage_events_mode::settled},
@@ -255,6 +273,8 @@ result<config> load_config(std::string_view defaults_toml, const std::optional<s
   if (err) return std::move(*err);
   if (!cfg.pipelines.count("feedback"))
     return make_error(errc::validation_failed, "config: pipelines.feedback: missing (POST /api/v1/items runs it)");
+  if (!cfg.pipelines.count("asset"))
+    return make_error(errc::validation_failed, "config: pipelines.asset: missing (POST /api/v1/assets runs it)");
   return cfg;
 }
 

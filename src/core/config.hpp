@@ -107,12 +107,27 @@ struct batch_config {
   std::size_t mapping_chunk = 1000;  // requests mapped back per write
 };
 
+// Image assets (docs/assets.md).
+struct assets_config {
+  std::string dictionary;                  // brand dictionary file; "": the built-in config/assets/brands.toml
+  std::size_t max_image_bytes = 15 << 20;  // an upload over this is refused (413) as soon as it passes it
+  std::uint64_t max_pixels = 40'000'000;   // width x height over this is refused (413 at upload, permanent at decode)
+  std::uint32_t min_side = 16;             // a thinner image is refused (400)
+  std::uint32_t image_threads = 2;         // the image pool: decode, OCR, vision, extract, duplicate
+  std::size_t image_queue = 10000;         // jobs waiting for the pool at most; more fail transiently
+  std::string ocr_languages = "eng+spa+deu";
+  std::uint32_t duplicate_distance = 10;   // pHash bits two duplicates may differ in
+  millis signed_url_ttl{600000};           // lifetime of the image URLs handed to external workers
+  std::string public_url;                  // how workers reach this node; "": http://<listen address>
+};
+
 struct config {
   server_config server;
   limits_config limits;
   auth_config auth;
   store_config store;
   actors_config actors;
+  assets_config assets;
   stage_events_mode stage_events = stage_events_mode::all;
   std::string log_level = "info";
   log_encoding log_format = log_encoding::text;  // text: key=value lines; json: one JSON object per line

@@ -14,6 +14,11 @@
 #include "net/bodies.hpp"
 #include "store/database.hpp"
 
+namespace pw::stages::asset {
+class dictionary;
+class url_signer;
+}  // namespace pw::stages::asset
+
 namespace pw::net {
 
 struct api_context {
@@ -26,6 +31,9 @@ struct api_context {
   rate_limiter& submits;
   // True while the store accepts writes.
   std::function<bool()> store_healthy;
+  // Image assets: the categories (brand dictionary) and image URL signatures.
+  const stages::asset::dictionary* brands = nullptr;
+  const stages::asset::url_signer* signer = nullptr;
 };
 
 void add_health_routes(router& r, api_context& ctx);
@@ -33,6 +41,14 @@ void add_item_routes(router& r, api_context& ctx);
 void add_control_routes(router& r, api_context& ctx);
 void add_workspace_routes(router& r, api_context& ctx);
 void add_admin_routes(router& r, api_context& ctx);
+// POST /api/v1/assets (and /api/assets/analyze-queue), GET/DELETE
+// /api/v1/assets/{id}, its image and retry, the workspace and admin views.
+void add_asset_routes(router& r, api_context& ctx);
+// The paths whose multipart/form-data bodies the server streams into a
+// form (http_request::form) instead of reading them whole.
+bool is_form_upload_path(std::string_view path) noexcept;
+// The largest such body: an image at its limit plus the form around it.
+std::size_t max_upload_body(const core::config& cfg) noexcept;
 // GET /metrics and GET /api/v1/admin/actors (admin).
 void add_operations_routes(router& r, api_context& ctx);
 // GET / and GET /ui/{file}: the dashboard's static files (web/, embedded).

@@ -238,6 +238,7 @@ void add_all_routes(router& r, api_context& ctx) {
   add_control_routes(r, ctx);
   add_workspace_routes(r, ctx);
   add_admin_routes(r, ctx);
+  add_asset_routes(r, ctx);
   add_operations_routes(r, ctx);
   add_dashboard_routes(r);
   add_batch_routes(r, ctx);

@@ -83,6 +83,7 @@ void router::dispatch(http_request& req, responder respond) const {
     }
     match(c, parts, req);
     if (c.r.needs == access::open) return c.r.fn(req, nullptr, std::move(respond));
+    if (c.r.needs == access::signed_url && req.authorization.empty()) return c.r.fn(req, nullptr, std::move(respond));
     auto who = auth_.from_header(req.authorization);
     if (!who) return respond(error_response(who.err()));
     if (c.r.needs == access::admin && !who->admin)

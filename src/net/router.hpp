@@ -16,7 +16,9 @@
 
 namespace pw::net {
 
-enum class access : std::uint8_t { open, user, admin };
+// signed_url: a user's token, or none (then `who` is null and the handler
+// checks the URL's signature itself).
+enum class access : std::uint8_t { open, user, admin, signed_url };
 
 // `who` is empty for open routes.
 using handler = std::function<void(http_request& req, const principal* who, responder respond)>;

@@ -14,6 +14,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "net/api.hpp"
+#include "net/multipart.hpp"
+#include "net/sio_server.hpp"
 #include "net/ws_session.hpp"
 
 namespace pw::net {
@@ -26,7 +29,18 @@ using tcp = asio::ip::tcp;
 struct server::impl {
   impl(const core::config& c, router& r, authenticator& a, actors::gateway& g, const store::database& d,
        core::node_metrics* m)
-      : cfg(c), routes(r), auth(a), gate(g), db(d), metrics(m), ioc(static_cast<int>(c.server.io_threads)), acceptor(asio::make_strand(ioc)) {}
+      : cfg(c),
+        routes(r),
+        auth(a),
+        gate(g),
+        db(d),
+        metrics(m),
+        ioc(static_cast<int>(c.server.io_threads)),
+        acceptor(asio::make_strand(ioc)),
+        sio(ioc,
+            sio_options{c.limits.ws_idle_timeout / 2, c.limits.ws_idle_timeout / 2, c.limits.ws_max_frame_bytes,
+                        c.limits.ws_send_queue},
+            a, g, d) {}
 
   const core::config& cfg;
   router& routes;
@@ -43,6 +57,7 @@ struct server::impl {
   ws_registry sockets;
   asio::io_context ioc;
   tcp::acceptor acceptor;
+  sio_server sio;  // Socket.IO at /socket.io/
   std::vector<std::thread> threads;
 
   void do_accept();
@@ -87,6 +102,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (ec == http::error::body_limit) return refuse_body_limit();
     if (ec) return reply_and_close(error_response(core::errc::validation_failed, "malformed HTTP request: " + ec.message()));
     auto& req = parser_->get();
+    if (is_upload(req)) return start_upload();
     if (!over_limit_ && !beast::websocket::is_upgrade(req)) {
       http_request probe;
       probe.method = std::string(req.method_string());
@@ -188,10 +204,101 @@ class http_session : public std::enable_shared_from_this<http_session> {
     });
   }
 
+  // A multipart/form-data POST to an upload path: its body streams through
+  // the multipart parser chunk by chunk (net/multipart.hpp).
+  bool is_upload(const http::request<http::string_body>& req) const {
+    if (req.method() != http::verb::post || !multipart_parser::is_form_data(req[http::field::content_type])) return false;
+    std::string path;
+    std::map<std::string, std::string, std::less<>> query;
+    return parse_target(req.target(), path, query) && is_form_upload_path(path);
+  }
+
+  // Refuses before reading the body what can be refused from the header:
+  // no token (401), a declared length over the limit (413), no boundary.
+  void start_upload() {
+    auto& req = parser_->get();
+    const auto limit = max_upload_body(srv_.cfg);
+    if (over_limit_)
+      return reply_and_close(error_response(core::errc::rate_limited,
+                                            "too many connections (server.max_connections); retry later"));
+    if (auto who = srv_.auth.from_header(req[http::field::authorization]); !who) return reply_and_close(error_response(who.err()));
+    if (auto len = parser_->content_length(); len && *len > limit) return refuse_upload_limit();
+    auto boundary = multipart_parser::boundary_of(req[http::field::content_type]);
+    if (!boundary)
+      return reply_and_close(error_response(core::errc::validation_failed,
+                                            "the multipart/form-data Content-Type has no boundary (1 to 70 characters)"));
+    form_limits limits;
+    limits.max_file_bytes = srv_.cfg.assets.max_image_bytes;
+    form_ = std::make_unique<multipart_parser>(std::move(*boundary), limits);
+    upload_.emplace(std::move(*parser_));
+    parser_.reset();
+    upload_->body_limit(limit);
+    chunk_.resize(64 * 1024);
+    if (beast::iequals(upload_->get()[http::field::expect], "100-continue") && !upload_->is_done()) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, upload_->get().version());
+      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+        if (ec) return self->close();
+        self->read_upload();
+      });
+      return;
+    }
+    read_upload();
+  }
+
+  void read_upload() {
+    stream_.expires_after(std::chrono::seconds(60));
+    auto& body = upload_->get().body();
+    body.data = chunk_.data();
+    body.size = chunk_.size();
+    http::async_read_some(stream_, buffer_, *upload_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_upload_chunk(ec);
+    });
+  }
+
+  void on_upload_chunk(beast::error_code ec) {
+    auto& body = upload_->get().body();
+    const auto got = chunk_.size() - body.size;
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec == http::error::body_limit) return refuse_upload_limit();
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+        ec == asio::error::eof || ec == http::error::partial_message)
+      return close();
+    if (ec) return reply_and_close(error_response(core::errc::validation_failed, "malformed HTTP request: " + ec.message()));
+    // A part over its limit stops the upload here; the rest is never read.
+    if (!form_->feed(std::string_view(chunk_.data(), got))) return reply_and_close(error_response(form_->error()));
+    if (!upload_->is_done()) return read_upload();
+    if (!form_->finish()) return reply(error_response(form_->error()));
+    stream_.expires_never();
+    auto req = upload_->release();
+    upload_.reset();
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    http_request r;
+    r.method = std::string(req.method_string());
+    if (!parse_target(req.target(), r.path, r.query))
+      return reply(error_response(core::errc::validation_failed, "the request target is not valid percent-encoding"));
+    r.authorization = std::string(req[http::field::authorization]);
+    r.content_type = std::string(req[http::field::content_type]);
+    r.idempotency_key = std::string(req["Idempotency-Key"]);
+    r.form = std::make_shared<form_data>(form_->take());
+    form_.reset();
+    r.request_id = std::to_string(++srv_.request_counter);
+    srv_.routes.dispatch(r, [self = shared_from_this()](http_response resp) {
+      asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable { self->reply(std::move(resp)); });
+    });
+  }
+
   void abort_stream(const std::string& why) {
     if (auto sink = std::move(sink_)) sink->abort(why);
     stream_parser_.reset();
     close();
+  }
+
+  void refuse_upload_limit() {
+    reply_and_close(error_response(core::errc::payload_too_large,
+                                   fmt::format("the upload is larger than {} bytes (an image of at most {} bytes, "
+                                               "assets.max_image_bytes, and its form)",
+                                               max_upload_body(srv_.cfg), srv_.cfg.assets.max_image_bytes)));
   }
 
   void refuse_body_limit() {
@@ -228,6 +335,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto done = [self = shared_from_this()](http_response resp) {
       asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable { self->reply(std::move(resp)); });
     };
+    if (sio_server::handles(r.path)) return srv_.sio.handle_http(r, std::move(done));
     if (srv_.front) srv_.front(r, std::move(done));
     else srv_.routes.dispatch(r, std::move(done));
   }
@@ -235,8 +343,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void upgrade(http::request<http::string_body>&& req) {
     std::string path;
     std::map<std::string, std::string, std::less<>> query;
-    if (!parse_target(req.target(), path, query) || path != "/api/v1/ws")
-      return reply(error_response(core::errc::not_found, "WebSocket endpoint is /api/v1/ws"));
+    if (parse_target(req.target(), path, query) && sio_server::handles(path))
+      return srv_.sio.accept_websocket(stream_.release_socket(), std::move(req), query);
+    if (path != "/api/v1/ws")
+      return reply(error_response(core::errc::not_found, "WebSocket endpoints are /api/v1/ws and /socket.io/"));
     auto token = query.find("token");
     auto who = token != query.end() ? srv_.auth.verify(token->second) : srv_.auth.from_header(req[http::field::authorization]);
     if (!who) return reply(error_response(who.err()));
@@ -299,6 +409,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
   std::optional<http::request_parser<http::buffer_body>> stream_parser_;  // a streamed route's body
   std::shared_ptr<body_sink> sink_;
   std::vector<char> piece_;
+  // An upload in progress: the parser reading its body in chunks, the form.
+  std::optional<http::request_parser<http::buffer_body>> upload_;
+  std::unique_ptr<multipart_parser> form_;
+  std::vector<char> chunk_;
   server::impl& srv_;
   bool over_limit_;
   bool keep_alive_ = true;
@@ -361,6 +475,7 @@ void server::stop() {
     i.acceptor.close(ec);
   });
   i.sockets.shutdown_all();
+  i.sio.shutdown_all();
   // Give close frames a moment to leave, then stop everything.
   for (int k = 0; k < 20 && i.sockets.size() > 0; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   i.ioc.stop();

@@ -9,6 +9,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/json/parse.hpp>
+
+#include "core/json.hpp"
 #include "store/write_set.hpp"
 
 namespace pw::net {
@@ -211,14 +214,22 @@ void ws_session::do_read() {
     auto data = self->read_buffer_.cdata();
     std::string text(static_cast<const char*>(data.data()), data.size());
     self->read_buffer_.consume(self->read_buffer_.size());
+    if (!self->ws_.got_text()) {
+      spdlog::debug("event=ws.binary_refused user={}", self->who_.sub);
+      return self->close(websocket::close_code::unknown_data, "binary frames are not accepted: send JSON text messages");
+    }
     self->on_message(text);
     if (!self->closing_) self->do_read();
   });
 }
 
-// Clients may send {"type":"ping"} (browsers cannot send WebSocket pings);
-// anything else is read and ignored. More than limits.ws_max_messages_per_s
-// messages in a second closes the socket (1008).
+// The messages a client may send (docs/assets.md, "WebSocket client
+// messages"): {"type":"ping"} (optionally with an "id", echoed) is answered
+// {"type":"pong"} (browsers cannot send WebSocket pings). Any other text is
+// answered with an error frame, {"type":"error","code":"INVALID_MESSAGE" |
+// "UNKNOWN_MESSAGE",...}, and the socket stays open; a binary frame closes it
+// with 1003, text that is not UTF-8 with 1007 (Beast checks it). More than
+// limits.ws_max_messages_per_s messages in a second closes it with 1008.
 void ws_session::on_message(std::string_view text) {
   const auto now = std::chrono::steady_clock::now();
   if (now - window_start_ >= std::chrono::seconds(1)) {
@@ -230,8 +241,29 @@ void ws_session::on_message(std::string_view text) {
     close_reason_ = core::ws_close::rate_limited;
     return close(websocket::close_code::policy_error, "too many messages: limits.ws_max_messages_per_s");
   }
-  if (text.find("\"ping\"") != std::string_view::npos)
-    enqueue(std::make_shared<const std::string>("{\"type\":\"pong\"}"));
+  auto error = [&](std::string_view code, std::string message) {
+    std::string frame = "{\"type\":\"error\",\"code\":\"";
+    frame += code;
+    frame += "\",\"message\":";
+    core::append_json_string(frame, message);
+    frame += ",\"accepted\":[\"ping\"]}";
+    enqueue(std::make_shared<const std::string>(std::move(frame)));
+  };
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec) return error("INVALID_MESSAGE", "the message is not JSON (" + ec.message() + "); send {\"type\":\"ping\"}");
+  const auto* o = v.if_object();
+  const auto* type = o ? o->if_contains("type") : nullptr;
+  if (!type || !type->is_string()) return error("INVALID_MESSAGE", "a message is a JSON object with a string \"type\"");
+  if (type->as_string() != "ping")
+    return error("UNKNOWN_MESSAGE", "unknown message type \"" + std::string(std::string_view(type->as_string()).substr(0, 64)) + "\"");
+  std::string pong = "{\"type\":\"pong\"";
+  if (const auto* id = o->if_contains("id"); id && (id->is_string() || id->is_number())) {
+    pong += ",\"id\":";
+    core::append_json(pong, *id);
+  }
+  pong += '}';
+  enqueue(std::make_shared<const std::string>(std::move(pong)));
 }
 
 void ws_session::close(std::uint16_t code, std::string reason) {

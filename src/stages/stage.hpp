@@ -76,6 +76,17 @@ inline stage_outcome success(boost::json::object output) { return stage_success{
 inline stage_outcome transient_error(std::string m) { return stage_error{false, std::move(m)}; }
 inline stage_outcome permanent_error(std::string m) { return stage_error{true, std::move(m)}; }
 
+// What an asynchronous attempt holds on to while it runs elsewhere (a thread
+// pool, the network): shared, so it outlives the call that started it.
+struct async_input {
+  std::shared_ptr<const core::item> item;
+  std::shared_ptr<const stage_results> upstream;
+  std::uint32_t attempt = 1;
+};
+
+// Called exactly once with an asynchronous attempt's outcome, on any thread.
+using stage_done = std::function<void(stage_outcome)>;
+
 // Reads a backend's persisted state at start, before any item runs. Keys are
 // those the backend wrote (its namespace prefix is handled by the store).
 class state_reader {
@@ -108,15 +119,30 @@ class stage_backend {
   // that never returned would hold a scheduler thread, and no timeout could
   // take it back.
   virtual bool asynchronous() const noexcept { return false; }
+  // The stage worker starts an asynchronous attempt here and waits for
+  // `done` (the supervisor's timeout bounds the wait). A backend that needs
+  // the item after the call (the image pool) overrides this one; the default
+  // hands a stage_input to start() above (a provider call copies what it needs).
+  virtual void start(const async_input& in, stage_done done) {
+    start(stage_input{*in.item, *in.upstream, in.attempt}, std::move(done));
+  }
+  // The item is being deleted: what the backend keeps about it (an index
+  // entry) goes, in memory now and durably in the delete's write.
+  virtual std::vector<state_write> forget(const core::item&) { return {}; }
 };
 
 namespace providers {
 class hub;
 }
+namespace asset {
+struct services;
+}
 
 // Builds the backend a stage declares (`backend` and `options`), or says
-// which key is wrong. `http` and `batch` stages need the providers' hub.
+// which key is wrong. `http` and `batch` stages need the providers' hub; the
+// asset backends (`image`, `worker`) need the node's image services.
 core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& p, const core::stage_spec& s,
-                                                          providers::hub* hub = nullptr);
+                                                          providers::hub* hub = nullptr,
+                                                          const asset::services* assets = nullptr);
 
 }  // namespace pw::stages

@@ -15,6 +15,7 @@ std::string_view cf_name(cf c) noexcept {
     case cf::idempotency: return "idempotency";
     case cf::outbox: return "outbox";
     case cf::batches: return "batches";
+    case cf::images: return "images";
   }
   return "meta";
 }

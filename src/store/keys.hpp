@@ -23,8 +23,9 @@ enum class cf : std::uint8_t {
   idempotency, // 'k' owner '\0' key -> record; 't' be64(created) owner '\0' key -> "" (expiry order)
   outbox,      // (cluster) be64(outbox seq) -> room '\0' event: events for rooms whose log lives on another node
   batches,     // the Batch API: batches, their members, provider requests, requests by status (store/batch_records.hpp)
+  images,      // asset id -> the uploaded image's bytes (RocksDB blob files; store/assets.hpp)
 };
-inline constexpr std::size_t cf_count = 11;
+inline constexpr std::size_t cf_count = 12;
 // Column families of store format 2, read once by the migration (store/migrate.cpp).
 inline constexpr std::string_view legacy_families[] = {"state", "results", "history", "owners"};
 std::string_view cf_name(cf c) noexcept;

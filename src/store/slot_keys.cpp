@@ -10,7 +10,7 @@ namespace pw::store {
 
 // A new column family must say in place() where its keys go (and be added
 // to the handoff test): a handoff that cannot place a key stops.
-static_assert(cf_count == 11, "a new column family: give it a rule in slot_keys::place()");
+static_assert(cf_count == 12, "a new column family: give it a rule in slot_keys::place()");
 
 namespace {
 
@@ -89,7 +89,13 @@ key_place slot_keys::place(cf family, std::string_view key, std::string_view val
         case 'T':  // 'T' ws '\0' theme '\0' id -> owner
           return of_workspace(until(key.substr(1), '\0'));
         case 'O':  // 'O' owner '\0' status '\0' id -> workspace
+        case 'A':  // 'A' owner '\0' asset id -> workspace
           return of_workspace(value);
+        case 'B':  // 'B' workspace '\0' asset id -> owner
+        case 'R':  // 'R' workspace '\0' row key -> item id (CSV import)
+          return of_workspace(until(key.substr(1), '\0'));
+        case 'I':  // 'I' import id -> the import's report: the node's
+          return key_place::of_node();
         default: return key_place::unknown();
       }
     }
@@ -115,6 +121,7 @@ key_place slot_keys::place(cf family, std::string_view key, std::string_view val
     // cluster node refuses batch stages at start (core/config_providers.cpp),
     // so a cluster's store has none.
     case cf::batches: return key_place::of_node();
+    case cf::images: return of_item(key);  // asset id = its item's id
   }
   return key_place::unknown();
 }

@@ -207,6 +207,12 @@ void write_set::count(std::string_view workspace, std::string field, std::int64_
   counters_.push_back(counter_delta{std::string(workspace), std::move(field), delta});
 }
 
+void write_set::put(cf family, std::string key, std::string value) {
+  ops_.push_back({family, k::put, std::move(key), std::move(value)});
+}
+
+void write_set::erase(cf family, std::string key) { ops_.push_back({family, k::erase, std::move(key), {}}); }
+
 void write_set::emit(std::string room, std::string json_tail) {
   events_.push_back({std::move(room), std::move(json_tail)});
 }

@@ -103,6 +103,9 @@ class write_set {
   void put_idempotency(std::string_view owner, std::string_view key, std::int64_t created_ms, std::string record);
   void delete_idempotency(std::string_view owner, std::string_view key, std::int64_t created_ms);
   void count(std::string_view workspace, std::string field, std::int64_t delta);
+  // A plain key of a family (records of other kinds: store/assets.hpp).
+  void put(cf family, std::string key, std::string value);
+  void erase(cf family, std::string key);
   void emit(std::string room, std::string json_tail);
   void erase_range(cf family, std::string begin, std::string end);
   // Keeps a room's last seq in meta (before a sweep may delete all its events).

@@ -40,6 +40,11 @@ config_builder& config_builder::stage(const std::string& name, const std::string
   return *this;
 }
 
+config_builder& config_builder::asset_pipeline(const std::string& toml) {
+  asset_pipeline_ = toml;
+  return *this;
+}
+
 config_builder& config_builder::backend(const std::string& name) {
   backend_ = name;
   return *this;
@@ -72,6 +77,7 @@ std::string config_builder::str() const {
     out += "\n";
     if (chaotic) out += std::string("[pipelines.feedback.stages.") + name + ".chaos]\n" + chaos_keys_.at(name) + "\n";
   }
+  out += asset_pipeline_;
   return out;
 }
 
