@@ -2,7 +2,7 @@
 // plain WebSocket from `ws` beside it) against a real node on 127.0.0.1
 // with a real store, a real JWT and a fake analysis worker on loopback
 // (tests/support/fake_worker.cpp). Run by ctest (tests/CMakeLists.txt) with
-// node's test runner after the npm ci fixture (tests/sio/setup.sh).
+// node's test runner after the npm ci fixture (tests/support/npm_fixture.sh).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
