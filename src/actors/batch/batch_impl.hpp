@@ -8,10 +8,13 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "actors/batch/service.hpp"
 #include "core/ids.hpp"
@@ -20,6 +23,11 @@
 #include "store/write_set.hpp"
 
 namespace pw::actors {
+
+// A provider's JSON answer (a file, a batch) as an object; nothing when it is not one.
+std::optional<boost::json::object> object_of(const std::string& text);
+// A string member of such an answer; "" when it is missing or not a string.
+std::string string_member(const boost::json::object& o, std::string_view key);
 
 struct registration {
   stages::providers::batch_request request;

@@ -21,18 +21,6 @@ using store::request_status;
 
 namespace {
 
-std::optional<json::object> object_of(const std::string& text) {
-  boost::system::error_code ec;
-  auto v = json::parse(text, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  return std::move(v.as_object());
-}
-
-std::string str(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
-}
-
 std::string file_name(const store::batch_record& b) { return "pipewright-" + b.id + ".jsonl"; }
 
 sp::http_outcome unreadable(std::string what) {
@@ -155,9 +143,9 @@ void batch_service::impl::upload(store::batch_record b) {
   call(provider, std::move(c), [this, b = std::move(b)](sp::http_outcome o) mutable {
     if (o.v != sp::verdict::ok) return creation_failed(std::move(b), o);
     auto file = object_of(o.body);
-    if (!file || str(*file, "id").empty()) return creation_failed(std::move(b), unreadable("file id"));
+    if (!file || string_member(*file, "id").empty()) return creation_failed(std::move(b), unreadable("file id"));
     core::failpoint("batch.uploaded");
-    b.input_file_id = str(*file, "id");
+    b.input_file_id = string_member(*file, "id");
     b.status = batch_status::uploading;
     b.uploaded_at_ms = b.updated_at_ms = core::now_ms();
     b.error.clear();
@@ -183,10 +171,10 @@ void batch_service::impl::create(store::batch_record b) {
   call(provider, std::move(c), [this, b = std::move(b)](sp::http_outcome o) mutable {
     if (o.v != sp::verdict::ok) return creation_failed(std::move(b), o);
     auto made = object_of(o.body);
-    if (!made || str(*made, "id").empty()) return creation_failed(std::move(b), unreadable("batch id"));
+    if (!made || string_member(*made, "id").empty()) return creation_failed(std::move(b), unreadable("batch id"));
     core::failpoint("batch.created");
-    b.provider_batch_id = str(*made, "id");
-    b.status = store::from_provider(str(*made, "status")).value_or(batch_status::validating);
+    b.provider_batch_id = string_member(*made, "id");
+    b.status = store::from_provider(string_member(*made, "status")).value_or(batch_status::validating);
     b.submitted_at_ms = b.updated_at_ms = core::now_ms();
     b.error.clear();
     store::write_set ws;
@@ -212,7 +200,7 @@ void batch_service::impl::find_file(store::batch_record b) {
     if (auto list = o.v == sp::verdict::ok ? object_of(o.body) : std::nullopt)
       if (auto d = list->find("data"); d != list->end() && d->value().is_array())
         for (const auto& f : d->value().as_array())
-          if (f.is_object() && str(f.as_object(), "filename") == file_name(b)) found = str(f.as_object(), "id");
+          if (f.is_object() && string_member(f.as_object(), "filename") == file_name(b)) found = string_member(f.as_object(), "id");
     if (found.empty()) return upload(std::move(b));
     spdlog::info("event=batch.file_found batch={} file={}", b.id, found);
     b.input_file_id = found;
@@ -247,14 +235,14 @@ void batch_service::impl::find_batch(store::batch_record b) {
           for (const auto& v : d->value().as_array()) {
             if (!v.is_object()) continue;
             const auto& x = v.as_object();
-            last = str(x, "id");
+            last = string_member(x, "id");
             std::string tag;
-            if (auto m = x.find("metadata"); m != x.end() && m->value().is_object()) tag = str(m->value().as_object(), "pipewright_batch");
-            if (tag != b.id && str(x, "input_file_id") != b.input_file_id) continue;
+            if (auto m = x.find("metadata"); m != x.end() && m->value().is_object()) tag = string_member(m->value().as_object(), "pipewright_batch");
+            if (tag != b.id && string_member(x, "input_file_id") != b.input_file_id) continue;
             *look = nullptr;
             look_first.erase(b.id);
             b.provider_batch_id = last;
-            b.status = store::from_provider(str(x, "status")).value_or(batch_status::validating);
+            b.status = store::from_provider(string_member(x, "status")).value_or(batch_status::validating);
             b.submitted_at_ms = b.updated_at_ms = core::now_ms();
             spdlog::info("event=batch.adopted batch={} provider_batch={} status={}", b.id, b.provider_batch_id,
                          store::to_string(b.status));

@@ -26,18 +26,6 @@ using store::request_status;
 
 namespace {
 
-std::optional<json::object> object_of(const std::string& text) {
-  boost::system::error_code ec;
-  auto v = json::parse(text, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  return std::move(v.as_object());
-}
-
-std::string str(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
-}
-
 std::int64_t count(const json::object& o, std::string_view key) {
   auto it = o.find(key);
   if (it == o.end() || !it->value().is_number()) return 0;
@@ -100,7 +88,7 @@ void batch_service::impl::poll_next(std::shared_ptr<std::vector<std::string>> id
 void batch_service::impl::mirror(store::batch_record b, const std::string& provider_json,
                                  std::shared_ptr<std::vector<std::string>> ids, std::size_t i) {
   auto x = object_of(provider_json);
-  auto status = x ? store::from_provider(str(*x, "status")) : std::nullopt;
+  auto status = x ? store::from_provider(string_member(*x, "status")) : std::nullopt;
   if (!status) {
     spdlog::warn("event=batch.poll_unreadable batch={}", b.id);
     return poll_next(std::move(ids), i + 1);
@@ -111,12 +99,12 @@ void batch_service::impl::mirror(store::batch_record b, const std::string& provi
     b.provider_completed = count(rc->value().as_object(), "completed");
     b.provider_failed = count(rc->value().as_object(), "failed");
   }
-  if (auto f = str(*x, "output_file_id"); !f.empty()) b.output_file_id = f;
-  if (auto f = str(*x, "error_file_id"); !f.empty()) b.error_file_id = f;
+  if (auto f = string_member(*x, "output_file_id"); !f.empty()) b.output_file_id = f;
+  if (auto f = string_member(*x, "error_file_id"); !f.empty()) b.error_file_id = f;
   if (auto e = x->find("errors"); e != x->end() && e->value().is_object())
     if (auto d = e->value().as_object().find("data"); d != e->value().as_object().end() && d->value().is_array() &&
                                                       !d->value().as_array().empty() && d->value().as_array()[0].is_object())
-      b.error = str(d->value().as_array()[0].as_object(), "message");
+      b.error = string_member(d->value().as_array()[0].as_object(), "message");
   if (provider_done(b.status) && b.finished_at_ms == 0) b.finished_at_ms = core::now_ms();
   if (store::encode_batch(b) != before) {
     b.updated_at_ms = core::now_ms();

@@ -293,4 +293,16 @@ void batch_service::requeue(std::vector<std::string> request_ids, std::function<
   if (!posted) done(requeue_report{false, 0, 0, {}});
 }
 
+std::optional<boost::json::object> object_of(const std::string& text) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.as_object());
+}
+
+std::string string_member(const boost::json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+}
+
 }  // namespace pw::actors
