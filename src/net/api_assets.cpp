@@ -184,19 +184,7 @@ void upload(api_context& ctx, http_request& req, const principal& who, responder
   // An Idempotency-Key covers what was uploaded: the request hash is taken
   // over this digest of the form (the body itself was never held whole).
   req.body = fmt::format("asset sha256={} category={} workspace={} title={}", sha, category, ws.value(), title.value_or(""));
-  guarded(
-      ctx, req, who, std::move(respond),
-      [&ctx, sub = std::move(sub)](responder respond, const std::string& key, const std::string& hash) mutable {
-        sub.idempotency_key = key;
-        sub.request_hash = hash;
-        ctx.gate.submit(std::move(sub), [respond = std::move(respond)](core::result<actors::submit_reply> r) {
-          if (!r) return respond(error_response(r.err()));
-          auto resp = json_response(201, r->json());
-          resp.headers.emplace_back("Location", "/api/v1/assets/" + r->id);
-          respond(std::move(resp));
-        });
-      },
-      /*stored_by_handler=*/true);
+  submit_guarded(ctx, req, who, std::move(respond), std::move(sub), "/api/v1/assets/");
 }
 
 // The asset if `who` may see it (its owner, or an admin); 404 otherwise,
