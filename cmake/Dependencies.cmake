@@ -13,6 +13,9 @@ find_package(CLI11 CONFIG QUIET)
 find_package(Catch2 2 CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# Image assets: libvips (decode, resize) and Tesseract 5 with Leptonica (OCR).
+pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips)
+pkg_check_modules(TESS REQUIRED IMPORTED_TARGET tesseract lept)
 
 # CAF 0.17.6: Debian ships no CMake config and no .pc file.
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)

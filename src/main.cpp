@@ -66,8 +66,37 @@ int main(int argc, char** argv) {
   d->add_flag("--all", dlq.all, "requeue: every open dead letter");
   d->add_option("--limit", dlq.limit, "list: at most this many")->check(CLI::Range(1, 1000));
 
+  pw::cli::cluster_options cl;
+  auto* c = app.add_subcommand("cluster", "A cluster of nodes (admin): status, drain NODE");
+  client_flags(c, cl.client);
+  c->add_option("action", cl.action, "status | drain")->check(CLI::IsMember({"status", "drain"}));
+  c->add_option("node", cl.node, "drain: the node whose slots move to the other nodes");
+  c->add_flag("--undo", cl.undo, "drain: let the node take slots again");
+
+  pw::cli::import_options import;
+  auto* im = app.add_subcommand("import", "Import a CSV file (each row an item; re-imports create nothing), with progress");
+  client_flags(im, import.client);
+  im->add_option("file", import.file, "CSV file with a header row (text, title, workspace, key, other columns: metadata)")->required();
+  im->add_option("--workspace,-w", import.workspace, "Workspace of rows that have no workspace column");
+  im->add_option("--text-column", import.text_column, "The column holding the text (default: text, feedback, body, ...)");
+  im->add_option("--title-column", import.title_column, "The column holding the title (default: title, subject, summary)");
+  im->add_option("--key-column", import.key_column, "The column holding the row key (default: key, id, external_id, row_key)");
+
+  pw::cli::asset_options asset;
+  auto* as = app.add_subcommand("asset", "Image assets: upload a photo for analysis");
+  as->require_subcommand(1);
+  auto* as_submit = as->add_subcommand("submit", "Upload a photo (brand and model come back in asset_processed)");
+  client_flags(as_submit, asset.client);
+  as_submit->add_option("file", asset.file, "The photo (JPEG, PNG, WebP, GIF, TIFF)")->required();
+  as_submit->add_option("--category,-c", asset.category, "watch, trading_card, sneaker, vinyl_record, action_figure, ...")
+      ->required();
+  as_submit->add_option("--workspace,-w", asset.workspace, "Workspace (default: the token's only one)");
+  as_submit->add_option("--title", asset.title, "A title (default: the file's name)");
+  as_submit->add_option("--idempotency-key", asset.idempotency_key, "Idempotency-Key of the upload");
+  as_submit->add_flag("--watch", asset.watch, "Wait for the analysis and print brand and model");
+
   // An unknown subcommand is an error even when --help follows it (CLI11
-  // would print the top-level help and exit 0 for `pipewright cluster --help`).
+  // would print the top-level help and exit 0 for `pipewright frobnicate --help`).
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;
     std::string names;
@@ -87,6 +116,7 @@ int main(int argc, char** argv) {
     // --help prints the help and exits 0; any other parse error is "could not run".
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (as_submit->parsed()) return pw::cli::asset_submit(asset);
   if (s->parsed()) return pw::cli::serve(serve);
   if (t->parsed()) return pw::cli::token(token);
   if (v->parsed()) return pw::cli::verify(verify);
@@ -95,5 +125,7 @@ int main(int argc, char** argv) {
   if (w->parsed()) return pw::cli::watch(watch);
   if (r->parsed()) return pw::cli::retry(retry);
   if (d->parsed()) return pw::cli::dlq(dlq);
+  if (c->parsed()) return pw::cli::cluster(cl);
+  if (im->parsed()) return pw::cli::import_csv(import);
   return 2;
 }

@@ -11,9 +11,11 @@
 #include "actors/admission_impl.hpp"
 #include "actors/events.hpp"
 #include "actors/instrument.hpp"
+#include "core/asset.hpp"
 #include "core/clock.hpp"
 #include "core/item_run.hpp"
 #include "core/kill_point.hpp"
+#include "store/assets.hpp"
 #include "store/codec.hpp"
 
 namespace pw::actors {
@@ -39,12 +41,14 @@ void admission_state::submit(const submission_ptr& sub) {
     return refuse(core::errc::queue_full, "the queue is full (actors.max_queued); retry later");
   auto p = ctx_->pipelines.find(sub->request.pipeline);
   if (p == ctx_->pipelines.end()) return refuse(core::errc::validation_failed, "no pipeline '" + sub->request.pipeline + "'");
+  if (released(sub->request.workspace))
+    return refuse(core::errc::unavailable, "the workspace is being moved to another node; retry shortly");
 
   const auto now = core::now_ms();
   auto rec = std::make_shared<store::stored_item>();
   auto& it = rec->item;
   auto& req = sub->request;
-  it.id = ids_.next(now);
+  it.id = ctx_->cluster_slots ? ids_.next(now, slot_of(sub->request.workspace)) : ids_.next(now);
   it.owner = std::move(req.owner);
   it.workspace = std::move(req.workspace);
   it.pipeline = std::move(req.pipeline);
@@ -57,8 +61,21 @@ void admission_state::submit(const submission_ptr& sub) {
   std::vector<core::history_entry> history{core::history_entry{now, {}, {}, "queued", 0, "accepted"}};
   rec->state.history_seq = 1;
   submit_reply reply{it.id, now};
+  reply.asset = req.asset != nullptr;
 
   store::write_set ws;
+  if (req.asset) {
+    // The asset is created (draft: its image stored) and its job queued
+    // (processing) in the same write.
+    for (auto step : {core::asset_transition(std::nullopt, core::asset_status::draft, now, "image stored: " + req.asset->summary),
+                      core::asset_transition(core::asset_status::draft, core::asset_status::processing, now,
+                                             "analysis job queued")}) {
+      history.push_back(std::move(step).value());
+      ++rec->state.history_seq;
+    }
+    store::put_asset(ws, it, std::move(req.asset->bytes), core::asset_status::processing);
+    req.asset.reset();
+  }
   // With a slot free and nobody waiting, the item starts in the same write
   // that accepts it: its first stages are durable as started, and its
   // supervisor runs them as soon as the write is in.
@@ -75,11 +92,14 @@ void admission_state::submit(const submission_ptr& sub) {
     ++reserved_;
   }
   ws.create_item(it, pipe, rec->state, std::move(history));
+  if (!req.row_key.empty()) ws.put_row_key(it.workspace, req.row_key, it.id);
   if (!req.idempotency_key.empty())
     // The answer is stored with the item: a replay finds both or neither.
     ws.put_idempotency(it.owner, req.idempotency_key, now,
-                       store::encode_idempotency({req.request_hash, 201, reply.json(), now}));
+                       store::encode_idempotency({req.request_hash, 201, reply.json(), now,
+                                                  ctx_->cluster_slots ? std::optional(slot_of(it.workspace)) : std::nullopt}));
   ++accepting_;
+  if (ctx_->cluster_slots) ++accepting_by_workspace_[it.workspace];
   auto answer = [sub, reply, w = ctx_->writer](bool ok) {
     if (ok) sub->done(reply);
     else sub->done(core::store_refused(w->failure().value_or("the store refused the write")));
@@ -97,6 +117,20 @@ void admission_state::submit(const submission_ptr& sub) {
 void admission_state::accepted(const stored_item_ptr& rec, bool ok, bool started) {
   --accepting_;
   if (ok) ctx_->metrics->item_accepted(rec->item.pipeline);
+  if (ctx_->cluster_slots) {
+    auto a = accepting_by_workspace_.find(rec->item.workspace);
+    if (a != accepting_by_workspace_.end() && --a->second == 0) accepting_by_workspace_.erase(a);
+    if (ok && released(rec->item.workspace)) {
+      // Its slot was released while the write was under way: the item
+      // stays in the durable queue and moves with the slot's records.
+      if (started) {
+        --reserved_;
+        release_slot(rec->item.workspace);
+      }
+      finish_releases();
+      return activate();
+    }
+  }
   if (started) {
     --reserved_;
     if (ok) {
@@ -111,9 +145,16 @@ void admission_state::accepted(const stored_item_ptr& rec, bool ok, bool started
   activate();
 }
 
-// Recovered items wait as ids; each is loaded when it gets a slot.
+// Recovered items wait as ids; each is loaded when it gets a slot. In a
+// cluster a slot's items are handed over again when the node takes the slot
+// (back), and a batch result may have woken an item already (the batch
+// service starts beside recovery): those already held are skipped, so an
+// item has one supervisor.
 void admission_state::recovered(const queued_batch_ptr& batch) {
-  for (auto& r : *batch) enqueue(std::move(r.id), r.workspace, nullptr);
+  for (auto& r : *batch) {
+    if (released(r.workspace) || held(r.id)) continue;
+    enqueue(std::move(r.id), r.workspace, nullptr);
+  }
   activate();
 }
 
@@ -124,6 +165,13 @@ void admission_state::fetched(const std::string& id, const stored_item_ptr& rec)
   auto pending = std::move(it->second.controls);
   const auto ws = std::move(it->second.workspace);
   starting_.erase(it);
+  if (released(ws)) {
+    // Its slot is being handed off: it stays in the durable queue.
+    release_slot(ws);
+    for (auto& c : pending) c->done(core::make_error(core::errc::unavailable, "the workspace is being moved; retry shortly"));
+    finish_releases();
+    return activate();
+  }
   if (!rec) {
     release_slot(ws);
     spdlog::error("event=recovery.unreadable item={} reason=\"record missing, undecodable or pipeline gone\"", id);
@@ -159,7 +207,7 @@ void admission_state::store_ok() {
 }
 
 bool admission_state::held(const std::string& id) const {
-  return by_id_.count(id) || waiting_.count(id) || starting_.count(id) || loading_.count(id);
+  return by_id_.count(id) || waiting_.count(id) || starting_.count(id) || loading_.count(id) || waking_.count(id);
 }
 
 void admission_state::supervisor_down(const caf::down_msg& dm) {
@@ -170,6 +218,7 @@ void admission_state::supervisor_down(const caf::down_msg& dm) {
   if (auto a = by_id_.find(it->second.id); a != by_id_.end() && a->second.address() == dm.source) by_id_.erase(a);
   release_slot(it->second.workspace);
   active_.erase(it);
+  finish_releases();
   activate();
   if (draining_ && active_.empty()) {
     for (auto& rp : drain_waiters_) rp.deliver(done_atom::value);
@@ -320,6 +369,8 @@ caf::behavior admission(caf::event_based_actor* self, context_ptr ctx) {
       [st](loaded_atom, const std::string& id, const stored_item_ptr& rec) { st->loaded(id, rec); },
       [self, st](requeue_atom, const stored_item_ptr& rec) { st->requeue(rec, self->current_sender()->address()); },
       [st](bulk_atom, const bulk_ptr& b) { st->bulk(b); },
+      [st](wake_atom, const std::string& id) { st->wake(id); },
+      [st](woken_atom, const std::string& id, const stored_item_ptr& rec) { st->woken(id, rec); },
       [st](parked_atom, const std::string& id, const std::string& ws) { st->parked(id, ws); },
       [st](store_ok_atom) { st->store_ok(); },
       [self, st](drain_atom) {
@@ -328,6 +379,8 @@ caf::behavior admission(caf::event_based_actor* self, context_ptr ctx) {
         return rp;
       },
       [st](stats_atom) { st->publish_oldest(); },
+      [st](release_atom, const release_ptr& job) { st->release(job); },
+      [st](resume_atom, const slots_ptr& slots) { st->resume_slots(slots); },
   });
 }
 

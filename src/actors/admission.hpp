@@ -13,8 +13,9 @@ namespace pw::actors {
 
 // Messages: (submit, submission_ptr); (recovered, queued_batch_ptr);
 // (ready); (drain) -> (done) once no supervisor is left; (stats): refresh
-// node_flags::oldest_waiting_ms. Every message is counted and timed
-// (actors/instrument.hpp), and so are its supervisors'.
+// node_flags::oldest_waiting_ms; (wake, item id): a batch result is ready for
+// the item. Every message is counted and timed (actors/instrument.hpp), and
+// so are its supervisors'.
 caf::behavior admission(caf::event_based_actor* self, context_ptr ctx);
 
 }  // namespace pw::actors

@@ -1,6 +1,9 @@
-// Admission: operators' actions, routed to whoever holds the item: its
-// supervisor, the waiting queue, or the store (through the loader, then a
-// supervisor in control mode that hands the item back when it can run).
+// Admission: operators' actions and batch wake-ups, routed to whoever holds
+// the item: its supervisor, the waiting queue, or the store (through the
+// loader, then a supervisor in control mode that hands the item back when it
+// can run).
+#include <chrono>
+
 #include <caf/send.hpp>
 #include <fmt/format.h>
 
@@ -63,6 +66,35 @@ void admission_state::bulk(const bulk_ptr& b) {
                                                                   if (--t->left == 0) t->done(t->ok);
                                                                 }}));
   }
+}
+
+void admission_state::wake(const std::string& id) {
+  if (draining_) return;
+  if (auto a = by_id_.find(id); a != by_id_.end()) {
+    auto sup = a->second;
+    self_->request(sup, std::chrono::seconds(30), wake_atom::value)
+        .then([](done_atom) {},
+              [this, sup, id](caf::error& e) {
+                if (e != caf::sec::request_receiver_down) return;
+                if (auto b = by_id_.find(id); b != by_id_.end() && b->second == sup) by_id_.erase(b);
+                wake(id);
+              });
+    return;
+  }
+  // Paused or finished items ignore it: a later run asks anyway.
+  if (waiting_.count(id) || starting_.count(id) || !waking_.insert(id).second) return;
+  ctx_->loader->load_item(id, [h = handle(), id](std::optional<store::stored_item> loaded) {
+    stored_item_ptr rec = loaded ? std::make_shared<store::stored_item>(std::move(*loaded)) : nullptr;
+    caf::anon_send(h, woken_atom::value, id, std::move(rec));
+  });
+}
+
+void admission_state::woken(const std::string& id, const stored_item_ptr& rec) {
+  waking_.erase(id);
+  if (!rec || draining_ || held(id)) return;
+  if (rec->state.status != core::item_status::processing) return;
+  enqueue(rec);
+  activate();
 }
 
 // Hands the action to a supervisor. If it is gone by the time the message

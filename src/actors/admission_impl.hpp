@@ -1,10 +1,14 @@
-// Internal to src/actors: admission's state. Intake, slots and the round
-// robin are in admission.cpp; operators' actions (routing to the item's
-// supervisor, the waiting queue or the store) in admission_control.cpp.
+// Internal to src/actors: admission's state. Intake, slots, the round robin
+// and items parked while the store refused writes are in admission.cpp;
+// operators' actions and batch wake-ups (routing to the item's supervisor,
+// the waiting queue or the store) in admission_control.cpp; a cluster's
+// slot releases in admission_release.cpp.
 #pragma once
 
 #include <deque>
+#include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -15,6 +19,7 @@
 #include "actors/context.hpp"
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
+#include "core/cluster.hpp"
 #include "core/ids.hpp"
 
 namespace pw::actors {
@@ -43,6 +48,16 @@ class admission_state {
   void loaded(const std::string& id, const stored_item_ptr& rec);
   void requeue(const stored_item_ptr& rec, const caf::actor_addr& from);
   void bulk(const bulk_ptr& b);
+  // A batch result is ready for the item: its live supervisor asks again, or
+  // the item (read from the store, parked) is queued if still processing.
+  void wake(const std::string& id);
+  void woken(const std::string& id, const stored_item_ptr& rec);
+
+  // admission_release.cpp (cluster): stops running the slots' items (waiting
+  // ones stay in the durable queue, running supervisors finish their stages
+  // and stop), `done` once none is left; resume_slots takes them again.
+  void release(const release_ptr& job);
+  void resume_slots(const slots_ptr& slots);
 
  private:
   struct active_supervisor {
@@ -68,11 +83,19 @@ class admission_state {
   caf::actor spawn_supervisor(stored_item_ptr rec, supervisor_mode mode, const std::string& id, const std::string& ws);
   void enqueue(stored_item_ptr rec);
   void enqueue(std::string id, const std::string& ws, stored_item_ptr rec);  // rec null: recovered, not loaded yet
+  // Somebody has the item already: a supervisor, the queue, or a read for one.
   bool held(const std::string& id) const;
   bool slot_free() const { return active_.size() + starting_.size() + reserved_ < ctx_->cfg->actors.max_active; }
   bool may_start_now(const std::string& ws) const;
   void activate();
   void publish_counts();
+  // (cluster)
+  std::uint32_t slot_of(std::string_view ws) const { return core::slot_of_workspace(ws, ctx_->cluster_slots); }
+  bool released(std::string_view ws) const {
+    return ctx_->cluster_slots && !released_slots_.empty() && released_slots_.count(slot_of(ws));
+  }
+  std::string workspace_of_waiting(const std::string& id) const;
+  void finish_releases();  // answers the releases whose slots have no supervisor and nothing loading
 
   caf::event_based_actor* self_;
   context_ptr ctx_;
@@ -88,10 +111,14 @@ class admission_state {
   std::unordered_map<caf::actor_addr, active_supervisor> active_;
   std::unordered_map<std::string, caf::actor> by_id_;
   std::unordered_map<std::string, std::vector<control_ptr>> loading_;
+  std::unordered_set<std::string> waking_;               // woken items being read
   std::unordered_map<std::string, std::string> parked_;  // id -> workspace
   bool ready_ = false;
   bool draining_ = false;
   std::vector<caf::response_promise> drain_waiters_;
+  std::set<std::uint32_t> released_slots_;  // (cluster) slots being handed off
+  std::vector<release_ptr> releases_;
+  std::unordered_map<std::string, std::size_t> accepting_by_workspace_;  // (cluster) writes of new items under way
 };
 
 }  // namespace pw::actors

@@ -49,6 +49,9 @@ struct node_context {
   node_flags* flags = nullptr;
   core::node_metrics* metrics = nullptr;
   std::map<std::string, pipeline_binding> pipelines;
+  // (cluster) The cluster's slot count: item ids carry their workspace's
+  // slot, and admission can release and resume slots. 0 on a single node.
+  std::uint32_t cluster_slots = 0;
 };
 
 using context_ptr = std::shared_ptr<const node_context>;

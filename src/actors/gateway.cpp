@@ -5,6 +5,9 @@
 namespace pw::actors {
 
 std::string submit_reply::json() const {
+  if (asset)
+    return "{\"jobId\":\"" + id + "\",\"assetId\":\"" + id + "\",\"status\":\"processing\",\"created_at\":\"" +
+           core::iso8601(created_at_ms) + "\"}";
   return "{\"id\":\"" + id + "\",\"status\":\"queued\",\"created_at\":\"" + core::iso8601(created_at_ms) + "\"}";
 }
 

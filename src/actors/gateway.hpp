@@ -16,6 +16,13 @@
 
 namespace pw::actors {
 
+// An uploaded image (POST /api/v1/assets): stored with its asset in the
+// write that accepts it.
+struct asset_upload {
+  std::string bytes;
+  std::string summary;  // for the history: "jpeg, 800 x 600 pixels, 73024 bytes"
+};
+
 struct submit_request {
   std::string owner;
   std::string workspace;
@@ -27,11 +34,17 @@ struct submit_request {
   // the item, in the same write.
   std::string idempotency_key;
   std::string request_hash;
+  // An imported row's key: stored with the item, in the same write, so that
+  // a re-import finds it (net/imports).
+  std::string row_key;
+  // Set for an asset (pipeline "asset"): the image, taken by admission.
+  std::shared_ptr<asset_upload> asset;
 };
 
 struct submit_reply {
   std::string id;
   std::int64_t created_at_ms = 0;
+  bool asset = false;  // the 201 of an upload: {jobId, assetId, status: "processing", created_at}
   // The 201 body, the same for the first answer and every replay.
   std::string json() const;
 };
@@ -73,6 +86,15 @@ struct queue_counts {
 // Called exactly once, on any thread, when the item is durable (or refused).
 using submit_callback = std::function<void(core::result<submit_reply>)>;
 
+// A page of a room's replay log.
+struct replay_page {
+  std::vector<std::pair<std::uint64_t, std::string>> events;  // (seq, frame), ascending
+  std::uint64_t first_retained = 0;                            // oldest seq still stored, 0 if none
+  std::uint64_t last_seq = 0;                                  // newest seq stored, 0 if none
+};
+// nullopt: the room's log cannot be read now (in a cluster: its node is lost).
+using replay_callback = std::function<void(std::optional<replay_page>)>;
+
 // A subscriber (a WebSocket). Called from actor threads: implementations
 // hand the frame to their own I/O thread and return at once.
 class event_sink {
@@ -89,6 +111,10 @@ class event_sink {
   // stored, never replayed; a socket may skip it while it catches up.
   virtual void deliver_live(std::shared_ptr<const std::string> frame) = 0;
   virtual void joined() = 0;
+  // (cluster) Events of `room` can no longer reach this sink in order (the
+  // node keeping the room's log was lost, or handed the log on): the
+  // subscriber reconnects and replays with ?since=.
+  virtual void interrupted(const std::string& /*room*/) {}
 };
 
 // What the operators' routes read (GET /metrics, GET /api/v1/admin/actors).
@@ -109,6 +135,8 @@ class gateway {
   virtual void submit(submit_request req, submit_callback done) = 0;
   virtual void join(std::shared_ptr<event_sink> sink) = 0;
   virtual void leave(std::shared_ptr<event_sink> sink) = 0;
+  // Reads a page of a room's replay log (seq > after); `done` once, any thread.
+  virtual void read_events(std::string room, std::uint64_t after, std::size_t limit, replay_callback done) = 0;
   virtual bool ready() const noexcept = 0;     // recovery finished
   virtual bool draining() const noexcept = 0;  // shutting down
 
@@ -127,6 +155,24 @@ class gateway {
   // (`record`: store::encode_idempotency).
   virtual void remember(std::string owner, std::string key, std::int64_t created_ms, std::string record) = 0;
   virtual queue_counts counts() const = 0;
+
+  // The Batch API (legacy admin API): PROCESSING_FAILED requests back to
+  // PENDING_BATCHING, and their stages retried when they failed.
+  struct requeue_counts {
+    std::size_t requeued = 0;
+    std::size_t not_found = 0;
+  };
+  // Keeps the report of a finished CSV import (GET /api/v1/imports/{id});
+  // `done` once it is durable (or refused).
+  virtual void save_import(std::string id, std::string owner, std::string report_json, std::function<void()> done) {
+    (void)id, (void)owner, (void)report_json;
+    done();
+  }
+  virtual void requeue_batch_requests(std::vector<std::string> request_ids,
+                                      std::function<void(core::result<requeue_counts>)> done) {
+    (void)request_ids;
+    done(core::make_error(core::errc::not_found, "this node runs no batch registry"));
+  }
 };
 
 }  // namespace pw::actors

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -36,6 +37,12 @@ using requeue_atom = caf::atom_constant<caf::atom("requeue")>;
 using bulk_atom = caf::atom_constant<caf::atom("bulk")>;
 using parked_atom = caf::atom_constant<caf::atom("parked")>;    // a supervisor stopped: the store refused its write
 using store_ok_atom = caf::atom_constant<caf::atom("storeok")>; // the store takes writes again
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using outcome_atom = caf::atom_constant<caf::atom("outcome")>;  // an asynchronous backend's outcome, to its worker
+using defer_atom = caf::atom_constant<caf::atom("defer")>;      // a worker's attempt waits for a batch
+using wake_atom = caf::atom_constant<caf::atom("wake")>;        // a batch result is ready for the item
+using woken_atom = caf::atom_constant<caf::atom("woken")>;      // admission: a woken item was read
 
 struct submission {
   submit_request request;
@@ -59,6 +66,16 @@ using bulk_ptr = std::shared_ptr<bulk_envelope>;
 using stored_item_ptr = std::shared_ptr<store::stored_item>;
 using queued_batch_ptr = std::shared_ptr<std::vector<store::queued_ref>>;
 using success_ptr = std::shared_ptr<stages::stage_success>;
+using outcome_ptr = std::shared_ptr<stages::stage_outcome>;  // an asynchronous backend's answer
+
+// (cluster) Slots admission stops running (a handoff): `done` once none of
+// their items has a supervisor any more.
+struct release_job {
+  std::vector<std::uint32_t> slots;
+  std::function<void()> done;
+};
+using release_ptr = std::shared_ptr<release_job>;
+using slots_ptr = std::shared_ptr<std::vector<std::uint32_t>>;
 
 }  // namespace pw::actors
 
@@ -68,3 +85,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::bulk_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::stored_item_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::queued_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::success_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::release_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::slots_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pw::actors::outcome_ptr)

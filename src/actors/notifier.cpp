@@ -13,6 +13,36 @@ void notifier::join(const std::shared_ptr<event_sink>& sink) {
   sink->joined();
 }
 
+void notifier::join_quiet(const std::shared_ptr<event_sink>& sink) {
+  std::unique_lock lock(mu_);
+  for (const auto& room : sink->rooms()) rooms_[room].push_back(sink);
+}
+
+void notifier::interrupt(const std::string& room) const {
+  std::vector<std::shared_ptr<event_sink>> sinks;
+  {
+    std::shared_lock lock(mu_);
+    auto it = rooms_.find(room);
+    if (it == rooms_.end()) return;
+    sinks = it->second;
+  }
+  for (const auto& s : sinks) s->interrupted(room);
+}
+
+void notifier::for_each_room(const std::function<void(const std::string&)>& fn) const {
+  std::vector<std::string> rooms;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [room, sinks] : rooms_) rooms.push_back(room);
+  }
+  for (const auto& r : rooms) fn(r);
+}
+
+bool notifier::has_room(const std::string& room) const {
+  std::shared_lock lock(mu_);
+  return rooms_.count(room) > 0;
+}
+
 void notifier::leave(const std::shared_ptr<event_sink>& sink) {
   std::unique_lock lock(mu_);
   for (const auto& room : sink->rooms()) {

@@ -1,16 +1,22 @@
 #include "actors/runtime.hpp"
 
+#include <set>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/all.hpp>
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 #include "actors/admission.hpp"
+#include "actors/batch/service.hpp"
 #include "actors/instrument.hpp"
 #include "actors/messages.hpp"
 #include "actors/notifier.hpp"
 #include "core/clock.hpp"
+#include "core/cluster.hpp"
 #include "core/kill_point.hpp"
+#include "stages/providers/hub.hpp"
 #include "store/maintenance.hpp"
 #include "store/stats.hpp"
 #include "store/write_set.hpp"
@@ -19,17 +25,16 @@ namespace pw::actors {
 
 namespace {
 
-caf::actor_system_config& configure(caf::actor_system_config& c, const core::config& cfg) {
+caf::actor_system_config& configure(caf::actor_system_config& c, const core::config& cfg, const cluster_hooks& cluster) {
   c.set("scheduler.max-threads", static_cast<std::size_t>(cfg.actors.scheduler_threads));
+  if (cluster.configure) cluster.configure(c);
   return c;
 }
 
-}  // namespace
-
-namespace {
-
-store::writer_options writer_options(const core::config& cfg, core::node_metrics& m) {
+store::writer_options writer_options_of(const core::config& cfg, core::node_metrics& m, const cluster_hooks& cluster) {
   store::writer_options o{cfg.store.sync, cfg.store.event_retention, 2048, &m};
+  o.local_room = cluster.local_room;
+  o.outboxed = cluster.outboxed;
   o.dir = cfg.server.data_dir;
   o.min_free_bytes = static_cast<std::uint64_t>(cfg.store.min_free_mb) << 20;
   return o;
@@ -39,13 +44,14 @@ store::writer_options writer_options(const core::config& cfg, core::node_metrics
 
 struct runtime::impl {
   impl(const core::config& cfg, store::database& d, std::map<std::string, pipeline_binding> pipelines,
-       core::node_metrics& m)
+       core::node_metrics& m, const cluster_hooks& cluster, stages::providers::hub* h)
       : config(cfg),
         db(d),
         metrics(m),
+        hub(h),
         loader(d, cfg.pipelines),
-        system(configure(system_config, cfg)),
-        writer(d, writer_options(cfg, m),
+        system(configure(system_config, cfg, cluster)),
+        writer(d, writer_options_of(cfg, m, cluster),
                [this](std::vector<store::committed_event>&& events) { rooms.publish(events); }) {
     auto ctx = std::make_shared<node_context>();
     ctx->cfg = &cfg;
@@ -55,11 +61,19 @@ struct runtime::impl {
     ctx->flags = &flags;
     ctx->metrics = &metrics;
     ctx->pipelines = std::move(pipelines);
+    ctx->cluster_slots = cluster.slots;
     context = ctx;
     admission_actor = system.spawn(admission, context);
     // Items parked while the store refused writes go on once it takes them.
     writer.on_recovered([h = admission_actor] { caf::anon_send(h, store_ok_atom::value); });
     schedule_maintenance();
+    if (hub) {
+      batch = std::make_unique<batch_service>(cfg, d, writer, *hub, timers, [this](std::vector<std::string> ids) {
+        for (auto& id : ids) caf::anon_send(admission_actor, wake_atom::value, std::move(id));
+      });
+      hub->attach(batch.get());
+      batch->start();
+    }
     schedule_metrics_tick();
   }
 
@@ -137,6 +151,7 @@ struct runtime::impl {
   const core::config& config;
   store::database& db;
   core::node_metrics& metrics;
+  stages::providers::hub* hub;
   store::loader loader;
   caf::actor_system_config system_config;
   caf::actor_system system;
@@ -146,12 +161,13 @@ struct runtime::impl {
   store::writer writer;
   context_ptr context;
   caf::actor admission_actor;
+  std::unique_ptr<batch_service> batch;  // with a hub
   bool shut_down = false;
 };
 
 runtime::runtime(const core::config& cfg, store::database& db, std::map<std::string, pipeline_binding> pipelines,
-                 core::node_metrics& metrics)
-    : impl_(std::make_unique<impl>(cfg, db, std::move(pipelines), metrics)) {}
+                 core::node_metrics& metrics, cluster_hooks cluster, stages::providers::hub* hub)
+    : impl_(std::make_unique<impl>(cfg, db, std::move(pipelines), metrics, cluster, hub)) {}
 
 runtime::~runtime() { shutdown(); }
 
@@ -222,6 +238,35 @@ std::string runtime::ops_report() {
   return impl_->metrics.report_json(std::chrono::steady_clock::now());
 }
 
+void runtime::save_import(std::string id, std::string owner, std::string report_json, std::function<void()> done) {
+  store::write_set ws;
+  ws.put_import(id, owner, std::move(report_json));
+  impl_->writer.submit(std::move(ws), [done = std::move(done)](bool) { done(); });
+}
+
+void runtime::wake(std::vector<std::string> item_ids) {
+  for (auto& id : item_ids) caf::anon_send(impl_->admission_actor, wake_atom::value, std::move(id));
+}
+
+void runtime::requeue_batch_requests(std::vector<std::string> request_ids,
+                                     std::function<void(core::result<requeue_counts>)> done) {
+  if (!impl_->batch) return done(core::make_error(core::errc::not_found, "this node runs no batch registry"));
+  impl_->batch->requeue(std::move(request_ids), [h = impl_->admission_actor, done = std::move(done)](requeue_report r) {
+    if (!r.ok) return done(core::make_error(core::errc::store_failed, "the requeue was not written; see the server log"));
+    // An item whose stage failed on the request runs its failed stages again
+    // (one action per item: a second one would find it queued); the stage
+    // finds its request pending. A stage still waiting is woken by the new
+    // result instead (the action is refused, harmlessly).
+    std::set<std::string> items;
+    for (auto& [item, stage] : r.stages) items.insert(item);
+    for (const auto& item : items)
+      caf::anon_send(h, control_atom::value,
+                     std::make_shared<control_envelope>(control_envelope{
+                         control_request{control_action::retry_failed, item, {}}, [](core::result<control_reply>) {}}));
+    done(requeue_counts{r.requeued, r.not_found});
+  });
+}
+
 queue_counts runtime::counts() const {
   return queue_counts{impl_->flags.waiting.load(), impl_->flags.active.load()};
 }
@@ -245,12 +290,51 @@ void runtime::shutdown() {
   // Supervisors trap user_shutdown, kill their workers and quit; admission
   // forwards it to every supervisor still alive.
   caf::anon_send_exit(impl_->admission_actor, caf::exit_reason::user_shutdown);
+  if (impl_->batch) impl_->batch->stop();
+  if (impl_->hub) {
+    impl_->hub->attach(nullptr);
+    impl_->hub->stop();  // calls in flight end now; their callbacks only post
+  }
   impl_->timers.stop();   // drops pending timers and the actor handles they hold
   impl_->loader.stop();
   impl_->writer.stop();   // commits what was submitted
   impl_->admission_actor = nullptr;
   impl_->context.reset();
   impl_->system.await_all_actors_done();
+}
+
+void runtime::read_events(std::string room, std::uint64_t after, std::size_t limit, replay_callback done) {
+  auto page = impl_->db.events(room, after, limit);
+  replay_page out;
+  out.events = std::move(page.events);
+  out.first_retained = page.first_retained;
+  out.last_seq = page.last_seq;
+  done(std::move(out));
+}
+
+caf::actor_system& runtime::system() { return impl_->system; }
+store::writer& runtime::writer() { return impl_->writer; }
+store::loader& runtime::loader() { return impl_->loader; }
+notifier& runtime::rooms() { return impl_->rooms; }
+const std::map<std::string, pipeline_binding>& runtime::pipelines() const { return impl_->context->pipelines; }
+
+void runtime::release_slots(std::vector<std::uint32_t> slots, std::function<void()> done) {
+  caf::anon_send(impl_->admission_actor, release_atom::value,
+                 std::make_shared<release_job>(release_job{std::move(slots), std::move(done)}));
+}
+
+void runtime::resume_slots(std::vector<std::uint32_t> slots) {
+  caf::anon_send(impl_->admission_actor, resume_atom::value, std::make_shared<std::vector<std::uint32_t>>(slots));
+  const auto n = impl_->context->cluster_slots;
+  impl_->loader.post([h = impl_->admission_actor, slots = std::set<std::uint32_t>(slots.begin(), slots.end()),
+                      n](const store::database& db) {
+    auto batch = std::make_shared<std::vector<store::queued_ref>>();
+    db.scan_queue([&](std::string_view, std::string_view id, std::string_view ws) {
+      if (slots.count(core::slot_of_workspace(ws, n))) batch->push_back(store::queued_ref{std::string(id), std::string(ws)});
+    });
+    std::sort(batch->begin(), batch->end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    if (!batch->empty()) caf::anon_send(h, recovered_atom::value, std::move(batch));
+  });
 }
 
 runtime_stats runtime::stats() const {

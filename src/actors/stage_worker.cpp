@@ -32,13 +32,16 @@ void report(const worker_job& job, clock::time_point started, core::attempt_outc
                  job.item->id, job.spec->name, job.attempt, core::to_string(outcome), seconds * 1e3, error);
 }
 
-void compute(caf::event_based_actor* self, const worker_job& job, clock::time_point started) {
-  const auto t0 = clock::now();
-  auto outcome = job.backend->run(stages::stage_input{*job.item, *job.upstream, job.attempt});
-  job.ctx->metrics->actor_message(core::actor_kind::worker, 0, std::chrono::duration<double>(clock::now() - t0).count());
+// The attempt's outcome to the supervisor (and the metrics and the log).
+void deliver(caf::event_based_actor* self, const worker_job& job, clock::time_point started, stages::stage_outcome&& outcome) {
   if (auto* ok = std::get_if<stages::stage_success>(&outcome)) {
     report(job, started, core::attempt_outcome::completed, {});
     self->send(job.supervisor, done_atom::value, job.stage, job.attempt, std::make_shared<stages::stage_success>(std::move(*ok)));
+  } else if (auto* later = std::get_if<stages::stage_deferred>(&outcome)) {
+    // Not an outcome yet: the request waits for a batch (counted when its result comes).
+    spdlog::debug("event=stage.deferred item={} stage={} attempt={} what=\"{}\"", job.item->id, job.spec->name, job.attempt,
+                  later->what);
+    self->send(job.supervisor, defer_atom::value, job.stage, job.attempt, std::move(later->what));
   } else {
     auto& err = std::get<stages::stage_error>(outcome);
     report(job, started, err.permanent ? core::attempt_outcome::permanent_error : core::attempt_outcome::transient_error,
@@ -46,6 +49,23 @@ void compute(caf::event_based_actor* self, const worker_job& job, clock::time_po
     self->send(job.supervisor, fail_atom::value, job.stage, job.attempt, err.permanent, std::move(err.message));
   }
   self->quit();
+}
+
+// An asynchronous backend (a provider call, the image pool, an external
+// worker) answers on its own thread; the outcome comes back to this worker as
+// a message, and nothing waits.
+void compute(caf::event_based_actor* self, const worker_job& job, clock::time_point started) {
+  const auto t0 = clock::now();
+  if (!job.backend->asynchronous()) {
+    auto outcome = job.backend->run(stages::stage_input{*job.item, *job.upstream, job.attempt});
+    job.ctx->metrics->actor_message(core::actor_kind::worker, 0, std::chrono::duration<double>(clock::now() - t0).count());
+    return deliver(self, job, started, std::move(outcome));
+  }
+  job.backend->start(stages::async_input{job.item, job.upstream, job.attempt},
+                     [h = caf::actor_cast<caf::actor>(self)](stages::stage_outcome o) {
+                       caf::anon_send(h, outcome_atom::value, std::make_shared<stages::stage_outcome>(std::move(o)));
+                     });
+  job.ctx->metrics->actor_message(core::actor_kind::worker, 0, std::chrono::duration<double>(clock::now() - t0).count());
 }
 
 // Applies the chaos effect decided for this attempt; true when the attempt
@@ -109,6 +129,7 @@ caf::behavior stage_worker(caf::event_based_actor* self, std::shared_ptr<const w
       [=](run_atom, std::uint8_t effect) {
         if (apply_chaos(self, *job, static_cast<core::chaos_effect>(effect), started)) compute(self, *job, started);
       },
+      [=](outcome_atom, const outcome_ptr& o) { deliver(self, *job, started, std::move(*o)); },
   };
 }
 

@@ -52,7 +52,15 @@ supervisor::supervisor(caf::event_based_actor* self, context_ptr ctx, stored_ite
       mode_(mode),
       control_mode_(mode == supervisor_mode::control),
       persisted_stages_(state_.stages),
+      deferred_(pipe_.size(), false),
+      asked_at_(pipe_.size(), 0),
       rng_(seed_for(item_->id)) {
+  // An item that waited on a batch may be parked (only processing items
+  // park); its first write unparks it.
+  for (std::size_t i = 0; i < state_.stages.size(); ++i)
+    if (state_.status == core::item_status::processing && state_.stages[i].status == core::stage_status::processing &&
+        pipe_.stage(static_cast<stage_index>(i)).resumable)
+      parked_ = true;
   for (auto& [stage, json] : rec->results) {
     boost::system::error_code ec;
     auto v = boost::json::parse(json, ec);
@@ -78,7 +86,7 @@ void supervisor::begin() {
 void supervisor::on_done(stage_index i, std::uint32_t attempt, success_ptr res) {
   if (!settle_running(i, attempt)) return;
   PW_KILL_POINT(supervisor_result);
-  stage_output out{i, core::to_json(res->output), std::move(res->state)};
+  stage_output out{i, core::to_json(res->output), std::move(res->state), std::move(res->counters)};
   results_.set(pipe_.stage(i).name, std::make_shared<const boost::json::object>(std::move(res->output)));
   snapshot_.reset();
   persist(run_.complete(i, core::now_ms()), &out);
@@ -180,6 +188,7 @@ bool supervisor::runs_in_place(stage_index i) const {
 }
 
 void supervisor::start_worker(stage_index i) {
+  asked_at_[i] = wakes_;
   if (runs_in_place(i)) {
     running_[i].in_place = true;
     in_place_.push_back(i);
@@ -224,11 +233,13 @@ void supervisor::run_in_place() {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const auto* ok = outcome ? std::get_if<stages::stage_success>(&*outcome) : nullptr;
     const auto* err = outcome ? std::get_if<stages::stage_error>(&*outcome) : nullptr;
+    const bool deferred = outcome && std::holds_alternative<stages::stage_deferred>(*outcome);
     const auto result = ok ? core::attempt_outcome::completed
                         : err ? (err->permanent ? core::attempt_outcome::permanent_error : core::attempt_outcome::transient_error)
                               : core::attempt_outcome::crashed;
-    ctx_->metrics->stage_attempt(pipe_, i, result, seconds);
-    if (!ok)
+    // A deferred attempt (waiting on a batch) is counted when its result comes.
+    if (!deferred) ctx_->metrics->stage_attempt(pipe_, i, result, seconds);
+    if (!ok && !deferred)
       spdlog::info("event=stage.attempt_failed item={} stage={} attempt={} outcome={} duration_ms={:.3f} error=\"{}\"",
                    item_->id, pipe_.stage(i).name, attempt, core::to_string(result), seconds * 1e3,
                    err ? err->message : crash);
@@ -237,6 +248,8 @@ void supervisor::run_in_place() {
       fail(i, {core::attempt_outcome::crashed, "worker crashed: " + crash});
     } else if (ok) {
       on_done(i, attempt, std::make_shared<stages::stage_success>(std::move(*std::get_if<stages::stage_success>(&*outcome))));
+    } else if (auto* later = std::get_if<stages::stage_deferred>(&*outcome)) {
+      on_defer(i, attempt, std::move(later->what));
     } else {
       on_fail(i, attempt, err->permanent, err->message);
     }
@@ -267,6 +280,8 @@ void supervisor::maybe_quit() {
   if ((core::is_terminal(state_.status) && idle) || (state_.status == core::item_status::paused && idle) ||
       (draining_ && idle))
     stop(caf::error{});
+  else if (idle && waiting_on_batch())
+    park();
 }
 
 caf::behavior item_supervisor(caf::event_based_actor* self, context_ptr ctx, stored_item_ptr rec, caf::actor admission,
@@ -281,6 +296,11 @@ caf::behavior item_supervisor(caf::event_based_actor* self, context_ptr ctx, sto
         sup->on_fail(i, attempt, permanent, message);
       },
       [sup](timeout_atom, stage_index i, std::uint32_t attempt) { sup->on_timeout(i, attempt); },
+      [sup](defer_atom, stage_index i, std::uint32_t attempt, std::string& what) { sup->on_defer(i, attempt, std::move(what)); },
+      [sup](wake_atom) {
+        sup->on_wake();
+        return done_atom::value;
+      },
       [sup](retry_atom, stage_index i, std::uint32_t attempt) { sup->on_retry(i, attempt); },
       [sup](written_atom, std::uint64_t no, bool ok) { sup->on_written(no, ok); },
       [sup](drain_atom) { sup->on_drain(); },

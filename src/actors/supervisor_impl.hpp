@@ -41,6 +41,7 @@ struct stage_output {
   stage_index stage = 0;
   std::string json;
   std::vector<stages::state_write> state;
+  std::vector<std::pair<std::string, std::int64_t>> counters;
 };
 
 class supervisor {
@@ -56,6 +57,10 @@ class supervisor {
   void begin();
   void on_done(stage_index i, std::uint32_t attempt, success_ptr res);
   void on_fail(stage_index i, std::uint32_t attempt, bool permanent, std::string message);
+  // The attempt waits for a batch (supervisor_park.cpp).
+  void on_defer(stage_index i, std::uint32_t attempt, std::string what);
+  // A batch result is ready: deferred stages ask their backend again.
+  void on_wake();
   void on_timeout(stage_index i, std::uint32_t attempt);
   void on_down(const caf::down_msg& dm);
   void on_retry(stage_index i, std::uint32_t attempt);
@@ -91,6 +96,11 @@ class supervisor {
   bool any_running() const;
   void stop_work();
   void reply_all(std::vector<control_ptr>& replies, const core::error* err);
+
+  // supervisor_park.cpp: items waiting on a batch hold no actor.
+  bool waiting_on_batch() const;
+  void park();
+  void resume_deferred();
 
   // supervisor_control.cpp
   core::result<core::step> apply(const control_request& req);
@@ -131,6 +141,13 @@ class supervisor {
   bool stopped_ = false;         // quit: handlers still on the stack do nothing more
   std::optional<follow_up> pending_delete_;  // the delete, written after what is already pending
   std::optional<core::error> store_error_;   // the store refused a write: what unanswered requests get
+  std::vector<bool> deferred_;   // stages whose attempt waits for a batch (no worker)
+  // Wakes received, and the count when each stage's worker was started: a
+  // wake that came while an attempt was asking finds no deferred stage, so
+  // the attempt asks again when its deferral arrives (supervisor_park.cpp).
+  std::uint64_t wakes_ = 0;
+  std::vector<std::uint64_t> asked_at_;
+  bool parked_ = false;          // the store has the item out of the queue, parked (or may have: loaded so)
   std::mt19937_64 rng_;
 };
 

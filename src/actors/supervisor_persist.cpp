@@ -11,10 +11,13 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/asset_lifecycle.hpp"
 #include "actors/events.hpp"
 #include "actors/supervisor_impl.hpp"
+#include "core/asset.hpp"
 #include "core/clock.hpp"
 #include "core/kill_point.hpp"
+#include "store/assets.hpp"
 
 namespace pw::actors {
 
@@ -58,6 +61,11 @@ void supervisor::persist(core::step step, stage_output* out, control_ptr reply) 
   const auto& it = *item_;
   auto& ws = next_;
   const bool hold = may_hold(step, reply);
+  if (parked_) {
+    // Back in the queue before anything else in this write moves it.
+    ws.unpark_item(it);
+    parked_ = false;
+  }
   for (const auto& e : step.history) {
     ws.append_history(it, e);
     if (!e.stage.empty()) {
@@ -76,6 +84,7 @@ void supervisor::persist(core::step step, stage_output* out, control_ptr reply) 
     ws.put_result(it, name, std::move(out->json));
     if (auto theme = theme_of(results_.find(name))) ws.put_theme(it, *theme);
     for (auto& w : out->state) ws.put_stage_data(prefix + w.key, std::move(w.value));
+    for (auto& [field, delta] : out->counters) ws.count(it.workspace, std::move(field), delta);
   }
   for (auto i : step.reset) {
     const auto& name = pipe_.stage(i).name;
@@ -103,6 +112,7 @@ void supervisor::persist(core::step step, stage_output* out, control_ptr reply) 
     spdlog::debug("event=item.finished item={} status={} duration_ms={}", it.id, core::to_string(state_.status),
                   state_.completed_at_ms - state_.started_at_ms);
   }
+  if (it.pipeline == core::asset_pipeline) add_asset_changes(ws, it, pipe_, state_, step.history, results_);
   follow_up f;
   f.start = std::move(step.start);
   f.retry = std::move(step.retry);
@@ -141,9 +151,18 @@ void supervisor::flush() {
       dirty_ = false;
     } else if (pending_delete_) {
       // Everything before the delete is durable, and state_ is what was persisted.
+      if (parked_) {
+        next_.unpark_item(*item_);
+        parked_ = false;
+      }
       next_.delete_item(*item_, pipe_, state_);
       for (const auto& [stage, result] : results_.entries())
         if (auto theme = theme_of(result.get())) next_.delete_theme(*item_, *theme);
+      if (item_->pipeline == core::asset_pipeline)
+        store::delete_asset(next_, *item_, core::asset_status_of(state_.status));
+      // What backends keep about the item (an index entry) goes with it.
+      for (const auto& b : binding_->stages)
+        for (auto& w : b.backend->forget(*item_)) next_.put_stage_data(b.data_prefix + w.key, std::move(w.value));
       next_actions_ = std::move(*pending_delete_);
       pending_delete_.reset();
     } else {
@@ -205,6 +224,7 @@ void supervisor::after_write(bool ok) {
     if (!back.history.empty()) persist(std::move(back), nullptr);
   } else {
     for (auto i : done.start) start_worker(i);
+    resume_deferred();
   }
   for (auto i : done.retry) arm_retry(i);
   run_in_place();

@@ -99,3 +99,17 @@ answer client::post(const std::string& path, const std::string& body, const std:
 }
 
 }  // namespace pw::cli
+
+namespace pw::cli {
+
+answer client::post_form(const std::string& path, const std::map<std::string, std::string>& fields, const file_part& file,
+                         const std::map<std::string, std::string>& headers) {
+  httplib::Headers h{{"Authorization", "Bearer " + e_.token}};
+  for (const auto& [k, v] : headers) h.emplace(k, v);
+  httplib::MultipartFormDataItems items;
+  for (const auto& [name, value] : fields) items.push_back({name, value, "", ""});
+  items.push_back({file.field, file.content, file.filename, file.content_type});
+  return convert(impl_->http.Post(path, h, items), e_);
+}
+
+}  // namespace pw::cli

@@ -38,6 +38,12 @@ class client {
   ~client();
   answer get(const std::string& path);
   answer post(const std::string& path, const std::string& body, const std::map<std::string, std::string>& headers = {});
+  // A multipart/form-data POST: each field (name -> value), and one file.
+  struct file_part {
+    std::string field, filename, content_type, content;
+  };
+  answer post_form(const std::string& path, const std::map<std::string, std::string>& fields, const file_part& file,
+                   const std::map<std::string, std::string>& headers = {});
   const endpoint& where() const { return e_; }
 
  private:

@@ -62,13 +62,41 @@ struct verify_options {
   bool json = false;
 };
 
+struct cluster_options {
+  client_options client;
+  std::string action = "status";  // status | drain
+  std::string node;               // drain: the node whose slots move away
+  bool undo = false;              // drain: let the node take slots again
+};
+
+struct import_options {
+  client_options client;
+  std::string file;                  // a CSV file with a header row
+  std::string workspace;             // for rows without a workspace column
+  std::string text_column, title_column, key_column;
+};
+
+struct asset_options {
+  client_options client;
+  std::string file;
+  std::string category;
+  std::optional<std::string> workspace;  // default: the token's only workspace
+  std::optional<std::string> title;
+  std::optional<std::string> idempotency_key;
+  bool watch = false;  // follow the asset until it is analysed
+};
+
 int serve(const serve_options& o);
 int verify(const verify_options& o);
+// `pipewright asset submit FILE --category C [--watch]`
+int asset_submit(const asset_options& o);
 int token(const token_options& o);
 int submit(const submit_options& o);
 int status(const item_options& o);
 int watch(const item_options& o);
 int retry(const item_options& o);
 int dlq(const dlq_options& o);
+int cluster(const cluster_options& o);
+int import_csv(const import_options& o);
 
 }  // namespace pw::cli

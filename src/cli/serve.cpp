@@ -6,17 +6,24 @@
 #include <iostream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "actors/backends.hpp"
 #include "actors/runtime.hpp"
+#include "cli/asset_runtime.hpp"
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "cli/logging.hpp"
+#include "cluster/node.hpp"
 #include "net/api.hpp"
+#include "net/api_cluster.hpp"
+#include "net/cluster_front.hpp"
+#include "net/imports.hpp"
 #include "net/server.hpp"
+#include "stages/providers/hub.hpp"
 #include "store/recovery.hpp"
 
 namespace pw::cli {
@@ -87,21 +94,47 @@ int serve(const serve_options& o) {
     spdlog::critical("event=node.failed reason=\"{}\"", db.err().message);
     return 1;
   }
-  auto bindings = actors::bind_pipelines(*cfg, *db.value());
+  // Provider gates (http and batch stages); the runtime stops them on shutdown.
+  stages::providers::hub providers(*cfg);
+  auto assets = asset_runtime::start(*cfg, *db.value());
+  if (!assets) {
+    std::cerr << "pipewright: " << assets.err().message << "\n";
+    return 2;
+  }
+  auto bindings = actors::bind_pipelines(*cfg, *db.value(), &providers, &assets.value()->services());
   if (!bindings) {
     std::cerr << "pipewright: " << bindings.err().message << "\n";
     return 2;
   }
+  for (const auto& [name, p] : cfg->providers)
+    spdlog::info("event=provider.configured provider={} base_url={} api_key={} ca_file=\"{}\" max_concurrency={} rpm={} tpm={}",
+                 name, p.base_url, p.api_key.empty() ? "none" : "set", p.ca_file, p.max_concurrency,
+                 p.requests_per_minute, p.tokens_per_minute);
 
   core::node_metrics metrics(cfg->pipelines, PIPEWRIGHT_VERSION);
-  actors::runtime rt(*cfg, *db.value(), std::move(bindings).value(), metrics);
+  // In a cluster (docs/cluster.md) the node joins before it serves; a
+  // single node has none of it.
+  std::unique_ptr<cluster::node> member;
+  actors::cluster_hooks hooks;
+  if (cfg->cluster.enabled) {
+    member = std::make_unique<cluster::node>(*cfg, *db.value());
+    hooks = member->hooks();
+  }
+  actors::runtime rt(*cfg, *db.value(), std::move(bindings).value(), metrics, hooks, &providers);
   net::authenticator auth(cfg->auth.jwt_secret, cfg->limits.auth_failures_per_s, cfg->limits.auth_failure_burst);
   net::body_parser bodies(cfg->limits);
   net::idempotency idem(*db.value(), rt, cfg->store.idempotency_retention_ms);
   net::rate_limiter submits(cfg->limits.submit_rate_per_user, cfg->limits.submit_burst);
   net::router routes(auth, &metrics);
-  net::api_context ctx{*cfg, rt, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_failure(); }};
+  net::api_context ctx{*cfg, rt, rt, *db.value(), bodies, idem, submits, [&rt] { return rt.store_failure(); },
+                       &assets.value()->brands(), &assets.value()->signer()};
   net::add_all_routes(routes, ctx);
+  net::import_registry imports;
+  net::add_import_routes(routes, ctx, imports);
+  net::cluster_front front(routes, member.get());
+  if (member)
+    net::add_cluster_routes(routes, {[&member] { return member->status_json(); },
+                                     [&member](const std::string& n, bool d) { return member->drain(n, d); }});
   // The embedded API document is converted off the start path (it takes
   // tens of ms; readiness does not wait for it). A broken one is a build
   // defect that the tests catch; should one ship, the node says so and stops.
@@ -118,22 +151,43 @@ int serve(const serve_options& o) {
     ~joined() { t.join(); }
   } join_api_document{api_document};
 
-  net::server srv(*cfg, routes, auth, rt, *db.value(), &metrics);
+  actors::gateway& gate = member ? static_cast<actors::gateway&>(*member) : rt;
+  net::server srv(*cfg, routes, auth, gate, *db.value(), &metrics);
+  if (member) srv.set_front([&front](net::http_request& r, net::responder done) { front.dispatch(r, std::move(done)); });
   auto port = srv.start();
   if (!port) {
     spdlog::critical("event=node.failed reason=\"{}\"", port.err().message);
+    assets.value()->stop();
     rt.shutdown();
     return 1;
   }
   const auto& host = cfg->server.listen.host;
-  spdlog::info("listening on http://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host, port.value());
+  const auto origin = fmt::format("http://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host, port.value());
+  // External workers fetch images from here (signed URLs).
+  assets.value()->signer().set_base(cfg->assets.public_url.empty() ? origin : cfg->assets.public_url);
+  spdlog::info("listening on {}", origin);
 
-  const auto t0 = std::chrono::steady_clock::now();
-  auto report = store::recover(*db.value(), 4096,
-                               [&rt](std::vector<store::queued_ref>&& batch) { rt.resume(std::move(batch)); });
-  rt.mark_ready();
-  spdlog::info("event=recovery.done resumed={} unreadable={} elapsed_ms={}", report.resumed, report.unreadable,
-               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+  if (member) {
+    // A slot's unfinished items resume when the node takes its lease; the
+    // node is ready once it registered and took the slots that are its own.
+    auto joined = member->start(rt, port.value(), [&front](net::http_request r, net::responder done) {
+      front.dispatch_forwarded(std::move(r), std::move(done));
+    });
+    if (!joined) {
+      spdlog::critical("event=node.failed reason=\"{}\"", joined.err().message);
+      srv.stop();
+      member->stop(false);
+      rt.shutdown();
+      return 1;
+    }
+  } else {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto report = store::recover(*db.value(), 4096,
+                                 [&rt](std::vector<store::queued_ref>&& batch) { rt.resume(std::move(batch)); });
+    rt.mark_ready();
+    spdlog::info("event=recovery.done resumed={} unreadable={} elapsed_ms={}", report.resumed, report.unreadable,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -142,6 +196,10 @@ int serve(const serve_options& o) {
 
   const bool drained = rt.drain(cfg->server.drain_timeout);
   srv.stop();
+  // A clean stop gives the slots' leases back at once (their records stay
+  // here: the node serves them again when it returns).
+  if (member) member->stop(true);
+  assets.value()->stop();  // image jobs not started are dropped; their items resume on the next start
   rt.shutdown();
   auto stats = rt.stats();
   db.value().reset();

@@ -94,6 +94,9 @@ std::optional<pipeline> read_pipeline(const std::string& name, const toml::table
     s.str("backend", spec.backend, true);
     if (!s.failed() && spec.backend.empty()) s.fail(format("{}: missing (e.g. \"synthetic\")", s.key("backend")));
     s.strings("after", spec.after);
+    s.str("provider", spec.provider, true);
+    s.str("model", spec.model, true);
+    spec.resumable = spec.backend == "batch";
     read_retry(s, spec.retry, spec.timeout);
     if (auto* c = s.table("chaos")) {
       section cs(c, s.key("chaos"), err);
@@ -157,6 +160,7 @@ result<config> load_config_text(std::string_view defaults_toml, std::optional<st
     if (!over) return std::move(over).err();
     toml_config::merge(root, over.value(), "");
   }
+  if (auto r = toml_config::refuse_file_secrets(root); !r) return std::move(r).err();
   if (auto r = toml_config::apply_env(root, env); !r) return std::move(r).err();
 
   std::optional<error> err;
@@ -192,6 +196,7 @@ result<config> load_config_text(std::string_view defaults_toml, std::optional<st
   limits.duration("header_timeout_ms", cfg.limits.header_timeout, 100, 3'600'000);
   limits.number("auth_failures_per_s", cfg.limits.auth_failures_per_s, 0, 1e9);
   limits.number("auth_failure_burst", cfg.limits.auth_failure_burst, 1, 1e9);
+  limits.integer("max_import_bytes", cfg.limits.max_import_bytes, 1024, 1LL << 40);
   limits.finish();
 
   section auth(top.table("auth"), "auth", err);
@@ -218,6 +223,24 @@ result<config> load_config_text(std::string_view defaults_toml, std::optional<st
   actors.integer("max_queued", cfg.actors.max_queued, 1, 1'000'000'000);
   actors.finish();
 
+  section assets(top.table("assets"), "assets", err);
+  assets.str("dictionary", cfg.assets.dictionary);
+  assets.integer("max_image_bytes", cfg.assets.max_image_bytes, 1024, 1LL << 30);
+  assets.integer("max_pixels", cfg.assets.max_pixels, 256, 1'000'000'000);
+  assets.integer("min_side", cfg.assets.min_side, 1, 4096);
+  assets.integer("image_threads", cfg.assets.image_threads, 1, 64);
+  assets.integer("image_queue", cfg.assets.image_queue, 1, 10'000'000);
+  assets.str("ocr_languages", cfg.assets.ocr_languages, true);
+  assets.integer("duplicate_distance", cfg.assets.duplicate_distance, 0, 32);
+  assets.duration("signed_url_ttl_ms", cfg.assets.signed_url_ttl, 1000, 7LL * 86'400'000);
+  assets.str("public_url", cfg.assets.public_url);
+  assets.finish();
+  if (!err && !cfg.assets.public_url.empty() && cfg.assets.public_url.rfind("http://", 0) != 0 &&
+      cfg.assets.public_url.rfind("https://", 0) != 0)
+    assets.fail("assets.public_url: expected http://HOST:PORT or https://... (or empty)");
+  if (!err && cfg.assets.ocr_languages.find_first_not_of("abcdefghijklmnopqrstuvwxyz_+") != std::string::npos)
+    assets.fail("assets.ocr_languages: expected Tesseract language codes joined by + (e.g. \"eng+spa+deu\")");
+
   section notifier(top.table("notifier"), "notifier", err);
   notifier.choice("stage_events", cfg.stage_events,
                   {std::pair{std::string_view("all"), stage_events_mode::all}, {"settled", stage_events_mode::settled},
@@ -234,6 +257,11 @@ result<config> load_config_text(std::string_view defaults_toml, std::optional<st
     if (std::find(std::begin(levels), std::end(levels), cfg.log_level) == std::end(levels))
       log.fail("log.level: expected one of trace, debug, info, warn, error, critical, off");
   }
+
+  section cluster(top.table("cluster"), "cluster", err);
+  toml_config::read_cluster(cluster, cfg.cluster);
+  toml_config::read_providers(top.table("providers"), env, cfg, err);
+  toml_config::read_batch(top.table("batch"), cfg.batch, err);
 
   retry_policy retry;
   millis timeout{30000};
@@ -252,9 +280,12 @@ result<config> load_config_text(std::string_view defaults_toml, std::optional<st
     }
   }
   top.finish();
+  if (!err) toml_config::check_stage_providers(cfg, err);
   if (err) return std::move(*err);
   if (!cfg.pipelines.count("feedback"))
     return make_error(errc::validation_failed, "config: pipelines.feedback: missing (POST /api/v1/items runs it)");
+  if (!cfg.pipelines.count("asset"))
+    return make_error(errc::validation_failed, "config: pipelines.asset: missing (POST /api/v1/assets runs it)");
   return cfg;
 }
 
@@ -262,7 +293,6 @@ env_map process_env() {
   env_map out;
   for (char** e = environ; e && *e; ++e) {
     std::string_view kv(*e);
-    if (kv.rfind("PIPEWRIGHT_", 0) != 0) continue;
     auto eq = kv.find('=');
     if (eq == std::string_view::npos) continue;
     out.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/cluster.hpp"
 #include "core/pipeline.hpp"
 #include "core/result.hpp"
 #include "core/supervision.hpp"
@@ -48,6 +49,7 @@ struct limits_config {
   millis header_timeout{10000};             // a request's headers must arrive within this once it began
   double auth_failures_per_s = 20;          // failed authentications a second per client address; 0: unlimited
   double auth_failure_burst = 100;
+  std::size_t max_import_bytes = 1ull << 30;  // a CSV import's body (streamed, so not held in memory)
 };
 
 struct auth_config {
@@ -74,16 +76,70 @@ struct actors_config {
   std::size_t max_queued = 1000000;
 };
 
+// An OpenAI-compatible provider (DESIGN §7): where it is, its key, and the
+// gate every call to it passes (concurrency, request and token buckets).
+struct provider_config {
+  std::string name;
+  std::string base_url;      // "https://api.openai.com/v1": paths such as /chat/completions are appended
+  std::string api_key;       // secret: never logged, never rendered
+  std::string api_key_env;   // the variable the key came from ("" when the provider takes none)
+  std::string ca_file;       // PEM bundle to trust; empty: the system CA store
+  std::uint32_t max_concurrency = 8;
+  double requests_per_minute = 500;    // 0: unlimited
+  double tokens_per_minute = 200000;   // 0: unlimited
+  millis timeout{60000};               // one HTTP call, connect to last byte
+  millis connect_timeout{10000};
+  std::uint32_t rate_limit_retries = 5;  // 429s the gate retries itself before the call fails (transient)
+  millis max_retry_after{60000};         // a longer Retry-After is capped to this
+};
+
+enum class batch_failure_policy : std::uint8_t { requeue, fail };
+
+// The OpenAI Batch API (DESIGN §7): the creator and the poller, switched and
+// timed separately.
+struct batch_config {
+  bool creation_enabled = true;
+  bool polling_enabled = true;
+  millis creation_interval{60000};
+  millis polling_interval{60000};
+  std::size_t max_lines_per_file = 50000;          // the API's limit
+  std::size_t max_file_bytes = 200ull << 20;       // the API's limit (200 MB)
+  std::string completion_window = "24h";
+  // A batch that FAILED, expired or was cancelled: its unanswered requests
+  // go back to PENDING_BATCHING (at most max_requeues times) or fail.
+  batch_failure_policy on_batch_failure = batch_failure_policy::requeue;
+  std::uint32_t max_requeues = 3;
+  std::size_t mapping_chunk = 1000;  // requests mapped back per write
+};
+
+// Image assets (docs/assets.md).
+struct assets_config {
+  std::string dictionary;                  // brand dictionary file; "": the built-in config/assets/brands.toml
+  std::size_t max_image_bytes = 15 << 20;  // an upload over this is refused (413) as soon as it passes it
+  std::uint64_t max_pixels = 40'000'000;   // width x height over this is refused (413 at upload, permanent at decode)
+  std::uint32_t min_side = 16;             // a thinner image is refused (400)
+  std::uint32_t image_threads = 2;         // the image pool: decode, OCR, vision, extract, duplicate
+  std::size_t image_queue = 10000;         // jobs waiting for the pool at most; more fail transiently
+  std::string ocr_languages = "eng+spa+deu";
+  std::uint32_t duplicate_distance = 10;   // pHash bits two duplicates may differ in
+  millis signed_url_ttl{600000};           // lifetime of the image URLs handed to external workers
+  std::string public_url;                  // how workers reach this node; "": http://<listen address>
+};
+
 struct config {
   server_config server;
   limits_config limits;
   auth_config auth;
   store_config store;
   actors_config actors;
+  assets_config assets;
   stage_events_mode stage_events = stage_events_mode::all;
   std::string log_level = "info";
   log_encoding log_format = log_encoding::text;  // text: key=value lines; json: one JSON object per line
   std::map<std::string, pipeline> pipelines;
+  cluster_config cluster;  // disabled: a single node, as ever
+  std::map<std::string, provider_config> providers;
+  batch_config batch;
 };
 
 using env_map = std::map<std::string, std::string>;
@@ -100,7 +156,9 @@ result<config> load_config_text(std::string_view defaults_toml, std::optional<st
 
 result<listen_address> parse_listen(std::string_view text, std::string_view key);
 
-// The environment of this process as an env_map (only PIPEWRIGHT_* variables).
+// The environment of this process as an env_map: PIPEWRIGHT_* variables, and
+// the others a provider may read (OPENAI_BASE_URL, OPENAI_API_KEY, the
+// variable a provider's api_key_env names).
 env_map process_env();
 
 }  // namespace pw::core

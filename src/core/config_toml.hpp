@@ -132,6 +132,9 @@ class section {
   std::set<std::string, std::less<>> known_;
 };
 
+// The [cluster] table (core/config_cluster.cpp).
+void read_cluster(section& s, cluster_config& c);
+
 // Lays `over` onto `base`. Tables merge key by key, except a pipeline, which
 // the overlay replaces whole (otherwise a file could never drop a stage).
 void merge(toml::table& base, const toml::table& over, const std::string& path);
@@ -139,5 +142,16 @@ result<toml::table> parse(std::string_view text, std::string_view source);
 // PIPEWRIGHT_A__B=value sets a.b (the value is TOML when it parses as such,
 // else a string); PIPEWRIGHT_JWT_SECRET sets auth.jwt_secret.
 result<void> apply_env(toml::table& root, const env_map& env);
+
+// config_providers.cpp. An API key in a config file (rather than the
+// environment) is refused, before the environment is applied.
+result<void> refuse_file_secrets(const toml::table& root);
+// [providers.*]: "openai" always exists, its URL and key from OPENAI_BASE_URL
+// and OPENAI_API_KEY unless the config or PIPEWRIGHT_* set them.
+void read_providers(const toml::table* providers, const env_map& env, config& cfg, std::optional<error>& err);
+void read_batch(const toml::table* batch, batch_config& b, std::optional<error>& err);
+// Every http/batch stage names a configured provider that has its key;
+// other backends take no provider or model.
+void check_stage_providers(config& cfg, std::optional<error>& err);
 
 }  // namespace pw::core::toml_config

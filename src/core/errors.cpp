@@ -23,6 +23,7 @@ std::string_view code_name(errc code) noexcept {
     case errc::queue_full: return "QUEUE_FULL";
     case errc::internal: return "INTERNAL";
     case errc::store_failed: return "STORE_FAILED";
+    case errc::unavailable: return "UNAVAILABLE";
   }
   return "INTERNAL";
 }
@@ -54,7 +55,8 @@ int http_status(errc code) noexcept {
     case errc::not_ready:
     case errc::draining:
     case errc::queue_full:
-    case errc::store_failed: return 503;
+    case errc::store_failed:
+    case errc::unavailable: return 503;
     case errc::internal: return 500;
   }
   return 500;

@@ -26,6 +26,7 @@ enum class errc : std::uint8_t {
   queue_full,              // 503 the durable queue is at its configured bound
   internal,                // 500 a bug; logged with a request id
   store_failed,            // 503 the store refused a write (disk full, I/O error)
+  unavailable,             // 503 (cluster) the node holding the workspace or item cannot answer now, or it is moving
 };
 
 struct error {

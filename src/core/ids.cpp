@@ -8,7 +8,11 @@ constexpr char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 id_generator::id_generator() : rng_(std::random_device{}()) {}
 
-std::string id_generator::next(std::int64_t now_ms) {
+std::string id_generator::next(std::int64_t now_ms) { return make(now_ms, std::nullopt); }
+
+std::string id_generator::next(std::int64_t now_ms, std::uint32_t slot) { return make(now_ms, slot & 0x3ffu); }
+
+std::string id_generator::make(std::int64_t now_ms, std::optional<std::uint32_t> slot) {
   if (now_ms > last_ms_) {
     last_ms_ = now_ms;
     for (auto& b : last_random_) b = static_cast<std::uint8_t>(rng_());
@@ -26,6 +30,11 @@ std::string id_generator::next(std::int64_t now_ms) {
     t >>= 8;
   }
   for (std::size_t i = 0; i < 10; ++i) bytes[6 + i] = last_random_[i];
+  if (slot) {
+    // Bits 48..57: characters 10 and 11 of the id.
+    bytes[6] = static_cast<std::uint8_t>(*slot >> 2);
+    bytes[7] = static_cast<std::uint8_t>((bytes[7] & 0x3fu) | ((*slot & 3u) << 6));
+  }
   std::string out(26, '0');
   for (int c = 0; c < 26; ++c) {
     // Character c covers bits [128 - 5*(26-c), ...) of a 130-bit big-endian number.

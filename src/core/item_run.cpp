@@ -57,7 +57,10 @@ step item_run::begin(std::int64_t now_ms) {
   }
   for (std::size_t i = 0; i < s_.stages.size(); ++i) {
     auto& st = s_.stages[i];
-    if (st.status == stage_status::processing) {
+    if (st.status == stage_status::processing && p_.stage(static_cast<stage_index>(i)).resumable) {
+      // Its request is durable at the provider: the same attempt goes on.
+      out.resume.push_back(static_cast<stage_index>(i));
+    } else if (st.status == stage_status::processing) {
       if (!st.log.empty() && st.log.back().outcome == attempt_outcome::running) {
         st.log.back().outcome = attempt_outcome::interrupted;
         st.log.back().ended_at_ms = now_ms;

@@ -26,6 +26,7 @@ struct step {
   std::vector<stage_index> start;                            // now processing: run one attempt each
   std::vector<stage_index> retry;                            // now retrying: persist and arm a timer for next_due_ms
   std::vector<stage_index> rearm;                            // already retrying (after a restart): arm its timer
+  std::vector<stage_index> resume;                           // processing on a resumable backend: ask it again, same attempt
   std::vector<std::pair<stage_index, std::int64_t>> cleared_timers;  // durable timers to delete (stage, due)
   std::vector<stage_index> dead;                             // failed for good: write a dead letter
   std::vector<stage_index> reset;                            // back to pending by an operator: drop their results
@@ -39,8 +40,9 @@ class item_run {
   item_run(const pipeline& p, item_state& s);
 
   // Starts (queued) or resumes (processing, after a restart) the item:
-  // interrupted attempts go back to pending, retry timers are re-armed, ready
-  // stages start.
+  // interrupted attempts go back to pending (but those of resumable stages,
+  // whose request is durable elsewhere, go on: `resume`), retry timers are
+  // re-armed, ready stages start.
   step begin(std::int64_t now_ms);
 
   // The current attempt of `stage` succeeded.

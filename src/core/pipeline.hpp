@@ -30,6 +30,14 @@ struct stage_spec {
   millis timeout{30000};
   std::optional<chaos_spec> chaos;
   std::map<std::string, option_value> options;  // read and validated by the backend
+  // External backends (`http`, `batch`): the provider (a [providers.<name>]
+  // table) and the model; empty: "openai" and the stage kind's default model.
+  std::string provider;
+  std::string model;
+  // An attempt survives a restart or a parked supervisor (the `batch`
+  // backend: the request is durable at the provider): item_run::begin keeps
+  // it processing and the supervisor asks the backend again.
+  bool resumable = false;
 
   // Filled in by build_pipeline.
   std::vector<stage_index> deps;

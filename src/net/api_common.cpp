@@ -97,4 +97,22 @@ void guarded(api_context& ctx, const http_request& req, const principal& who, re
   ctx.idem.run(who, req.idempotency_key, req, std::move(respond), std::move(fn), stored_by_handler);
 }
 
+void submit_guarded(api_context& ctx, const http_request& req, const principal& who, responder respond,
+                    actors::submit_request sub, std::string location_prefix) {
+  guarded(
+      ctx, req, who, std::move(respond),
+      [&ctx, sub = std::move(sub), prefix = std::move(location_prefix)](responder respond, const std::string& key,
+                                                                        const std::string& hash) mutable {
+        sub.idempotency_key = key;
+        sub.request_hash = hash;
+        ctx.gate.submit(std::move(sub), [respond = std::move(respond), prefix](core::result<actors::submit_reply> r) {
+          if (!r) return respond(error_response(r.err()));
+          auto resp = json_response(201, r->json());
+          resp.headers.emplace_back("Location", prefix + r->id);
+          respond(std::move(resp));
+        });
+      },
+      /*stored_by_handler=*/true);
+}
+
 }  // namespace pw::net

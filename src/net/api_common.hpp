@@ -44,4 +44,9 @@ void failed_items_page(api_context& ctx, http_request& req, const principal& who
 void guarded(api_context& ctx, const http_request& req, const principal& who, responder respond,
              idempotency::handler fn, bool stored_by_handler = false);
 
+// Submits `sub` under the request's Idempotency-Key and answers 201 with the
+// item's JSON and `Location: <location_prefix><id>` (items and assets).
+void submit_guarded(api_context& ctx, const http_request& req, const principal& who, responder respond,
+                    actors::submit_request sub, std::string location_prefix);
+
 }  // namespace pw::net

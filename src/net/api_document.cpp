@@ -70,6 +70,7 @@ const char* access_name(access a) {
     case access::open: return "open";
     case access::user: return "user";
     case access::admin: return "admin";
+    case access::signed_url: return "user_or_signed_url";
   }
   return "user";
 }
@@ -94,6 +95,9 @@ void add_document_routes(router& r) {
            std::string body = "{\"routes\":[";
            // The WebSocket upgrade is taken by the server before routing.
            body += R"({"method":"GET","path":"/api/v1/ws","access":"user"})";
+           // Socket.IO (Engine.IO long-polling and WebSocket) is served beside the router.
+           body += R"(,{"method":"GET","path":"/socket.io/","access":"open"})";
+           body += R"(,{"method":"POST","path":"/socket.io/","access":"open"})";
            for (const auto& v : r.describe()) {
              body += ",{\"method\":";
              core::append_json_string(body, v.method);

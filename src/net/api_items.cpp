@@ -42,19 +42,7 @@ void submit(api_context& ctx, http_request& req, const principal& who, responder
     return respond(error_response(core::errc::forbidden, fmt::format("your token does not grant workspace '{}'", sub.workspace)));
   sub.owner = who.sub;
   sub.pipeline = "feedback";
-  guarded(
-      ctx, req, who, std::move(respond),
-      [&ctx, sub = std::move(sub)](responder respond, const std::string& key, const std::string& hash) mutable {
-        sub.idempotency_key = key;
-        sub.request_hash = hash;
-        ctx.gate.submit(std::move(sub), [respond = std::move(respond)](core::result<actors::submit_reply> r) {
-          if (!r) return respond(error_response(r.err()));
-          auto resp = json_response(201, r->json());
-          resp.headers.emplace_back("Location", "/api/v1/items/" + r->id);
-          respond(std::move(resp));
-        });
-      },
-      /*stored_by_handler=*/true);
+  submit_guarded(ctx, req, who, std::move(respond), std::move(sub), "/api/v1/items/");
 }
 
 // `?include=vector` asks for the embedding vectors in stage results; any
@@ -243,8 +231,10 @@ void add_all_routes(router& r, api_context& ctx) {
   add_control_routes(r, ctx);
   add_workspace_routes(r, ctx);
   add_admin_routes(r, ctx);
+  add_asset_routes(r, ctx);
   add_operations_routes(r, ctx);
   add_dashboard_routes(r);
+  add_batch_routes(r, ctx);
   add_document_routes(r);
 }
 

@@ -8,7 +8,9 @@
 
 #include "core/clock.hpp"
 #include "core/json.hpp"
+#include "core/usage.hpp"
 #include "net/api_common.hpp"
+#include "net/usage_view.hpp"
 #include "store/codec.hpp"
 #include "store/keys.hpp"
 #include "store/listing.hpp"
@@ -76,6 +78,9 @@ std::string metrics(const store::database& db, const std::string& ws) {
   const auto failed = c(store::status_counter(ws, core::item_status::failed));
   const auto partial = c(store::status_counter(ws, core::item_status::partial));
   out += fmt::format(",\"failed_pending\":{}", failed + partial);
+  const auto counters = db.counters_of(ws);
+  out += ",\"usage_last_30_days\":";
+  out += render_usage({&counters}, core::utc_day(core::now_ms()));
   out += fmt::format(",\"queue\":{{\"queued\":{},\"processing\":{},\"paused\":{},\"delayed\":{}}}}}",
                      c(store::status_counter(ws, core::item_status::queued)),
                      c(store::status_counter(ws, core::item_status::processing)),

@@ -249,4 +249,18 @@ core::result<body_parser::requeue_body> body_parser::parse_requeue(std::string_v
   return out;
 }
 
+core::result<std::vector<std::string>> body_parser::parse_request_ids(std::string_view body) {
+  std::optional<std::vector<std::string>> ids;
+  auto r = pool_->visit(body, limits_.max_json_depth, false, [&](std::string_view key, dom::element v) -> core::result<void> {
+    if (key != "requestIds") return invalid(std::string(key), fmt::format("unknown field '{}' (allowed: requestIds)", key));
+    auto list = strings("requestIds", v, 10000);
+    if (!list) return std::move(list).err();
+    ids = std::move(list).value();
+    return core::ok();
+  });
+  if (!r) return std::move(r).err();
+  if (!ids) return invalid("requestIds", "'requestIds' is required: the ids of the requests to requeue");
+  return std::move(*ids);
+}
+
 }  // namespace pw::net

@@ -39,6 +39,8 @@ class body_parser {
     std::vector<std::string> ids;
   };
   core::result<requeue_body> parse_requeue(std::string_view body);
+  // POST /api/admin/legacy/requests/requeue: {"requestIds": [...]} (1..10,000).
+  core::result<std::vector<std::string>> parse_request_ids(std::string_view body);
 
  private:
   struct pool;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,8 @@
 
 namespace pw::net {
 
+struct form_data;  // net/multipart.hpp
+
 struct http_request {
   std::string method;  // "GET", "POST", ...
   std::string path;    // without the query, percent-decoded
@@ -23,6 +26,9 @@ struct http_request {
   std::string content_type;
   std::string idempotency_key;
   std::string body;
+  // A multipart/form-data upload, parsed while it streamed in (server.cpp);
+  // then `body` is empty.
+  std::shared_ptr<form_data> form;
   std::string request_id;  // for logs
   std::string remote;      // the client's IP address
   // Filled by the router: {id} and friends.

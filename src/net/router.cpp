@@ -83,11 +83,20 @@ void router::dispatch(http_request& req, responder respond) const {
     }
     match(c, parts, req);
     if (c.r.needs == access::open) return c.r.fn(req, nullptr, std::move(respond));
+    if (c.r.needs == access::signed_url && req.authorization.empty()) return c.r.fn(req, nullptr, std::move(respond));
     auto who = auth_.from_header(req.authorization, req.remote);
     if (!who) return respond(error_response(who.err()));
     if (c.r.needs == access::admin && !who->admin)
       return respond(error_response(core::errc::forbidden, "this route needs a token with role \"admin\""));
     return c.r.fn(req, &who.value(), std::move(respond));
+  }
+  for (const auto& c : streams_) {
+    compiled probe;
+    probe.segments = c.segments;
+    http_request scratch;
+    if (c.segments.size() != parts.size() || !match(probe, parts, scratch)) continue;
+    path_known = true;
+    allowed += (allowed.empty() ? "" : ", ") + c.r.method;
   }
   if (path_known) {
     auto r = error_response(core::errc::method_not_allowed, req.method + " is not allowed here (allowed: " + allowed + ")");
@@ -100,7 +109,44 @@ void router::dispatch(http_request& req, responder respond) const {
 std::vector<router::route_view> router::describe() const {
   std::vector<route_view> out;
   for (const auto& c : routes_) out.push_back({c.r.method, c.r.pattern, c.r.needs});
+  for (const auto& c : streams_) out.push_back({c.r.method, c.r.pattern, c.r.needs});
   return out;
+}
+
+void router::add_stream(stream_route r) {
+  compiled_stream c;
+  for (auto s : split(r.pattern)) c.segments.emplace_back(s);
+  c.r = std::move(r);
+  streams_.push_back(std::move(c));
+}
+
+const stream_route* router::find_stream(const http_request& req) const {
+  auto parts = split(req.path);
+  for (const auto& c : streams_) {
+    if (c.r.method != req.method || c.segments.size() != parts.size()) continue;
+    compiled probe;
+    probe.segments = c.segments;
+    http_request scratch;
+    if (match(probe, parts, scratch)) return &c.r;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<body_sink> router::open_stream(const stream_route& r, http_request& req, const responder& respond) const {
+  auto parts = split(req.path);
+  compiled probe;
+  for (auto s : split(r.pattern)) probe.segments.emplace_back(s);
+  match(probe, parts, req);
+  auto who = auth_.from_header(req.authorization);
+  if (!who) {
+    respond(error_response(who.err()));
+    return nullptr;
+  }
+  if (r.needs == access::admin && !who->admin) {
+    respond(error_response(core::errc::forbidden, "this route needs a token with role \"admin\""));
+    return nullptr;
+  }
+  return r.fn(req, who.value(), respond);
 }
 
 }  // namespace pw::net

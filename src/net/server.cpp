@@ -14,6 +14,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "net/api.hpp"
+#include "net/multipart.hpp"
+#include "net/sio_server.hpp"
 #include "net/ws_session.hpp"
 
 namespace pw::net {
@@ -26,10 +29,22 @@ using tcp = asio::ip::tcp;
 struct server::impl {
   impl(const core::config& c, router& r, authenticator& a, actors::gateway& g, const store::database& d,
        core::node_metrics* m)
-      : cfg(c), routes(r), auth(a), gate(g), db(d), metrics(m), ioc(static_cast<int>(c.server.io_threads)), acceptor(asio::make_strand(ioc)) {}
+      : cfg(c),
+        routes(r),
+        auth(a),
+        gate(g),
+        db(d),
+        metrics(m),
+        ioc(static_cast<int>(c.server.io_threads)),
+        acceptor(asio::make_strand(ioc)),
+        sio(ioc,
+            sio_options{c.limits.ws_idle_timeout / 2, c.limits.ws_idle_timeout / 2, c.limits.ws_max_frame_bytes,
+                        c.limits.ws_send_queue},
+            a, g, d) {}
 
   const core::config& cfg;
   router& routes;
+  std::function<void(http_request&, responder)> front;  // (cluster) in front of the router
   authenticator& auth;
   actors::gateway& gate;
   const store::database& db;
@@ -44,6 +59,7 @@ struct server::impl {
   tcp::acceptor acceptor;
   asio::steady_timer accept_pause{acceptor.get_executor()};
   std::chrono::steady_clock::time_point last_accept_warning{};
+  sio_server sio;  // Socket.IO at /socket.io/
   std::vector<std::thread> threads;
 
   void do_accept();
@@ -131,7 +147,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void read_header() {
     parser_.emplace();
     parser_->header_limit(header_limit);
-    parser_->body_limit(srv_.cfg.limits.max_body_bytes);
+    // Checked against Content-Length when the header is read: a streamed
+    // route's limit (limits.max_import_bytes) is the larger; other routes
+    // get theirs back in on_header.
+    parser_->body_limit(std::max(srv_.cfg.limits.max_body_bytes, srv_.cfg.limits.max_import_bytes));
     if (buffer_.size() > 0) return read_rest_of_header();  // pipelined: the next request is here
     stream_.expires_after(idle_keep_alive);
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
@@ -158,7 +177,15 @@ class http_session : public std::enable_shared_from_this<http_session> {
           core::errc::headers_too_large, fmt::format("the request line and headers are over {} bytes", header_limit)));
     if (ec) return reply_and_close(error_response(core::errc::validation_failed, "malformed HTTP request: " + ec.message()));
     auto& req = parser_->get();
+    if (is_upload(req)) return start_upload();
+    if (!beast::websocket::is_upgrade(req)) {
+      http_request probe;
+      probe.method = std::string(req.method_string());
+      if (parse_target(req.target(), probe.path, probe.query))
+        if (auto* route = srv_.routes.find_stream(probe)) return start_stream(*route, std::move(probe));
+    }
     if (auto len = parser_->content_length(); len && *len > srv_.cfg.limits.max_body_bytes) return refuse_body_limit();
+    parser_->body_limit(srv_.cfg.limits.max_body_bytes);
     auto expect = req[http::field::expect];
     if (beast::iequals(expect, "100-continue") && !parser_->is_done()) {
       // curl and others wait for this before sending a body over 1 KiB.
@@ -177,6 +204,173 @@ class http_session : public std::enable_shared_from_this<http_session> {
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_request(ec);
     });
+  }
+
+  // A streamed route (router::add_stream): the body goes to its sink piece
+  // by piece, the next piece read only when the sink asks for it.
+  void start_stream(const stream_route& route, http_request r) {
+    auto& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    r.authorization = std::string(req[http::field::authorization]);
+    r.content_type = std::string(req[http::field::content_type]);
+    r.idempotency_key = std::string(req["Idempotency-Key"]);
+    r.request_id = std::to_string(++srv_.request_counter);
+    if (auto len = parser_->content_length(); len && *len > route.max_body_bytes)
+      return reply_and_close(error_response(core::errc::payload_too_large,
+                                            fmt::format("the body is larger than {} bytes", route.max_body_bytes)));
+    // A refusal before the body is read: answered, and the connection closed
+    // (the unread body cannot be skipped).
+    auto self = shared_from_this();
+    sink_ = srv_.routes.open_stream(route, r, [self](http_response resp) {
+      asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable { self->reply_and_close(std::move(resp)); });
+    });
+    if (!sink_) return;
+    const bool expect = beast::iequals(req[http::field::expect], "100-continue");
+    stream_parser_.emplace(std::move(*parser_));
+    parser_.reset();
+    stream_parser_->body_limit(route.max_body_bytes);
+    piece_.resize(64 * 1024);
+    if (expect && !stream_parser_->is_done()) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
+      http::async_write(stream_, *cont, [self, cont](beast::error_code ec, std::size_t) {
+        if (ec) return self->abort_stream(ec.message());
+        self->read_piece();
+      });
+      return;
+    }
+    read_piece();
+  }
+
+  void read_piece() {
+    auto& body = stream_parser_->get().body();
+    body.data = piece_.data();
+    body.size = piece_.size();
+    stream_.expires_after(std::chrono::seconds(60));
+    http::async_read(stream_, buffer_, *stream_parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_piece(ec); });
+  }
+
+  void on_piece(beast::error_code ec) {
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec == http::error::body_limit) {
+      abort_stream("the body is over the limit");
+      return refuse_body_limit();
+    }
+    if (ec) return abort_stream(ec.message());
+    const auto n = piece_.size() - stream_parser_->get().body().size;
+    const bool done = stream_parser_->is_done();
+    auto self = shared_from_this();
+    sink_->data(std::string_view(piece_.data(), n), [self, done] {
+      asio::post(self->stream_.get_executor(), [self, done] {
+        if (!self->sink_) return;
+        if (done) self->finish_stream();
+        else self->read_piece();
+      });
+    });
+  }
+
+  void finish_stream() {
+    auto sink = std::move(sink_);
+    stream_parser_.reset();
+    stream_.expires_never();
+    sink->end([self = shared_from_this()](http_response resp) {
+      asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable { self->reply(std::move(resp)); });
+    });
+  }
+
+  // A multipart/form-data POST to an upload path: its body streams through
+  // the multipart parser chunk by chunk (net/multipart.hpp).
+  bool is_upload(const http::request<http::string_body>& req) const {
+    if (req.method() != http::verb::post || !multipart_parser::is_form_data(req[http::field::content_type])) return false;
+    std::string path;
+    std::map<std::string, std::string, std::less<>> query;
+    return parse_target(req.target(), path, query) && is_form_upload_path(path);
+  }
+
+  // Refuses before reading the body what can be refused from the header:
+  // no token (401), a declared length over the limit (413), no boundary.
+  void start_upload() {
+    auto& req = parser_->get();
+    const auto limit = max_upload_body(srv_.cfg);
+    if (auto who = srv_.auth.from_header(req[http::field::authorization], remote_); !who) return reply_and_close(error_response(who.err()));
+    if (auto len = parser_->content_length(); len && *len > limit) return refuse_upload_limit();
+    auto boundary = multipart_parser::boundary_of(req[http::field::content_type]);
+    if (!boundary)
+      return reply_and_close(error_response(core::errc::validation_failed,
+                                            "the multipart/form-data Content-Type has no boundary (1 to 70 characters)"));
+    form_limits limits;
+    limits.max_file_bytes = srv_.cfg.assets.max_image_bytes;
+    form_ = std::make_unique<multipart_parser>(std::move(*boundary), limits);
+    upload_.emplace(std::move(*parser_));
+    parser_.reset();
+    upload_->body_limit(limit);
+    chunk_.resize(64 * 1024);
+    if (beast::iequals(upload_->get()[http::field::expect], "100-continue") && !upload_->is_done()) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, upload_->get().version());
+      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+        if (ec) return self->close();
+        self->read_upload();
+      });
+      return;
+    }
+    read_upload();
+  }
+
+  void read_upload() {
+    stream_.expires_after(std::chrono::seconds(60));
+    auto& body = upload_->get().body();
+    body.data = chunk_.data();
+    body.size = chunk_.size();
+    http::async_read_some(stream_, buffer_, *upload_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_upload_chunk(ec);
+    });
+  }
+
+  void on_upload_chunk(beast::error_code ec) {
+    auto& body = upload_->get().body();
+    const auto got = chunk_.size() - body.size;
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec == http::error::body_limit) return refuse_upload_limit();
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+        ec == asio::error::eof || ec == http::error::partial_message)
+      return close();
+    if (ec) return reply_and_close(error_response(core::errc::validation_failed, "malformed HTTP request: " + ec.message()));
+    // A part over its limit stops the upload here; the rest is never read.
+    if (!form_->feed(std::string_view(chunk_.data(), got))) return reply_and_close(error_response(form_->error()));
+    if (!upload_->is_done()) return read_upload();
+    if (!form_->finish()) return reply(error_response(form_->error()));
+    stream_.expires_never();
+    auto req = upload_->release();
+    upload_.reset();
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    http_request r;
+    r.method = std::string(req.method_string());
+    if (!parse_target(req.target(), r.path, r.query))
+      return reply(error_response(core::errc::validation_failed, "the request target is not valid percent-encoding"));
+    r.authorization = std::string(req[http::field::authorization]);
+    r.content_type = std::string(req[http::field::content_type]);
+    r.idempotency_key = std::string(req["Idempotency-Key"]);
+    r.form = std::make_shared<form_data>(form_->take());
+    form_.reset();
+    r.request_id = std::to_string(++srv_.request_counter);
+    srv_.routes.dispatch(r, [self = shared_from_this()](http_response resp) {
+      asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable { self->reply(std::move(resp)); });
+    });
+  }
+
+  void abort_stream(const std::string& why) {
+    if (auto sink = std::move(sink_)) sink->abort(why);
+    stream_parser_.reset();
+    close();
+  }
+
+  void refuse_upload_limit() {
+    reply_and_close(error_response(core::errc::payload_too_large,
+                                   fmt::format("the upload is larger than {} bytes (an image of at most {} bytes, "
+                                               "assets.max_image_bytes, and its form)",
+                                               max_upload_body(srv_.cfg), srv_.cfg.assets.max_image_bytes)));
   }
 
   void refuse_body_limit() {
@@ -207,16 +401,21 @@ class http_session : public std::enable_shared_from_this<http_session> {
     r.body = std::move(req.body());
     r.request_id = std::to_string(++srv_.request_counter);
     r.remote = remote_;
-    srv_.routes.dispatch(r, [self = shared_from_this()](http_response resp) {
+    auto done = [self = shared_from_this()](http_response resp) {
       asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable { self->reply(std::move(resp)); });
-    });
+    };
+    if (sio_server::handles(r.path)) return srv_.sio.handle_http(r, std::move(done));
+    if (srv_.front) srv_.front(r, std::move(done));
+    else srv_.routes.dispatch(r, std::move(done));
   }
 
   void upgrade(http::request<http::string_body>&& req) {
     std::string path;
     std::map<std::string, std::string, std::less<>> query;
-    if (!parse_target(req.target(), path, query) || path != "/api/v1/ws")
-      return reply(error_response(core::errc::not_found, "WebSocket endpoint is /api/v1/ws"));
+    if (parse_target(req.target(), path, query) && sio_server::handles(path))
+      return srv_.sio.accept_websocket(stream_.release_socket(), std::move(req), query);
+    if (path != "/api/v1/ws")
+      return reply(error_response(core::errc::not_found, "WebSocket endpoints are /api/v1/ws and /socket.io/"));
     auto token = query.find("token");
     auto who = token != query.end() ? srv_.auth.verify(token->second, remote_)
                                     : srv_.auth.from_header(req[http::field::authorization], remote_);
@@ -277,6 +476,13 @@ class http_session : public std::enable_shared_from_this<http_session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::buffer_body>> stream_parser_;  // a streamed route's body
+  std::shared_ptr<body_sink> sink_;
+  std::vector<char> piece_;
+  // An upload in progress: the parser reading its body in chunks, the form.
+  std::optional<http::request_parser<http::buffer_body>> upload_;
+  std::unique_ptr<multipart_parser> form_;
+  std::vector<char> chunk_;
   server::impl& srv_;
   std::shared_ptr<connection_slot> slot_;
   std::string remote_;
@@ -319,6 +525,8 @@ server::server(const core::config& cfg, router& routes, authenticator& auth, act
 
 server::~server() { stop(); }
 
+void server::set_front(std::function<void(http_request&, responder)> front) { impl_->front = std::move(front); }
+
 core::result<std::uint16_t> server::start() {
   auto& i = *impl_;
   beast::error_code ec;
@@ -352,6 +560,7 @@ void server::stop() {
     i.accept_pause.cancel();
   });
   i.sockets.shutdown_all();
+  i.sio.shutdown_all();
   // Give close frames a moment to leave, then stop everything.
   for (int k = 0; k < 20 && i.sockets.size() > 0; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   i.ioc.stop();

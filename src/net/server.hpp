@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "actors/gateway.hpp"
@@ -24,6 +25,9 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
+  // (cluster) Requests go through `front` (net/cluster_front.hpp) instead of
+  // straight to the router. Set before start().
+  void set_front(std::function<void(http_request&, responder)> front);
   // Binds, listens and starts the I/O threads; answers the bound port.
   core::result<std::uint16_t> start();
   // Closes the listener and every connection (WebSockets get 1001 "going

@@ -1,21 +1,22 @@
 // What a WebSocket client may send on /api/v1/ws, apart from the protocol's
-// own frames: browsers, which cannot send protocol pings, may send
-// {"type":"ping"} and get {"type":"pong"}; anything else is read and
-// ignored. And the per-socket limit on how many messages a client may send
-// in a second (limits.ws_max_messages_per_s). Plain functions of the text
-// and the clock, so a fuzz target can drive them (tests/fuzz/websocket.cpp).
+// own frames (docs/assets.md, "WebSocket client messages"): browsers, which
+// cannot send protocol pings, send {"type":"ping"} (optionally with an "id",
+// echoed) and get {"type":"pong"}; any other text is answered with an error
+// frame, {"type":"error","code":"INVALID_MESSAGE" | "UNKNOWN_MESSAGE",...},
+// and the socket stays open. And the per-socket limit on how many messages a
+// client may send in a second (limits.ws_max_messages_per_s). Plain
+// functions of the text and the clock, so a fuzz target can drive them
+// (tests/fuzz/websocket.cpp).
 #pragma once
 
 #include <chrono>
+#include <string>
 #include <string_view>
 
 namespace pw::net {
 
-enum class client_message { ping, ignored };
-
-client_message classify_client_message(std::string_view text) noexcept;
-
-inline constexpr std::string_view pong_frame = "{\"type\":\"pong\"}";
+// The frame that answers one client message: a pong or an error.
+std::string answer_client_message(std::string_view text);
 
 // Counts a socket's messages in one-second windows.
 class message_rate {

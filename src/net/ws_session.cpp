@@ -9,6 +9,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/json/parse.hpp>
+
+#include "core/json.hpp"
 #include "store/write_set.hpp"
 
 namespace pw::net {
@@ -86,8 +89,11 @@ void ws_session::deliver_live(std::shared_ptr<const std::string> frame) {
 
 // Replays the rooms' missed events page by page, reading the next page only
 // when the send queue has room, so a long catch-up never overflows it. Runs
-// again from do_write() as the queue drains.
+// again from do_write() as the queue drains. A page is read through the
+// gateway (in a cluster, from the node that keeps the room's log) and
+// handled on this socket's strand.
 void ws_session::replay() {
+  if (replay_reading_) return;
   const std::size_t low_water = std::max<std::size_t>(1, opts_.send_queue / 2);
   const std::size_t page_size = std::min<std::size_t>(512, low_water);
   while (replay_room_ < rooms_.size()) {
@@ -101,27 +107,50 @@ void ws_session::replay() {
       continue;
     }
     if (replay_first_page_) replay_after_ = *since;
-    auto page = db_.events(room, replay_after_, page_size);
-    if (replay_first_page_ && page.first_retained > replay_after_ + 1 && replay_after_ < page.last_seq)
-      enqueue(std::make_shared<const std::string>(
-          fmt::format("{{\"type\":\"replay.truncated\",\"room\":\"{}\",\"since\":{},\"first_available\":{}}}",
-                      admins ? "admins" : "user", *since, page.first_retained)));
-    replay_first_page_ = false;
-    if (page.events.empty()) {
-      // Caught up, unless events were delivered (and so committed) after the read.
-      if (live_newest_[room] > replay_after_) continue;
-      ++replay_room_;
-      replay_first_page_ = true;
-      continue;
-    }
-    for (auto& [seq, frame] : page.events) {
-      replay_after_ = seq;
-      forward(room, seq, std::make_shared<const std::string>(std::move(frame)));
-    }
-    if (queue_.size() >= low_water) return;  // do_write() calls back when the queue drains
+    replay_reading_ = true;
+    gate_.read_events(room, replay_after_, page_size, [self = shared_from_this()](std::optional<actors::replay_page> page) {
+      asio::post(self->ws_.get_executor(), [self, page = std::move(page)]() mutable { self->on_replay_page(std::move(page)); });
+    });
+    return;
   }
   replaying_ = false;
   live_newest_.clear();
+}
+
+void ws_session::on_replay_page(std::optional<actors::replay_page> page) {
+  replay_reading_ = false;
+  if (closing_ || replay_room_ >= rooms_.size()) return;
+  const auto& room = rooms_[replay_room_];
+  if (!page) return interrupted(room);
+  const bool admins = room == store::admins_room;
+  const auto since = admins ? opts_.admins_since : opts_.since;
+  if (replay_first_page_ && page->first_retained > replay_after_ + 1 && replay_after_ < page->last_seq)
+    enqueue(std::make_shared<const std::string>(
+        fmt::format("{{\"type\":\"replay.truncated\",\"room\":\"{}\",\"since\":{},\"first_available\":{}}}",
+                    admins ? "admins" : "user", since.value_or(0), page->first_retained)));
+  replay_first_page_ = false;
+  if (page->events.empty()) {
+    // Caught up, unless events were delivered (and so committed) after the read.
+    if (live_newest_[room] <= replay_after_) {
+      ++replay_room_;
+      replay_first_page_ = true;
+    }
+    return replay();
+  }
+  for (auto& [seq, frame] : page->events) {
+    replay_after_ = seq;
+    forward(room, seq, std::make_shared<const std::string>(std::move(frame)));
+  }
+  const std::size_t low_water = std::max<std::size_t>(1, opts_.send_queue / 2);
+  if (queue_.size() >= low_water) return;  // do_write() calls back when the queue drains
+  replay();
+}
+
+void ws_session::interrupted(const std::string& room) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), room] {
+    spdlog::info("event=ws.interrupted user={} room={} code={}", self->who_.sub, room, close_log_interrupted);
+    self->close(close_log_interrupted, "this user's event log moved or its node is unreachable: reconnect with ?since=<last seq>");
+  });
 }
 
 void ws_session::forward(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame,
@@ -192,22 +221,29 @@ void ws_session::do_read() {
     auto data = self->read_buffer_.cdata();
     std::string text(static_cast<const char*>(data.data()), data.size());
     self->read_buffer_.consume(self->read_buffer_.size());
+    if (!self->ws_.got_text()) {
+      spdlog::debug("event=ws.binary_refused user={}", self->who_.sub);
+      return self->close(websocket::close_code::unknown_data, "binary frames are not accepted: send JSON text messages");
+    }
     self->on_message(text);
     if (!self->closing_) self->do_read();
   });
 }
 
-// Clients may send {"type":"ping"} (browsers cannot send WebSocket pings);
-// anything else is read and ignored. More than limits.ws_max_messages_per_s
-// messages in a second closes the socket (1008).
+// The messages a client may send (docs/assets.md, "WebSocket client
+// messages"): {"type":"ping"} (optionally with an "id", echoed) is answered
+// {"type":"pong"} (browsers cannot send WebSocket pings). Any other text is
+// answered with an error frame, {"type":"error","code":"INVALID_MESSAGE" |
+// "UNKNOWN_MESSAGE",...}, and the socket stays open; a binary frame closes it
+// with 1003, text that is not UTF-8 with 1007 (Beast checks it). More than
+// limits.ws_max_messages_per_s messages in a second closes it with 1008.
 void ws_session::on_message(std::string_view text) {
   if (!rate_.admit(std::chrono::steady_clock::now())) {
     spdlog::warn("event=ws.rate_exceeded user={} limit_per_s={}", who_.sub, opts_.max_messages_per_s);
     close_reason_ = core::ws_close::rate_limited;
     return close(websocket::close_code::policy_error, "too many messages: limits.ws_max_messages_per_s");
   }
-  if (classify_client_message(text) == client_message::ping)
-    enqueue(std::make_shared<const std::string>(pong_frame));
+  enqueue(std::make_shared<const std::string>(answer_client_message(text)));
 }
 
 void ws_session::close(std::uint16_t code, std::string reason) {

@@ -30,6 +30,8 @@
 namespace pw::net {
 
 inline constexpr std::uint16_t close_send_overflow = 4001;
+// (cluster) The user's event log moved or its node was lost: reconnect with ?since=.
+inline constexpr std::uint16_t close_log_interrupted = 4002;
 
 struct ws_options {
   std::size_t send_queue = 4096;
@@ -61,10 +63,12 @@ class ws_session final : public actors::event_sink, public std::enable_shared_fr
                std::int64_t committed_ns) override;
   void deliver_live(std::shared_ptr<const std::string> frame) override;
   void joined() override;
+  void interrupted(const std::string& room) override;
 
  private:
   void on_accept(boost::beast::error_code ec);
   void replay();
+  void on_replay_page(std::optional<actors::replay_page> page);
   void forward(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame,
                std::int64_t committed_ns = 0);
   void enqueue(std::shared_ptr<const std::string> frame, std::int64_t committed_ns = 0);
@@ -91,6 +95,7 @@ class ws_session final : public actors::event_sink, public std::enable_shared_fr
   bool joined_replay_ = false;
   std::size_t replay_room_ = 0;
   bool replay_first_page_ = true;
+  bool replay_reading_ = false;  // a page is being read (in a cluster, maybe from another node)
   std::uint64_t replay_after_ = 0;
   std::map<std::string, std::uint64_t> live_newest_;
   struct queued_frame {

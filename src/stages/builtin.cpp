@@ -92,6 +92,7 @@ class embed_stage final : public stage_backend {
       if (split_key(k, "df/", ws, id)) emb_.restore(ws, id, v);
     });
   }
+  void forget_workspace(std::string_view ws) override { emb_.forget(ws); }
   stage_outcome run(const stage_input& in) override {
     return guarded([&]() -> stage_outcome {
       auto reading = ai::reading::of(in.item.text, models_);
@@ -172,6 +173,7 @@ class duplicate_stage final : public stage_backend {
       if (split_key(k, "v/", ws, id)) index_.restore(ws, id, v);
     });
   }
+  void forget_workspace(std::string_view ws) override { index_.forget(ws); }
   stage_outcome run(const stage_input& in) override {
     return guarded([&]() -> stage_outcome {
       auto vec = upstream_vector(in);
@@ -202,6 +204,7 @@ class theme_stage final : public stage_backend {
       if (split_key(k, "t/", ws, id)) model_.restore(ws, id, v);
     });
   }
+  void forget_workspace(std::string_view ws) override { model_.forget(ws); }
   stage_outcome run(const stage_input& in) override {
     return guarded([&]() -> stage_outcome {
       auto vec = upstream_vector(in);

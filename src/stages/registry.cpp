@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "stages/asset/stages.hpp"
+#include "stages/asset/worker_stage.hpp"
 #include "stages/builtin.hpp"
+#include "stages/providers/external.hpp"
 #include "stages/stage.hpp"
 #include "stages/synthetic.hpp"
 
@@ -41,11 +44,23 @@ core::result<std::string> kind_of(const core::pipeline& p, const core::stage_spe
 
 }  // namespace
 
-core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& p, const core::stage_spec& s) {
+core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& p, const core::stage_spec& s,
+                                                          providers::hub* hub, const asset::services* assets) {
   const std::string key = fmt::format("pipelines.{}.stages.{}", p.name(), s.name);
   auto kind = kind_of(p, s);
   if (!kind) return std::move(kind).err();
   if (s.backend == "builtin") return builtin::make(kind.value(), s, key);
+  if (s.backend == "http" || s.backend == "batch") {
+    if (!hub) return core::make_error(core::errc::internal, fmt::format("{}: no provider hub to build the {} backend", key, s.backend));
+    return providers::make_external(kind.value(), s, key, *hub, s.backend == "batch");
+  }
+  if (s.backend == "image" || s.backend == "worker") {
+    if (!assets)
+      return core::make_error(core::errc::validation_failed,
+                              fmt::format("config: {}.backend: '{}' needs the node's image services", key, s.backend));
+    if (s.backend == "image") return asset::make_image_backend(kind.value(), s, key, *assets);
+    return asset::make_worker_backend(s, key, *assets);
+  }
   for (const auto& [name, value] : s.options)
     if (name != "kind")
       return core::make_error(core::errc::validation_failed,
@@ -61,7 +76,7 @@ core::result<std::shared_ptr<stage_backend>> make_backend(const core::pipeline& 
                     key, kind.value()));
   }
   return core::make_error(core::errc::validation_failed,
-                          fmt::format("config: {}.backend: unknown backend '{}' (known: builtin, synthetic, chaos)", key, s.backend));
+                          fmt::format("config: {}.backend: unknown backend '{}' (known: builtin, http, batch, synthetic, chaos, image, worker)", key, s.backend));
 }
 
 }  // namespace pw::stages

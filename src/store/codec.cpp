@@ -157,22 +157,25 @@ std::optional<core::item_status> decode_state_status(std::string_view bytes) {
 
 std::string encode_idempotency(const idempotency_record& rec) {
   writer w;
-  w.u8(1);
+  w.u8(rec.slot ? 2 : 1);  // version 2 adds the slot
   w.str(rec.hash);
   w.varint(static_cast<std::uint64_t>(rec.status));
   w.str(rec.body);
   w.i64(rec.created_ms);
+  if (rec.slot) w.varint(*rec.slot);
   return std::move(w.out);
 }
 
 std::optional<idempotency_record> decode_idempotency(std::string_view bytes) {
   reader r(bytes);
-  if (r.u8() != 1) return std::nullopt;
+  const auto version = r.u8();
+  if (version != 1 && version != 2) return std::nullopt;
   idempotency_record rec;
   rec.hash = r.str();
   rec.status = static_cast<int>(r.varint());
   rec.body = r.str();
   rec.created_ms = r.i64();
+  if (version == 2) rec.slot = static_cast<std::uint32_t>(r.varint());
   if (!r.ok() || !r.done()) return std::nullopt;
   return rec;
 }

@@ -41,6 +41,9 @@ struct idempotency_record {
   int status = 0;
   std::string body;
   std::int64_t created_ms = 0;
+  // (cluster) The slot of the request's workspace or item: the record moves
+  // with it when the slot is handed off. None: it stays on its node.
+  std::optional<std::uint32_t> slot;
 };
 std::string encode_idempotency(const idempotency_record& r);
 std::optional<idempotency_record> decode_idempotency(std::string_view bytes);

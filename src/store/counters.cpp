@@ -80,8 +80,13 @@ std::string encode_counter_pack(const counter_pack& p) {
   bytes::writer w;
   w.u8(fixed_format);
   for (auto v : p.known_) w.i64(v);
-  w.varint(p.other_.size());
+  // Other fields (provider usage by day, batch request counts) that are
+  // zero are left out: a swept day's fields disappear.
+  std::size_t others = 0;
+  for (const auto& [field, value] : p.other_) others += value != 0 ? 1 : 0;
+  w.varint(others);
   for (const auto& [field, value] : p.other_) {
+    if (value == 0) continue;
     w.str(field);
     w.i64(value);
   }

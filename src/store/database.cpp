@@ -11,38 +11,8 @@
 
 namespace pw::store {
 
-namespace {
-
-std::optional<std::string> get(const database::impl& d, cf c, std::string_view key) {
-  std::string value;
-  auto st = d.db->Get(rocksdb::ReadOptions(), d.handle(c), rocksdb::Slice(key.data(), key.size()), &value);
-  if (!st.ok()) return std::nullopt;
-  return value;
-}
-
-// Calls fn(key, value) for keys in [prefix, prefix_end) until fn returns false.
-// A scan within one hash prefix of its family (a room's events) may use the
-// hashed memtable; any other scan of a hashed family asks for total order.
-template <class F>
-void scan(const database::impl& d, cf c, std::string_view start, std::string_view prefix, const void* snap, F fn,
-          bool one_prefix = false) {
-  rocksdb::ReadOptions ro;
-  ro.snapshot = static_cast<const rocksdb::Snapshot*>(snap);
-  ro.total_order_seek = hashed(c) && !one_prefix;
-  std::string end = prefix_end(std::string(prefix));
-  rocksdb::Slice upper(end);
-  if (!end.empty()) ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.handle(c)));
-  for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
-    auto k = it->key(), v = it->value();
-    if (!fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
-  }
-}
-
-}  // namespace
-
 std::optional<item_record> database::record(std::string_view id) const {
-  auto v = get(*impl_, cf::items, id);
+  auto v = read_key(*impl_, cf::items, id);
   if (!v) return std::nullopt;
   return decode_record(*v);
 }
@@ -76,7 +46,7 @@ std::optional<core::item_status> database::item_status(std::string_view id, cons
 event_page database::events(std::string_view room, std::uint64_t after, std::size_t limit) const {
   event_page page;
   const std::string prefix = std::string(room) + '\0';
-  scan(
+  scan_keys(
       *impl_, cf::events, prefix, prefix, nullptr,
       [&](std::string_view k, std::string_view) {
         page.first_retained = get_be64(k.substr(prefix.size()));
@@ -121,7 +91,7 @@ std::uint64_t database::event_chunk_start(std::string_view room, std::uint64_t s
 std::uint64_t database::expired_events_end(std::string_view room, std::int64_t cutoff_ms) const {
   const std::string prefix = std::string(room) + '\0';
   std::uint64_t end = 0;
-  scan(
+  scan_keys(
       *impl_, cf::events, prefix, prefix, nullptr,
       [&](std::string_view k, std::string_view v) {
         auto t = event_chunk_time(v);
@@ -136,7 +106,7 @@ std::uint64_t database::expired_events_end(std::string_view room, std::int64_t c
 // The newest chunk's last seq, or what meta kept when trims removed them all.
 std::uint64_t database::last_event_seq(std::string_view room) const {
   std::uint64_t seq = 0;
-  if (auto v = get(*impl_, cf::meta, room_seq_key(room))) seq = get_be64(*v);
+  if (auto v = read_key(*impl_, cf::meta, room_seq_key(room))) seq = get_be64(*v);
   const std::string prefix = std::string(room) + '\0';
   rocksdb::ReadOptions ro;
   rocksdb::Slice lower(prefix);
@@ -155,7 +125,7 @@ std::uint64_t database::last_event_seq(std::string_view room) const {
 }
 
 counter_pack database::counters_of(std::string_view workspace) const {
-  auto v = get(*impl_, cf::meta, counter_pack_key(workspace));
+  auto v = read_key(*impl_, cf::meta, counter_pack_key(workspace));
   if (!v) return {};
   return decode_counter_pack(*v).value_or(store::counter_pack{});
 }
@@ -163,7 +133,7 @@ counter_pack database::counters_of(std::string_view workspace) const {
 std::vector<std::pair<std::string, store::counter_pack>> database::counter_packs() const {
   std::vector<std::pair<std::string, store::counter_pack>> out;
   const std::string prefix(counter_pack_prefix);
-  scan(*impl_, cf::meta, prefix, prefix, nullptr, [&](std::string_view k, std::string_view v) {
+  scan_keys(*impl_, cf::meta, prefix, prefix, nullptr, [&](std::string_view k, std::string_view v) {
     if (auto p = decode_counter_pack(v)) out.emplace_back(std::string(k.substr(prefix.size())), std::move(*p));
     return true;
   });
@@ -183,7 +153,7 @@ std::int64_t database::counter(std::string_view name) const {
 std::vector<std::pair<std::string, std::string>> database::dead_letters(std::string_view cursor, std::size_t limit) const {
   std::vector<std::pair<std::string, std::string>> out;
   std::string start = cursor.empty() ? std::string() : std::string(cursor) + '\0';
-  scan(*impl_, cf::dlq, start, "", nullptr, [&](std::string_view k, std::string_view v) {
+  scan_keys(*impl_, cf::dlq, start, "", nullptr, [&](std::string_view k, std::string_view v) {
     out.emplace_back(std::string(k), std::string(v));
     return out.size() < limit;
   });
@@ -191,13 +161,13 @@ std::vector<std::pair<std::string, std::string>> database::dead_letters(std::str
 }
 
 std::optional<std::string> database::dead_letter(std::string_view id, std::string_view stage) const {
-  return get(*impl_, cf::dlq, dlq_key(id, stage));
+  return read_key(*impl_, cf::dlq, dlq_key(id, stage));
 }
 
 void database::scan_queue(
     const std::function<void(std::string_view owner, std::string_view id, std::string_view workspace)>& fn,
     const read_snapshot* at) const {
-  scan(*impl_, cf::queue, "", "", at ? snapshot_of(*at) : nullptr, [&](std::string_view k, std::string_view v) {
+  scan_keys(*impl_, cf::queue, "", "", at ? snapshot_of(*at) : nullptr, [&](std::string_view k, std::string_view v) {
     auto zero = k.find('\0');
     if (zero == std::string_view::npos) fn({}, k, v);  // not an entry of this layout: reported as such
     else fn(k.substr(0, zero), k.substr(zero + 1), v);
@@ -207,7 +177,7 @@ void database::scan_queue(
 
 void database::scan_stage_data(std::string_view prefix,
                                const std::function<void(std::string_view key, std::string_view value)>& fn) const {
-  scan(*impl_, cf::stage_data, prefix, prefix, nullptr, [&](std::string_view k, std::string_view v) {
+  scan_keys(*impl_, cf::stage_data, prefix, prefix, nullptr, [&](std::string_view k, std::string_view v) {
     fn(k, v);
     return true;
   });
@@ -215,7 +185,7 @@ void database::scan_stage_data(std::string_view prefix,
 
 std::size_t database::count_timers() const {
   std::size_t n = 0;
-  scan(*impl_, cf::timers, "", "", nullptr, [&](std::string_view, std::string_view) { return ++n, true; });
+  scan_keys(*impl_, cf::timers, "", "", nullptr, [&](std::string_view, std::string_view) { return ++n, true; });
   return n;
 }
 

@@ -134,8 +134,21 @@ class database {
   // Every room that has events, with its newest seq.
   std::vector<std::pair<std::string, std::uint64_t>> rooms() const;
 
+  // (cluster) The outbox: the last key used (0: none), and entries after
+  // `after` as (outbox seq, room '\0' event), oldest first.
+  std::uint64_t last_outbox_seq() const;
+  std::vector<std::pair<std::uint64_t, std::string>> outbox(std::uint64_t after, std::size_t limit) const;
+  // The last outbox seq of `origin` applied to `room`'s log (0: none).
+  std::uint64_t applied(std::string_view room, std::string_view origin) const;
+  // Every key of a family, in key order, until fn returns false (a handoff
+  // reads the whole store once per round).
+  void scan_family(cf family, const std::function<bool(std::string_view key, std::string_view value)>& fn,
+                   const read_snapshot* at = nullptr) const;
+  std::optional<std::string> get_raw(cf family, std::string_view key) const;
+
   struct impl;
   impl& internals() noexcept { return *impl_; }
+  const impl& internals() const noexcept { return *impl_; }
 
  private:
   explicit database(std::unique_ptr<impl> i);

@@ -1,5 +1,6 @@
 // store::database: listings from the indexes, newest first, idempotency
-// records, and the rooms of the replay log.
+// records, the rooms of the replay log, and (cluster) the outbox and raw
+// reads for a handoff.
 #include <algorithm>
 
 #include "store/database.hpp"
@@ -146,5 +147,33 @@ std::vector<std::pair<std::string, std::uint64_t>> database::rooms() const {
   }
   return out;
 }
+
+std::uint64_t database::last_outbox_seq() const {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handle(cf::outbox)));
+  it->SeekToLast();
+  if (!it->Valid()) return 0;
+  return get_be64(std::string_view(it->key().data(), it->key().size()));
+}
+
+std::vector<std::pair<std::uint64_t, std::string>> database::outbox(std::uint64_t after, std::size_t limit) const {
+  std::vector<std::pair<std::uint64_t, std::string>> out;
+  scan_keys(*impl_, cf::outbox, outbox_key(after + 1), "", nullptr, [&](std::string_view k, std::string_view v) {
+    out.emplace_back(get_be64(k), std::string(v));
+    return out.size() < limit;
+  });
+  return out;
+}
+
+std::uint64_t database::applied(std::string_view room, std::string_view origin) const {
+  auto v = read_key(*impl_, cf::meta, applied_key(room, origin));
+  return v ? get_be64(*v) : 0;
+}
+
+void database::scan_family(cf family, const std::function<bool(std::string_view key, std::string_view value)>& fn,
+                           const read_snapshot* at) const {
+  scan_keys(*impl_, family, "", "", at ? snapshot_of(*at) : nullptr, fn);
+}
+
+std::optional<std::string> database::get_raw(cf family, std::string_view key) const { return read_key(*impl_, family, key); }
 
 }  // namespace pw::store

@@ -13,6 +13,9 @@ std::string_view cf_name(cf c) noexcept {
     case cf::stage_data: return "stage_data";
     case cf::index: return "index";
     case cf::idempotency: return "idempotency";
+    case cf::outbox: return "outbox";
+    case cf::batches: return "batches";
+    case cf::images: return "images";
   }
   return "meta";
 }
@@ -90,6 +93,9 @@ std::string index_owner_status_key(std::string_view owner, std::string_view stat
   return joined('O', {owner, status, id});
 }
 std::string idempotency_key(std::string_view owner, std::string_view key) { return joined('k', {owner, key}); }
+std::string index_parked_key(std::string_view owner, std::string_view id) { return joined('P', {owner, id}); }
+std::string index_row_key(std::string_view workspace, std::string_view row_key) { return joined('R', {workspace, row_key}); }
+std::string import_key(std::string_view import_id) { return joined('I', {import_id}); }
 std::string idempotency_expiry_key(std::int64_t created_ms, std::string_view owner, std::string_view key) {
   std::string k(1, 't');
   put_be64(k, static_cast<std::uint64_t>(created_ms));
@@ -101,6 +107,20 @@ std::string idempotency_expiry_key(std::int64_t created_ms, std::string_view own
 
 std::string counter_key(std::string_view counter) { return "c/" + std::string(counter); }
 std::string room_seq_key(std::string_view room) { return "s/" + std::string(room); }
+
+std::string outbox_key(std::uint64_t seq) {
+  std::string k;
+  put_be64(k, seq);
+  return k;
+}
+
+std::string applied_key(std::string_view room, std::string_view origin) {
+  std::string k(applied_prefix);
+  k += room;
+  k += '\0';
+  k += origin;
+  return k;
+}
 
 std::string prefix_end(std::string prefix) {
   while (!prefix.empty()) {

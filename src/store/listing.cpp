@@ -56,7 +56,8 @@ void add_indexed(const database& db, const listing_request& r, core::item_status
 }
 
 // The queue is keyed by owner: an owner's queued and processing items are
-// one prefix; everyone's are the whole queue, read and sorted (it holds only
+// one prefix (and the parked ones, waiting on a batch, another); everyone's
+// are the whole queue and every parked item, read and sorted (they hold only
 // unfinished items).
 index_page list_queue(const database& db, const listing_request& r, std::optional<core::item_status> status,
                       const std::shared_ptr<const read_snapshot>& view) {
@@ -74,7 +75,11 @@ index_page list_queue(const database& db, const listing_request& r, std::optiona
     q.value_equals = r.workspace;
     q.accept = accept;
     q.snapshot = view;
-    return db.list(q);
+    // Items waiting on a batch are parked out of the queue (write_set::park_item).
+    index_query parked = q;
+    parked.family = cf::index;
+    parked.prefix = index_parked_key(*r.owner, "");
+    return db.list_merged({q, parked}, r.limit);
   }
   std::vector<std::string> ids;
   db.scan_queue(
@@ -84,6 +89,19 @@ index_page list_queue(const database& db, const listing_request& r, std::optiona
         ids.emplace_back(id);
       },
       view.get());
+  index_query parked;
+  parked.prefix = "P";
+  parked.limit = 10'000'000;
+  parked.max_scan = 10'000'000;
+  parked.snapshot = view;
+  for (auto& [key, ws] : db.list(parked).entries) {
+    auto zero = key.find('\0');
+    if (zero == std::string::npos) continue;
+    std::string_view id = std::string_view(key).substr(zero + 1);
+    if (r.workspace && ws != *r.workspace) continue;
+    if (!r.before.empty() && id >= std::string_view(r.before)) continue;
+    ids.emplace_back(id);
+  }
   std::sort(ids.rbegin(), ids.rend());
   index_page page;
   for (auto& id : ids) {

@@ -1,5 +1,6 @@
 #include "store/maintenance.hpp"
 
+#include "core/usage.hpp"
 
 namespace pw::store {
 
@@ -21,6 +22,12 @@ write_set maintenance_sweep(const database& db, const core::store_config& cfg, s
       ws.erase_range(cf::events, event_key(room, 0), event_key(room, end));
     }
   }
+  // Provider usage older than the window the views show (core/usage.hpp):
+  // a field brought to 0 leaves its workspace's counter record.
+  const auto first_day = core::day_before(core::utc_day(now_ms), core::usage_window_days);
+  for (const auto& [workspace, pack] : db.counter_packs())
+    for (const auto& [field, value] : pack.all())
+      if (auto f = core::parse_usage_field(field); f && f->day < first_day) ws.count(workspace, field, -value);
   return ws;
 }
 

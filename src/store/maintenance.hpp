@@ -1,5 +1,6 @@
 // Periodic cleanup, computed from reads and returned as one write: expired
-// idempotency records, and replay events older than store.event_max_age_ms.
+// idempotency records, replay events older than store.event_max_age_ms, and
+// provider usage counted on days before the last 31.
 // Runs on the loader thread.
 #pragma once
 

@@ -73,6 +73,16 @@ rocksdb::ColumnFamilyOptions family_options(const rocksdb::Options& base, cf fam
       o.prefix_extractor.reset(rocksdb::NewNoopTransform());  // an id
       o.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(hash_buckets));
       return o;
+    case cf::images:
+      // Uploaded images (100 KB to a few MB) go to blob files: the SST files
+      // and their compactions only carry a reference to them. Images are
+      // already compressed; deleted ones are reclaimed by blob GC.
+      o.enable_blob_files = true;
+      o.min_blob_size = 0;
+      o.blob_compression_type = rocksdb::kNoCompression;
+      o.enable_blob_garbage_collection = true;
+      o.write_buffer_size = 64ull << 20;
+      return o;
     default: return o;
   }
 }

@@ -138,6 +138,28 @@ void write_set::delete_item(const core::item& it, const core::pipeline& p, const
   }
 }
 
+void write_set::park_item(const core::item& it) {
+  // The queue entry was put once since it was last erased (see leave()).
+  ops_.push_back({cf::queue, k::single_erase, queue_key(it.owner, it.id), {}});
+  ops_.push_back({cf::index, k::put, index_parked_key(it.owner, it.id), it.workspace});
+}
+
+void write_set::unpark_item(const core::item& it) {
+  ops_.push_back({cf::index, k::erase, index_parked_key(it.owner, it.id), {}});
+  ops_.push_back({cf::queue, k::put, queue_key(it.owner, it.id), it.workspace});
+}
+
+void write_set::put_row_key(std::string_view workspace, std::string_view row_key, std::string_view item_id) {
+  ops_.push_back({cf::index, k::put, index_row_key(workspace, row_key), std::string(item_id)});
+}
+
+void write_set::put_import(std::string_view import_id, std::string_view owner, std::string report_json) {
+  std::string value(owner);
+  value += '\0';
+  value += report_json;
+  ops_.push_back({cf::index, k::put, import_key(import_id), std::move(value)});
+}
+
 void write_set::put_idempotency(std::string_view owner, std::string_view key, std::int64_t created_ms, std::string record) {
   ops_.push_back({cf::idempotency, k::put, idempotency_key(owner, key), std::move(record)});
   ops_.push_back({cf::idempotency, k::put, idempotency_expiry_key(created_ms, owner, key), {}});
@@ -158,9 +180,38 @@ void write_set::keep_room_seq(std::string_view room, std::uint64_t seq) {
   ops_.push_back({cf::meta, k::put, room_seq_key(room), std::move(v)});
 }
 
+void write_set::put_raw(cf family, std::string key, std::string value) {
+  ops_.push_back({family, k::put, std::move(key), std::move(value)});
+}
+
+void write_set::erase_raw(cf family, std::string key) {
+  ops_.push_back({family, family == cf::queue ? k::single_erase : k::erase, std::move(key), {}});
+}
+
+void write_set::erase_outbox(std::uint64_t first, std::uint64_t last) {
+  ops_.push_back({cf::outbox, k::erase_range, outbox_key(first), outbox_key(last + 1)});
+}
+
+void write_set::applied(std::string_view room, std::string_view origin, std::uint64_t outbox_seq) {
+  std::string v;
+  put_be64(v, outbox_seq);
+  ops_.push_back({cf::meta, k::put, applied_key(room, origin), std::move(v)});
+}
+
+void write_set::reload(std::vector<std::string> workspaces, std::vector<std::string> rooms) {
+  for (auto& w : workspaces) reload_workspaces_.push_back(std::move(w));
+  for (auto& r : rooms) reload_rooms_.push_back(std::move(r));
+}
+
 void write_set::count(std::string_view workspace, std::string field, std::int64_t delta) {
   counters_.push_back(counter_delta{std::string(workspace), std::move(field), delta});
 }
+
+void write_set::put(cf family, std::string key, std::string value) {
+  ops_.push_back({family, k::put, std::move(key), std::move(value)});
+}
+
+void write_set::erase(cf family, std::string key) { ops_.push_back({family, k::erase, std::move(key), {}}); }
 
 void write_set::emit(std::string room, std::string json_tail) {
   events_.push_back({std::move(room), std::move(json_tail)});

@@ -34,6 +34,9 @@ struct pending_event {
 
 inline constexpr std::string_view admins_room = "@admins";
 
+struct provider_request;  // store/batch_records.hpp
+struct batch_record;
+
 struct committed_event {
   std::string room;
   std::uint64_t seq = 0;
@@ -83,18 +86,54 @@ class write_set {
   void record_duration(std::string_view workspace, std::int64_t ms);
   // Removes every record of the item (events already sent stay in the log).
   void delete_item(const core::item& it, const core::pipeline& p, const core::item_state& s);
+  // An item waiting on a batch leaves the queue while its supervisor is
+  // stopped (recovery must not start it), and comes back when woken. Both
+  // are harmless when the item is not in the state they leave.
+  void park_item(const core::item& it);
+  void unpark_item(const core::item& it);
+  // An imported row's key (net/imports): a re-import finds its item.
+  void put_row_key(std::string_view workspace, std::string_view row_key, std::string_view item_id);
+  void put_import(std::string_view import_id, std::string_view owner, std::string report_json);
+  // The Batch API's records (store/batch_records.hpp, batch_records.cpp).
+  // A request's record, moved in the by-status index and the workspace's
+  // request counters from `was` (nullopt: a new request).
+  void put_provider_request(const provider_request& r, std::optional<std::uint8_t> was);
+  void put_batch(const batch_record& b);
+  void put_batch_members(std::string_view batch_id, const std::vector<std::string>& request_ids);
   void put_idempotency(std::string_view owner, std::string_view key, std::int64_t created_ms, std::string record);
   void delete_idempotency(std::string_view owner, std::string_view key, std::int64_t created_ms);
   void count(std::string_view workspace, std::string field, std::int64_t delta);
+  // A plain key of a family (records of other kinds: store/assets.hpp).
+  void put(cf family, std::string key, std::string value);
+  void erase(cf family, std::string key);
   void emit(std::string room, std::string json_tail);
   void erase_range(cf family, std::string begin, std::string end);
   // Keeps a room's last seq in meta (before a sweep may delete all its events).
   void keep_room_seq(std::string_view room, std::uint64_t seq);
 
+  // (cluster) Records copied as they are, by a handoff: a slot's keys
+  // written on the node that takes it, or erased on the one that gave it.
+  void put_raw(cf family, std::string key, std::string value);
+  // queue entries are single-erased, as everywhere (each was put once).
+  void erase_raw(cf family, std::string key);
+  // Outbox entries shipped and applied by their room's node.
+  void erase_outbox(std::uint64_t first, std::uint64_t last);
+  // An event from another node's outbox, applied to a room whose log lives
+  // here: the event gets the room's next seq, and the origin's last applied
+  // outbox seq is kept with it, in the same batch.
+  void applied(std::string_view room, std::string_view origin, std::uint64_t outbox_seq);
+  // After this batch, the writer reads these workspaces' counters and rooms'
+  // seqs from the store again (a handoff wrote or erased them underneath).
+  void reload(std::vector<std::string> workspaces, std::vector<std::string> rooms);
+  const std::vector<std::string>& reload_workspaces() const noexcept { return reload_workspaces_; }
+  const std::vector<std::string>& reload_rooms() const noexcept { return reload_rooms_; }
+
   // Encodes the gathered deltas into their merge operands. The writer calls
   // it once before reading ops().
   void seal();
-  bool empty() const noexcept { return ops_.empty() && events_.empty() && counters_.empty(); }
+  bool empty() const noexcept {
+    return ops_.empty() && events_.empty() && counters_.empty() && reload_workspaces_.empty() && reload_rooms_.empty();
+  }
   const std::vector<op>& ops() const noexcept { return ops_; }
   const std::vector<pending_event>& events() const noexcept { return events_; }
   struct counter_delta {
@@ -118,6 +157,7 @@ class write_set {
   std::vector<open_delta> deltas_;
   std::vector<pending_event> events_;
   std::vector<counter_delta> counters_;
+  std::vector<std::string> reload_workspaces_, reload_rooms_;
 };
 
 // Whether an item with this status waits in the durable queue (queued or

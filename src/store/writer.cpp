@@ -245,6 +245,8 @@ bool writer::commit_group(std::vector<request>& group) {
   // Every frame carries its commit time: clients see when, retention trims by it.
   const auto now = core::now_ms();
   const std::string at = core::iso8601(now);
+  bool outboxed = false;
+  auto* outbox_cf = d.handle(cf::outbox);
   for (auto& r : group) {
     r.ws.seal();
     for (const auto& op : r.ws.ops()) {
@@ -264,6 +266,16 @@ bool writer::commit_group(std::vector<request>& group) {
       touched_counters.insert(c.workspace);
     }
     for (const auto& e : r.ws.events()) {
+      if (opts_.local_room && !opts_.local_room(e.room)) {
+        // Its room's log lives on another node: the outbox takes it to there.
+        if (!outbox_seq_) outbox_seq_ = db_.last_outbox_seq();
+        std::string v = e.room;
+        v += '\0';
+        v += e.json_tail;
+        batch.Put(outbox_cf, slice(outbox_key(++*outbox_seq_)), slice(v));
+        outboxed = true;
+        continue;
+      }
       auto seq = ++room_seq(e.room);
       auto frame = std::make_shared<const std::string>(make_frame(seq, at, e.json_tail));
       auto& room_chunks = chunks[e.room];
@@ -326,15 +338,25 @@ bool writer::commit_group(std::vector<request>& group) {
                      st.ToString());
     const bool wal = st.ToString().find(".log") != std::string::npos;
     fail(cause_of(st));
+    // What this turn cached may not be what is stored.
+    counters_.clear();
+    room_seqs_.clear();
+    outbox_seq_.reset();
     std::lock_guard lock(mu_);
     rocks_failed_ = true;
     wal_failed_ = wal_failed_ || wal;
+  }
+  // A handoff wrote or erased these underneath the caches.
+  for (auto& r : group) {
+    for (const auto& w : r.ws.reload_workspaces()) counters_.erase(w);
+    for (const auto& room : r.ws.reload_rooms()) room_seqs_.erase(room);
   }
   if (ok) PW_KILL_POINT(writer_after_write);
   // Events go out before the answers of the same batch: an answer never
   // overtakes an event that was committed with it or before it.
   if (ok && !events.empty() && publish_) publish_(std::move(events));
   if (ok) PW_KILL_POINT(writer_after_publish);
+  if (ok && outboxed && opts_.outboxed) opts_.outboxed();
   for (auto& r : group)
     if (r.done) r.done(ok);
   return ok;

@@ -35,6 +35,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -58,6 +59,13 @@ struct writer_options {
   std::chrono::milliseconds recovery_interval{500};  // while writes are refused: how often to try again
   std::string dir;                     // the data dir, looked at before writes ("": never)
   std::uint64_t min_free_bytes = 0;    // less free than this on its filesystem: writes are refused
+  // (cluster) Whether a room's event log lives on this node. Events for any
+  // other room go to the outbox in the same batch (their node gives them
+  // their seq) and `outboxed` is called once the batch committed. Asked
+  // under the writer's turn, so a room that moves away mid-stream is told
+  // apart between two batches, never inside one. Null: every room is local.
+  std::function<bool(std::string_view room)> local_room;
+  std::function<void()> outboxed;
 };
 
 struct writer_stats {
@@ -139,6 +147,7 @@ class writer {
   // Owned by whichever thread holds the turn.
   std::unordered_map<std::string, counter_pack> counters_;  // by workspace
   std::unordered_map<std::string, std::uint64_t> room_seqs_;
+  std::optional<std::uint64_t> outbox_seq_;  // the last outbox key used, read on first use
 
   std::thread thread_;
 };

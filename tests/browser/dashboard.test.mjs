@@ -163,7 +163,11 @@ test('an admin signs in and sees the node live', async () => {
   assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0);
   assert.equal(await page.$eval('#token', (el) => el.value), '', 'the token field is cleared');
   // Stage and actor tables come from the live stats frames.
-  await waitFor(() => document.querySelectorAll('#stages tbody tr').length === 7, 'seven stages');
+  // The feedback pipeline's seven stages and the built-in asset pipeline's five (shown as asset/<stage>).
+  await waitFor(() => document.querySelectorAll('#stages tbody tr').length === 12, 'twelve stages');
+  const keys = await page.$$eval('#stages tbody tr', (rows) => rows.map((r) => r.dataset.key));
+  for (const [name] of STAGES) assert.ok(keys.includes(name), name);
+  for (const name of ['decode', 'ocr', 'vision', 'extract', 'duplicate']) assert.ok(keys.includes('asset/' + name), 'asset/' + name);
   await waitFor(() => document.querySelectorAll('#actors tbody tr').length === 3, 'three actor kinds (admission, supervisor, worker)');
 });
 

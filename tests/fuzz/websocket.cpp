@@ -1,7 +1,7 @@
 // WebSocket frames and client messages on /api/v1/ws: Beast's server side
 // of the protocol, configured as the server configures it (message size
 // limit), over an in-memory stream, then the server's own handling of each
-// message (net/ws_messages: ping detection, the per-second message limit).
+// message (net/ws_messages: the answer to each message, the per-second message limit).
 // The first byte picks the handshake: a fixed valid upgrade, or the input's
 // own request (up to the blank line) parsed with the server's header limit.
 // Any bytes must end in a message, a close or an error, never a crash.
@@ -75,11 +75,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       ws.close(websocket::close_code::policy_error, ec);
       break;
     }
-    if (pw::net::classify_client_message(text) == pw::net::client_message::ping) {
-      ws.text(true);
-      ws.write(boost::asio::buffer(pw::net::pong_frame), ec);
-      if (ec) break;
-    }
+    // Every message is answered (a pong or an error frame), always one JSON object.
+    const auto answer = pw::net::answer_client_message(text);
+    PWFUZZ_CHECK(answer.size() > 2 && answer.front() == '{' && answer.back() == '}');
+    ws.text(true);
+    ws.write(boost::asio::buffer(answer), ec);
+    if (ec) break;
   }
   return 0;
 }

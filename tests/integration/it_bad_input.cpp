@@ -1,12 +1,17 @@
 // A matrix of bad input across every route: malformed and truncated JSON,
 // deep nesting, huge strings, wrong types, unknown fields, bad cursors and
-// limits, unicode edge cases, bad headers. Each gets the right status and
-// error code; the server keeps serving and loses nothing it accepted.
+// limits, unicode edge cases, bad headers, malformed multipart uploads, and
+// WebSocket client frames that are not the messages a socket accepts. Each
+// gets the right status and error code (or error frame and close code); the
+// server keeps serving and loses nothing it accepted.
+#include <algorithm>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
 #include "api.hpp"
+#include "assets.hpp"
 #include "config.hpp"
 #include "process.hpp"
 #include "tokens.hpp"
@@ -182,4 +187,139 @@ TEST_CASE("bad-input matrix: every route answers the right status and code, keep
   CHECK(wait_terminal(c, user, {after}, 10s));
   auto list = get_object(c, "/api/v1/items?workspace=w1&limit=200", user);
   CHECK(list.at("items").as_array().size() == 5);  // kept, three unicode items, after
+}
+
+namespace {
+
+// A multipart/form-data body with boundary XyZ from raw parts.
+std::string form(std::initializer_list<std::string> parts, bool closed = true) {
+  std::string out;
+  for (const auto& p : parts) out += "--XyZ\r\n" + p + "\r\n";
+  return closed ? out + "--XyZ--\r\n" : out;
+}
+const std::string category_part = "Content-Disposition: form-data; name=\"category\"\r\n\r\nwatch";
+std::string image_part(const std::string& bytes) {
+  return "Content-Disposition: form-data; name=\"image\"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n" + bytes;
+}
+
+bool wait_closed(ws_client& ws, std::chrono::milliseconds timeout) {
+  ws.wait_for([](auto&) { return false; }, timeout);  // returns when the socket closes
+  return ws.closed();
+}
+
+std::string type_of(const boost::json::object& f) {
+  auto* t = f.if_contains("type");
+  return t && t->is_string() ? std::string(t->as_string()) : std::string();
+}
+
+}  // namespace
+
+TEST_CASE("bad-input matrix: malformed multipart uploads and WebSocket client frames") {
+  temp_dir dir;
+  server_process srv(dir, config_builder().section("assets", "max_image_bytes = 65536\n").str());
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  http c(srv.port());
+  const auto user = make_token("uma", {"w1"});
+  const auto photo = image_bytes("bad/png_named.jpg");  // a real PNG photo
+  const auto kept = upload_ok(c, user, photo, "watch");
+
+  const std::string mp = "multipart/form-data; boundary=XyZ";
+  const std::vector<row> rows = {
+      {"multipart without a boundary", "POST", "/api/v1/assets", form({category_part}), 400, "VALIDATION_FAILED", who::user,
+       {{"Content-Type", "multipart/form-data"}}},
+      {"boundary over 70 characters", "POST", "/api/v1/assets", form({category_part}), 400, "VALIDATION_FAILED", who::user,
+       {{"Content-Type", "multipart/form-data; boundary=" + std::string(71, 'b')}}},
+      {"body not opened by its boundary", "POST", "/api/v1/assets", "hello " + form({category_part}), 400, "VALIDATION_FAILED",
+       who::user, {{"Content-Type", "multipart/form-data; boundary=Other"}}},
+      {"truncated: no closing boundary", "POST", "/api/v1/assets", form({category_part, image_part(photo)}, false), 400,
+       "VALIDATION_FAILED", who::user, {{"Content-Type", mp}}},
+      {"truncated inside the image", "POST", "/api/v1/assets", "--XyZ\r\n" + image_part(photo.substr(0, 900)), 400,
+       "VALIDATION_FAILED", who::user, {{"Content-Type", mp}}},
+      {"a part without Content-Disposition", "POST", "/api/v1/assets", form({"Content-Type: text/plain\r\n\r\nwatch"}), 400,
+       "VALIDATION_FAILED", who::user, {{"Content-Type", mp}}},
+      {"Content-Disposition not form-data", "POST", "/api/v1/assets",
+       form({"Content-Disposition: attachment; name=\"category\"\r\n\r\nwatch"}), 400, "VALIDATION_FAILED", who::user,
+       {{"Content-Type", mp}}},
+      {"a malformed part header", "POST", "/api/v1/assets", form({"Content-Disposition form-data\r\n\r\nwatch"}), 400,
+       "VALIDATION_FAILED", who::user, {{"Content-Type", mp}}},
+      {"the same field twice", "POST", "/api/v1/assets", form({category_part, category_part, image_part(photo)}), 400,
+       "VALIDATION_FAILED", who::user, {{"Content-Type", mp}}},
+      {"a field over its limit", "POST", "/api/v1/assets",
+       form({"Content-Disposition: form-data; name=\"title\"\r\n\r\n" + std::string(5000, 't'), category_part, image_part(photo)}), 400,
+       "VALIDATION_FAILED", who::user, {{"Content-Type", mp}}},
+      {"category as a file of garbage bytes", "POST", "/api/v1/assets",
+       form({"Content-Disposition: form-data; name=\"category\"\r\n\r\n\xff\xfe\x00\x01", image_part(photo)}), 400,
+       "VALIDATION_FAILED", who::user, {{"Content-Type", mp}}},
+      {"a title that is not UTF-8", "POST", "/api/v1/assets",
+       form({"Content-Disposition: form-data; name=\"title\"\r\n\r\ncaf\xe9", category_part, image_part(photo)}), 400,
+       "VALIDATION_FAILED", who::user, {{"Content-Type", mp}}},
+      {"no image part", "POST", "/api/v1/assets", form({category_part}), 400, "VALIDATION_FAILED", who::user, {{"Content-Type", mp}}},
+      {"an empty image", "POST", "/api/v1/assets", form({category_part, image_part("")}), 400, "VALIDATION_FAILED", who::user,
+       {{"Content-Type", mp}}},
+      {"an image of HTML", "POST", "/api/v1/assets", form({category_part, image_part("<html><body>hi</body></html>")}), 415,
+       "UNSUPPORTED_MEDIA_TYPE", who::user, {{"Content-Type", mp}}},
+      {"the image over assets.max_image_bytes", "POST", "/api/v1/assets",
+       form({category_part, image_part("\x89PNG\r\n\x1a\n" + std::string(70000, 'x'))}), 413, "PAYLOAD_TOO_LARGE", who::user,
+       {{"Content-Type", mp}}},
+      {"a urlencoded form", "POST", "/api/v1/assets", "category=watch&image=abc", 415, "UNSUPPORTED_MEDIA_TYPE", who::user,
+       {{"Content-Type", "application/x-www-form-urlencoded"}}},
+      {"multipart to the items route", "POST", "/api/v1/items", form({category_part}), 415, "UNSUPPORTED_MEDIA_TYPE", who::user,
+       {{"Content-Type", mp}}},
+      {"an upload without a token", "POST", "/api/v1/assets", form({category_part, image_part(photo)}), 401, "UNAUTHORIZED",
+       who::nobody, {{"Content-Type", mp}}},
+      {"an upload with a forged token", "POST", "/api/v1/assets", form({category_part, image_part(photo)}), 401, "UNAUTHORIZED",
+       who::nobody, {{"Content-Type", mp}, {"Authorization", "Bearer " + user.substr(0, user.size() - 4) + "AAAA"}}},
+      {"an asset id that is not a ULID", "GET", "/api/v1/assets/..%2Fsecret", "", 404, "NOT_FOUND"},
+      {"an asset listing with a bad status", "GET", "/api/v1/assets?status=draft", "", 400, "VALIDATION_FAILED"},
+      {"an image URL with a forged signature", "GET", "/api/v1/assets/" + kept + "/image?expires=99999999999999&sig=00", "", 401,
+       "UNAUTHORIZED", who::nobody},
+  };
+  for (const auto& r : rows) {
+    INFO(r.what << ": " << r.method << " " << r.path);
+    std::map<std::string, std::string> headers = r.headers;
+    if (r.as != who::nobody) headers["Authorization"] = "Bearer " + user;
+    auto resp = c.send(r.method, r.path, r.body, headers);
+    INFO("-> " << resp.status << " " << resp.body.substr(0, 300));
+    CHECK(resp.status == r.status);
+    CHECK(resp.error_code() == r.code);
+  }
+
+  // WebSocket: every text that is not an accepted message gets an error
+  // frame and the socket stays open; a binary frame closes it with 1003,
+  // text that is not UTF-8 with 1007. Other sockets of the user are unaffected.
+  ws_client calm(srv.port(), user);
+  ws_client chatty(srv.port(), user, {.send_first = {"hello", R"({"type":"pi)", "[1,2]", R"({"type":42})", R"({"kind":"ping"})",
+                                                     R"({"type":"subscribe","room":"admins"})", R"({"type":"ping","id":7})"}});
+  ws_client binary(srv.port(), user, {.send_first = {R"({"type":"ping"})"}, .send_first_binary = true});
+  ws_client not_utf8(srv.port(), user, {.send_first = {"{\"type\":\"ping\",\"x\":\"\xff\xfe\"}"}});
+  // (The asset uploaded above may still send its events to every socket of
+  // the user: look for the pong among them, not at the end.)
+  auto has_pong = [](auto& f) { return std::any_of(f.begin(), f.end(), [](auto& x) { return type_of(x) == "pong"; }); };
+  REQUIRE(chatty.wait_for(has_pong, 30s));
+  std::vector<std::string> codes;
+  for (const auto& f : chatty.frames())
+    if (type_of(f) == "error") {
+      codes.emplace_back(f.at("code").as_string());
+      CHECK(!f.at("message").as_string().empty());
+    }
+  CHECK(codes == std::vector<std::string>{"INVALID_MESSAGE", "INVALID_MESSAGE", "INVALID_MESSAGE", "INVALID_MESSAGE",
+                                          "INVALID_MESSAGE", "UNKNOWN_MESSAGE"});
+  for (const auto& f : chatty.frames())
+    if (type_of(f) == "pong") CHECK(f.at("id").to_number<int>() == 7);
+  REQUIRE(wait_closed(binary, 10s));
+  CHECK(binary.close_code() == 1003);
+  REQUIRE(wait_closed(not_utf8, 10s));
+  CHECK(not_utf8.close_code() == 1007);
+
+  // The server keeps serving; the open sockets get the next event; nothing accepted was lost.
+  auto id = submit(c, user, "w1", "after the bad frames");
+  for (auto* s : {&calm, &chatty})
+    CHECK(s->wait_for([&](auto& frames) {
+      return std::any_of(frames.begin(), frames.end(), [&](auto& f) { return type_of(f) == "item.completed" && f.at("item_id").as_string() == id; });
+    }, 10s));
+  CHECK(!chatty.closed());
+  CHECK(c.get("/api/v1/assets/" + kept, user).status == 200);
+  CHECK(c.get("/api/v1/assets/" + kept + "/image", user).body == photo);
+  CHECK(get_object(c, "/api/v1/assets", user).at("assets").as_array().size() == 1);
 }

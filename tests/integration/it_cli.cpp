@@ -1,6 +1,6 @@
 // The command-line client against a real node: submit (one, or a JSONL file
-// with progress), watch, status, retry, dlq; token from --token or
-// PIPEWRIGHT_TOKEN; clear errors and exit codes.
+// with progress), watch, status, retry, dlq, asset submit; token from
+// --token or PIPEWRIGHT_TOKEN; clear errors and exit codes.
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "api.hpp"
+#include "assets.hpp"
 #include "config.hpp"
 #include "process.hpp"
 #include "tokens.hpp"
@@ -195,4 +196,39 @@ TEST_CASE("CLI: verify checks a stopped node's store") {
   auto missing = run(dir, "", "verify --data-dir " + dir.file("nowhere"));
   CHECK(missing.code == 2);
   CHECK(missing.err.find("no store in") != std::string::npos);
+}
+
+TEST_CASE("CLI: asset submit uploads a photo, with --watch prints brand and model, and refusals exit 1") {
+  temp_dir dir;
+  fake_worker worker(dir, "--labels " + std::string(PW_TEST_DATA_DIR) + "/images");
+  server_process srv(dir, config_builder().asset_pipeline(worker_asset_pipeline(worker.url())).str());
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto env = "PIPEWRIGHT_URL=http://127.0.0.1:" + std::to_string(srv.port()) + " PIPEWRIGHT_TOKEN=" +
+                   make_token("cli-assets", {"w1"});
+  const auto images = std::string(PW_TEST_DATA_DIR) + "/images/";
+
+  auto watched = run(dir, env, "asset submit " + images + "sneaker/01-hoka-mach-5-clean.jpg --category sneaker --watch");
+  INFO(watched.out << watched.err);
+  CHECK(watched.code == 0);
+  const auto id = first_line(watched.out).substr(0, 26);
+  CHECK(first_line(watched.out) == id + "  processing");
+  CHECK(watched.out.find(id + "  active") != std::string::npos);
+  CHECK(watched.out.find("brand       Hoka") != std::string::npos);
+  CHECK(watched.out.find("model       Mach 5") != std::string::npos);
+
+  auto plain = run(dir, env, "asset submit " + images + "watch/01-rolex-oyster-perpetual-clean.jpg -c watch");
+  CHECK(plain.code == 0);
+  CHECK(first_line(plain.out).size() == 26 + std::string("  processing").size());
+
+  auto unknown = run(dir, env, "asset submit " + images + "watch/01-rolex-oyster-perpetual-clean.jpg -c cars");
+  CHECK(unknown.code == 1);
+  CHECK(unknown.err.find("valid categories: action_figure, sneaker, trading_card, vinyl_record, watch") != std::string::npos);
+  auto truncated = run(dir, env, "asset submit " + images + "bad/truncated.jpg -c watch --watch");
+  CHECK(truncated.code == 1);
+  CHECK(truncated.out.find("failed") != std::string::npos);
+  CHECK(truncated.out.find("decode: the") != std::string::npos);
+  auto missing = run(dir, env, "asset submit /nonexistent.jpg -c watch");
+  CHECK(missing.code == 2);
+  CHECK(missing.err.find("cannot read /nonexistent.jpg") != std::string::npos);
 }

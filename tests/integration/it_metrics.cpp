@@ -193,6 +193,7 @@ TEST_CASE("GET /api/v1/admin/actors: supervisors and workers alive, last-minute 
   }
   bool saw_theme = false;
   for (const auto& s : r.at("stages").as_array()) {
+    if (s.at("pipeline").as_string() != "feedback") continue;  // (the asset pipeline's stages ran nothing)
     const auto& last = s.at("last_minute");
     CHECK(last.at("count").as_int64() == 20);
     CHECK(s.at("workers").as_int64() == 0);

@@ -40,8 +40,18 @@ config_builder& config_builder::stage(const std::string& name, const std::string
   return *this;
 }
 
+config_builder& config_builder::asset_pipeline(const std::string& toml) {
+  asset_pipeline_ = toml;
+  return *this;
+}
+
 config_builder& config_builder::backend(const std::string& name) {
   backend_ = name;
+  return *this;
+}
+
+config_builder& config_builder::stage_backend(const std::string& stage, const std::string& backend) {
+  stage_backends_[stage] = backend;
   return *this;
 }
 
@@ -59,12 +69,15 @@ std::string config_builder::str() const {
   for (auto [name, after] : stages) {
     const bool chaotic = chaos_keys_.count(name) > 0;
     out += std::string("[pipelines.feedback.stages.") + name + "]\n";
-    out += "backend = \"" + (chaotic ? std::string("chaos") : backend_) + "\"\n";
+    auto own = stage_backends_.find(name);
+    const std::string backend = chaotic ? std::string("chaos") : own != stage_backends_.end() ? own->second : backend_;
+    out += "backend = \"" + backend + "\"\n";
     out += std::string("after = ") + after + "\n";
     if (auto it = stage_keys_.find(name); it != stage_keys_.end()) out += it->second;
     out += "\n";
     if (chaotic) out += std::string("[pipelines.feedback.stages.") + name + ".chaos]\n" + chaos_keys_.at(name) + "\n";
   }
+  out += asset_pipeline_;
   return out;
 }
 

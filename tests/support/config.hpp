@@ -21,12 +21,18 @@ class config_builder {
   config_builder& chaos(const std::string& name, const std::string& keys);
   // The backend of every stage without chaos ("synthetic" unless set; "builtin" for the real AI stages).
   config_builder& backend(const std::string& name);
+  // The backend of one stage (e.g. "http" or "batch"), over backend().
+  config_builder& stage_backend(const std::string& stage, const std::string& backend);
+  // Replaces the built-in asset pipeline with these [pipelines.asset.stages.*]
+  // tables (assets.hpp has ready-made ones).
+  config_builder& asset_pipeline(const std::string& toml);
   std::string str() const;
 
  private:
   std::string top_;
+  std::string asset_pipeline_;
   std::string backend_ = "synthetic";
-  std::map<std::string, std::string> sections_, stage_keys_, chaos_keys_;
+  std::map<std::string, std::string> sections_, stage_keys_, chaos_keys_, stage_backends_;
 };
 
 }  // namespace pwtest

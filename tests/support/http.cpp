@@ -141,6 +141,16 @@ bool raw_connection::closed_within(int timeout_ms) {
   return eof_;
 }
 
+response http::post_form(const std::string& path, const std::string& token, const std::map<std::string, std::string>& fields,
+                         const std::vector<form_file>& files, const std::map<std::string, std::string>& headers) {
+  auto h = auth_headers(token);
+  for (const auto& [k, v] : headers) h.emplace(k, v);
+  httplib::MultipartFormDataItems items;
+  for (const auto& [name, value] : fields) items.push_back({name, value, "", ""});
+  for (const auto& f : files) items.push_back({f.name, f.content, f.filename, f.content_type});
+  return convert(impl_->client.Post(path, h, items));
+}
+
 std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -30,6 +31,13 @@ class http {
                 const std::map<std::string, std::string>& headers = {});
   response send(const std::string& method, const std::string& path, const std::string& body,
                 const std::map<std::string, std::string>& headers);
+  // A multipart/form-data POST with fields and files (name, filename,
+  // content type, content), as browsers and curl -F send it.
+  struct form_file {
+    std::string name, filename, content_type, content;
+  };
+  response post_form(const std::string& path, const std::string& token, const std::map<std::string, std::string>& fields,
+                     const std::vector<form_file>& files, const std::map<std::string, std::string>& headers = {});
 
  private:
   struct impl;

@@ -70,7 +70,8 @@ void server_process::start() {
   const auto offset = static_cast<std::size_t>(std::filesystem::exists(log_path_) ? std::filesystem::file_size(log_path_) : 0);
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e)
-    if (std::strncmp(*e, "PIPEWRIGHT_", 11) != 0) env.emplace_back(*e);
+    if (std::strncmp(*e, "PIPEWRIGHT_", 11) != 0 && std::strncmp(*e, "OPENAI_", 7) != 0) env.emplace_back(*e);
+  for (const auto& [name, value] : extra_env_) env.push_back(name + "=" + value);
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {

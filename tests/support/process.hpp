@@ -36,6 +36,10 @@ class server_process {
 
   // Replaces the config file; the next start() reads it.
   void rewrite_config(const std::string& config_toml);
+  // An environment variable for the next start() (PIPEWRIGHT_* ones too:
+  // others of the test's environment with that prefix are never passed).
+  void set_env(const std::string& name, const std::string& value) { extra_env_[name] = value; }
+  void clear_env() { extra_env_.clear(); }
   void start();  // throws std::runtime_error (with the log) when it does not listen in time
   bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void kill9();
@@ -54,6 +58,7 @@ class server_process {
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
   int starts_ = 0;
+  std::map<std::string, std::string> extra_env_;
 };
 
 // The pipewright binary under test (set by CMake).

@@ -23,6 +23,7 @@ struct ws_client::impl {
   mutable std::mutex mu;
   std::condition_variable cv;
   std::vector<boost::json::object> frames;
+  std::vector<std::int64_t> received_ms;
   bool connected = false, closed = false;
   int handshake_status = 0;
   std::optional<int> close_code;
@@ -48,7 +49,10 @@ struct ws_client::impl {
       buf.consume(buf.size());
       boost::system::error_code jec;
       auto v = boost::json::parse(text, jec);
+      const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
       std::lock_guard lock(mu);
+      received_ms.push_back(now);
       if (!jec && v.is_object()) frames.push_back(std::move(v.as_object()));
       else frames.push_back(boost::json::object{{"type", "unparsable"}, {"raw", text}});
       cv.notify_all();
@@ -83,7 +87,7 @@ ws_client::ws_client(std::uint16_t port, const std::string& token, ws_options op
   }
   i.connected = true;
   for (const auto& m : opts.send_first) {
-    i.ws.text(true);
+    i.ws.text(!opts.send_first_binary);
     i.ws.write(boost::asio::buffer(m), ec);
     if (ec) break;
   }
@@ -101,6 +105,11 @@ int ws_client::handshake_status() const { return impl_->handshake_status; }
 std::vector<boost::json::object> ws_client::frames() const {
   std::lock_guard lock(impl_->mu);
   return impl_->frames;
+}
+
+std::vector<std::int64_t> ws_client::received_ms() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->received_ms;
 }
 
 std::size_t ws_client::count() const {

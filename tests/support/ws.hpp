@@ -21,6 +21,7 @@ struct ws_options {
   // Text messages written right after the handshake, before frames are read
   // (the client reads on its own thread; writes would race with it later).
   std::vector<std::string> send_first;
+  bool send_first_binary = false;  // send them as binary frames
 };
 
 class ws_client {
@@ -33,6 +34,8 @@ class ws_client {
   bool connected() const;
   int handshake_status() const;  // HTTP status of a refused upgrade
   std::vector<boost::json::object> frames() const;
+  // When each frame arrived (ms since the epoch, system clock), in frames() order.
+  std::vector<std::int64_t> received_ms() const;
   std::size_t count() const;
   // Waits until pred(frames) holds; false on timeout or when the socket closed first.
   bool wait_for(const std::function<bool(const std::vector<boost::json::object>&)>& pred,

@@ -283,6 +283,11 @@ bool duplicate_index::restore(std::string_view workspace, std::string_view item_
   return true;
 }
 
+void duplicate_index::forget(std::string_view workspace) {
+  std::unique_lock lock(impl_->mu);
+  impl_->spaces.erase(std::string(workspace));
+}
+
 std::size_t duplicate_index::size(std::string_view workspace) const {
   std::shared_lock lock(impl_->mu);
   auto it = impl_->spaces.find(std::string(workspace));

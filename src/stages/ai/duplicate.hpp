@@ -66,6 +66,8 @@ class duplicate_index {
   // Re-adds a persisted item; false when the value is malformed.
   bool restore(std::string_view workspace, std::string_view item_id, std::string_view state);
   std::size_t size(std::string_view workspace) const;
+  // Drops a workspace's index (it moved to another node); no add for it may run meanwhile.
+  void forget(std::string_view workspace);
   const duplicate_options& options() const { return opt_; }
 
  private:

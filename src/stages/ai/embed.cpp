@@ -111,6 +111,11 @@ const embedder::stats* embedder::find(std::string_view workspace) const {
   return it == ws_.end() ? nullptr : it->second.get();
 }
 
+void embedder::forget(std::string_view workspace) {
+  std::unique_lock lock(mu_);
+  ws_.erase(std::string(workspace));
+}
+
 std::uint32_t embedder::documents(std::string_view workspace) const {
   const stats* s = find(workspace);
   if (!s) return 0;

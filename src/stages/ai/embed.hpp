@@ -61,6 +61,8 @@ class embedder {
   void restore(std::string_view workspace, std::string_view item_id, std::string_view state);
   // Documents counted in a workspace (0 when unknown).
   std::uint32_t documents(std::string_view workspace) const;
+  // Drops a workspace's counts (it moved to another node); no embed of it may run meanwhile.
+  void forget(std::string_view workspace);
 
  private:
   struct stats {

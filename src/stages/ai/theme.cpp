@@ -78,6 +78,11 @@ struct theme_model::impl {
 };
 
 theme_model::theme_model(theme_options o) : opt_(o), impl_(std::make_unique<impl>()) {}
+
+void theme_model::forget(std::string_view workspace) {
+  std::unique_lock lock(impl_->mu);
+  impl_->ws.erase(std::string(workspace));
+}
 theme_model::~theme_model() = default;
 
 std::string keyword_theme(const analysis& a) {

@@ -59,6 +59,8 @@ class theme_model {
   theme_result assign(const analysis& a, std::string_view workspace, const std::vector<float>& vec,
                       std::string_view known = {});
   bool restore(std::string_view workspace, std::string_view id, std::string_view state);
+  // Drops a workspace's themes (it moved to another node); no assign for it may run meanwhile.
+  void forget(std::string_view workspace);
 
  private:
   struct workspace_themes;

@@ -1,0 +1,470 @@
+#include "cluster/agent_impl.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/clock.hpp"
+
+namespace pw::cluster {
+
+// ---- trusted nodes, imports --------------------------------------------------
+
+void trusted_nodes::add(const caf::node_id& id, const std::string& node) {
+  std::lock_guard lock(mu_);
+  nodes_[id] = node;
+}
+
+std::optional<std::string> trusted_nodes::name_of(const caf::node_id& id) const {
+  std::lock_guard lock(mu_);
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) return std::nullopt;
+  return it->second;
+}
+
+void imports::begin(std::uint64_t handoff, const std::string& from, const std::vector<std::uint32_t>& slots) {
+  std::lock_guard lock(mu_);
+  auto& r = running_[handoff];
+  r.from = from;
+  r.slots = slots;
+}
+
+void imports::add(std::uint64_t handoff, const store::handoff_scan& what) {
+  std::lock_guard lock(mu_);
+  auto it = running_.find(handoff);
+  if (it != running_.end()) it->second.workspaces.insert(what.workspaces.begin(), what.workspaces.end());
+}
+
+std::vector<std::uint32_t> imports::end(std::uint64_t handoff, const std::vector<std::uint32_t>& committed,
+                                        std::uint64_t read_seq) {
+  std::lock_guard lock(mu_);
+  auto it = running_.find(handoff);
+  if (it == running_.end()) return {};
+  std::vector<std::uint32_t> dropped;
+  std::set<std::uint32_t> ok(committed.begin(), committed.end());
+  for (auto s : it->second.slots) {
+    unsettled_.insert(s);
+    settle_after_[s] = read_seq;
+    if (!ok.count(s)) dropped.push_back(s);
+  }
+  workspaces_.insert(it->second.workspaces.begin(), it->second.workspaces.end());
+  running_.erase(it);
+  return dropped;
+}
+
+bool imports::may_settle(std::uint32_t slot, std::uint64_t view_read_seq) const {
+  std::lock_guard lock(mu_);
+  auto it = settle_after_.find(slot);
+  return it == settle_after_.end() || view_read_seq >= it->second;
+}
+
+void imports::abandon(const std::string& node, std::uint64_t read_seq) {
+  std::lock_guard lock(mu_);
+  for (auto it = running_.begin(); it != running_.end();) {
+    if (it->second.from != node) {
+      ++it;
+      continue;
+    }
+    unsettled_.insert(it->second.slots.begin(), it->second.slots.end());
+    for (auto s : it->second.slots) settle_after_[s] = read_seq;
+    workspaces_.insert(it->second.workspaces.begin(), it->second.workspaces.end());
+    it = running_.erase(it);
+  }
+}
+
+bool imports::arriving(std::uint32_t slot) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [id, r] : running_)
+    for (auto s : r.slots)
+      if (s == slot) return true;
+  return false;
+}
+
+std::vector<std::uint32_t> imports::unsettled() const {
+  std::lock_guard lock(mu_);
+  return {unsettled_.begin(), unsettled_.end()};
+}
+
+std::set<std::string> imports::settle(std::uint32_t slot, std::uint32_t slot_count) {
+  std::lock_guard lock(mu_);
+  std::set<std::string> out;
+  unsettled_.erase(slot);
+  settle_after_.erase(slot);
+  for (auto it = workspaces_.begin(); it != workspaces_.end();) {
+    if (core::slot_of_workspace(*it, slot_count) == slot) {
+      out.insert(*it);
+      it = workspaces_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
+}
+
+// ---- links -------------------------------------------------------------------
+
+agent_state::agent_state(caf::event_based_actor* s, std::shared_ptr<agent_env> e)
+    : self(s), env(std::move(e)), rng_(std::random_device{}()) {}
+
+std::optional<std::string> agent_state::peer_of_sender() const {
+  const auto& sender = self->current_sender();
+  if (!sender) return std::nullopt;
+  if (sender->node() == self->node()) return std::nullopt;
+  return env->trusted->name_of(sender->node());
+}
+
+caf::actor agent_state::peer_agent(const std::string& node) const {
+  auto it = peers_.find(node);
+  if (it == peers_.end() || it->second.st != peer_link::state::up) return {};
+  return it->second.agent;
+}
+
+void agent_state::on_view(view_ptr v) {
+  view_ = std::move(v);
+  tick();
+  ship();
+}
+
+void agent_state::tick() {
+  const auto now = steady_ms();
+  // Links to every live member.
+  if (view_) {
+    for (const auto& [node, m] : view_->members) {
+      if (node == env->cfg->node || m.peer_port == 0) continue;
+      auto& p = peers_[node];
+      if (p.st == peer_link::state::down && now >= p.next_attempt_ms) connect(node, m);
+    }
+  }
+  // Forwarded requests past their time.
+  for (auto it = forwards_.begin(); it != forwards_.end();) {
+    if (now < it->second.deadline_ms) {
+      ++it;
+      continue;
+    }
+    spdlog::warn("event=cluster.forward_timeout node={} to={} timeout_ms={}", env->cfg->node, it->second.node,
+                 env->cfg->forward_timeout_ms);
+    it->second.respond(net::error_response(core::errc::unavailable,
+                                           fmt::format("node {} did not answer within {} ms (cluster.forward_timeout_ms)",
+                                                       it->second.node, env->cfg->forward_timeout_ms)));
+    it = forwards_.erase(it);
+  }
+  for (auto it = replays_.begin(); it != replays_.end();) {
+    if (now < it->second.deadline_ms) {
+      ++it;
+      continue;
+    }
+    it->second.done(std::nullopt);
+    it = replays_.erase(it);
+  }
+  // Shipments not acknowledged in time go again.
+  for (auto it = shipping_.begin(); it != shipping_.end();) {
+    if (now < it->second.deadline_ms) {
+      ++it;
+      continue;
+    }
+    for (auto s : it->second.seqs) in_flight_.erase(s);
+    it = shipping_.erase(it);
+    ship_again_ = true;
+  }
+  if (ship_again_ || (next_stuck_ship_ms_ && now >= next_stuck_ship_ms_)) {
+    next_stuck_ship_ms_ = 0;
+    ship();
+  }
+}
+
+// Connects to a member's door, proves the secret and checks the door's proof
+// in turn, then monitors the member's agent.
+void agent_state::connect(const std::string& node, const member_info& m) {
+  auto& p = peers_[node];
+  p.st = peer_link::state::connecting;
+  const auto attempt = ++p.attempt;
+  const auto timeout = std::chrono::milliseconds(std::max<std::int64_t>(1000, env->cfg->peer_timeout_ms));
+  auto fail = [this, node, attempt](const std::string& why) {
+    auto it = peers_.find(node);
+    if (it == peers_.end() || it->second.attempt != attempt || it->second.st != peer_link::state::connecting) return;
+    it->second.st = peer_link::state::down;
+    it->second.backoff_ms = std::min<std::int64_t>(2000, it->second.backoff_ms * 2);
+    it->second.next_attempt_ms = steady_ms() + it->second.backoff_ms;
+    spdlog::debug("event=cluster.connect_failed node={} peer={} error=\"{}\"", env->cfg->node, node, why);
+  };
+  const auto nonce = fmt::format("{:016x}{:016x}", rng_(), rng_());
+  self->request(self->system().middleman().actor_handle(), timeout, caf::connect_atom::value, m.peer_host, m.peer_port)
+      .then(
+          [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+            if (!ptr) return fail("no door published");
+            auto door = caf::actor_cast<caf::actor>(ptr);
+            self->request(door, timeout, hello_atom::value, nonce)
+                .then(
+                    [=](const std::string& door_nonce, const std::string& door_node, const std::string& door_proof) {
+                      if (door_node != node || door_proof != proof(env->cfg->secret, "door|" + nonce + "|" + door_node))
+                        return fail("the door did not prove the cluster secret");
+                      self->request(door, timeout, auth_atom::value, env->cfg->node,
+                                    proof(env->cfg->secret, "node|" + door_nonce + "|" + env->cfg->node))
+                          .then(
+                              [=](const caf::actor& peer) {
+                                auto it = peers_.find(node);
+                                if (it == peers_.end() || it->second.attempt != attempt) return;
+                                it->second.st = peer_link::state::up;
+                                it->second.agent = peer;
+                                it->second.backoff_ms = 100;
+                                self->monitor(peer);
+                                env->links->set(node, true);
+                                spdlog::info("event=cluster.linked node={} peer={}", env->cfg->node, node);
+                                if (env->wake) env->wake();
+                                if (env->ctl) env->ctl->poke();
+                                ship();
+                              },
+                              [=](caf::error& e) { fail(self->system().render(e)); });
+                    },
+                    [=](caf::error& e) { fail(self->system().render(e)); });
+          },
+          [=](caf::error& e) { fail(self->system().render(e)); });
+}
+
+void agent_state::on_down(const caf::down_msg& dm) {
+  for (auto& [node, p] : peers_) {
+    if (p.st != peer_link::state::up || p.agent.address() != dm.source) continue;
+    link_down(node, "down");
+    return;
+  }
+}
+
+// A peer is lost: everything waiting on it fails now, not at its timeout.
+void agent_state::link_down(const std::string& node, const char* why) {
+  auto& p = peers_[node];
+  p.st = peer_link::state::down;
+  p.agent = nullptr;
+  p.next_attempt_ms = steady_ms() + p.backoff_ms;
+  env->links->set(node, false);
+  std::size_t failed = 0;
+  for (auto it = forwards_.begin(); it != forwards_.end();) {
+    if (it->second.node != node) {
+      ++it;
+      continue;
+    }
+    it->second.respond(net::error_response(core::errc::unavailable, fmt::format("node {} was lost while it held the request", node)));
+    it = forwards_.erase(it);
+    ++failed;
+  }
+  for (auto it = replays_.begin(); it != replays_.end();) {
+    if (it->second.node != node) {
+      ++it;
+      continue;
+    }
+    it->second.done(std::nullopt);
+    it = replays_.erase(it);
+  }
+  spdlog::warn("event=cluster.peer_lost node={} peer={} reason={} failed_requests={}", env->cfg->node, node, why, failed);
+  peer_events_lost(node);
+  peer_handoffs_lost(node);
+  if (env->wake) env->wake();
+}
+
+// ---- forwarding --------------------------------------------------------------
+
+namespace {
+
+wire_request to_wire(const net::http_request& r) {
+  wire_request w{r.method, r.path, r.authorization, r.content_type, r.idempotency_key, r.body, r.request_id, {}, 0, false};
+  for (const auto& [k, v] : r.query) {
+    w.query.push_back(k);
+    w.query.push_back(v);
+  }
+  return w;
+}
+
+net::http_request from_wire(wire_request& w) {
+  net::http_request r;
+  r.method = std::move(w.method);
+  r.path = std::move(w.path);
+  r.authorization = std::move(w.authorization);
+  r.content_type = std::move(w.content_type);
+  r.idempotency_key = std::move(w.idempotency_key);
+  r.body = std::move(w.body);
+  r.request_id = std::move(w.request_id);
+  for (std::size_t i = 0; i + 1 < w.query.size(); i += 2) r.query[w.query[i]] = w.query[i + 1];
+  return r;
+}
+
+}  // namespace
+
+void agent_state::forward_out(const fwd_ptr& job) {
+  auto peer = peer_agent(job->node);
+  if (!peer) {
+    job->respond(net::error_response(core::errc::unavailable, fmt::format("node {} cannot be reached now", job->node)));
+    return;
+  }
+  const auto corr = next_corr_++;
+  forwards_.emplace(corr, pending_fwd{job->node, std::move(job->respond), steady_ms() + env->cfg->forward_timeout_ms});
+  self->send(peer, fwd_atom::value, corr, to_wire(job->request));
+}
+
+void agent_state::forward_in(const std::string& peer, std::uint64_t corr, wire_request& req) {
+  auto r = from_wire(req);
+  auto h = caf::actor_cast<caf::actor>(self);
+  env->serve_forwarded(std::move(r), [h, peer, corr](net::http_response resp) {
+    caf::anon_send(h, fwd_done_atom::value, peer, corr, std::make_shared<net::http_response>(std::move(resp)));
+  });
+}
+
+void agent_state::forward_done(const std::string& peer, std::uint64_t corr, const response_ptr& resp) {
+  auto to = peer_agent(peer);
+  if (!to) return;  // the asker is gone; it answered 503 already
+  wire_response w{resp->status, std::move(resp->body), std::move(resp->content_type), {}};
+  for (auto& [k, v] : resp->headers) {
+    w.headers.push_back(k);
+    w.headers.push_back(v);
+  }
+  self->send(to, fwd_rep_atom::value, corr, std::move(w));
+}
+
+void agent_state::forward_reply(std::uint64_t corr, wire_response& w) {
+  auto it = forwards_.find(corr);
+  if (it == forwards_.end()) return;  // answered 503 already (timeout or loss)
+  net::http_response r;
+  r.status = w.status;
+  r.body = std::move(w.body);
+  r.content_type = std::move(w.content_type);
+  for (std::size_t i = 0; i + 1 < w.headers.size(); i += 2) r.headers.emplace_back(w.headers[i], w.headers[i + 1]);
+  auto respond = std::move(it->second.respond);
+  forwards_.erase(it);
+  respond(std::move(r));
+}
+
+std::optional<std::string> agent_state::home_of(const std::string& room) const {
+  if (!view_) return std::nullopt;
+  const auto slot = core::slot_of_room(room, env->cfg->slots);
+  const auto& holder = view_->lease[slot];
+  if (holder.empty()) return std::nullopt;
+  if (holder == env->cfg->node) return holder;
+  if (!peer_agent(holder)) return std::nullopt;
+  return holder;
+}
+
+// ---- the actor -----------------------------------------------------------------
+
+caf::actor spawn_agent(caf::actor_system& sys, std::shared_ptr<agent_env> env) {
+  return sys.spawn([env](caf::event_based_actor* self) -> caf::behavior {
+    auto st = std::make_shared<agent_state>(self, env);
+    self->set_down_handler([st](caf::down_msg& dm) { st->on_down(dm); });
+    self->set_default_handler(caf::drop);
+    // Wire messages count only from nodes that proved the secret.
+    auto from_peer = [st]() { return st->peer_of_sender(); };
+    return {
+        [=](tick_atom) { st->tick(); },
+        [=](view_atom, const view_ptr& v) { st->on_view(v); },
+        [=](fwd_out_atom, const fwd_ptr& job) { st->forward_out(job); },
+        [=](fwd_done_atom, const std::string& peer, std::uint64_t corr, const response_ptr& r) { st->forward_done(peer, corr, r); },
+        [=](fwd_atom, std::uint64_t corr, wire_request& req) {
+          if (auto p = from_peer()) st->forward_in(*p, corr, req);
+        },
+        [=](fwd_rep_atom, std::uint64_t corr, wire_response& resp) {
+          if (from_peer()) st->forward_reply(corr, resp);
+        },
+        [=](ship_atom) { st->ship(); },
+        [=](outbox_read_atom, const outbox_page_ptr& page) { st->outbox_read(page); },
+        [=](events_atom, const std::string& origin, std::vector<wire_event>& batch) {
+          if (auto p = from_peer()) st->events_in(*p, origin, batch);
+        },
+        [=](applied_atom, const std::string& peer, const seqs_ptr& seqs) { st->applied(peer, seqs); },
+        [=](events_ok_atom, const wire_seqs& seqs) {
+          if (auto p = from_peer()) st->events_ok(*p, seqs);
+        },
+        [=](sub_local_atom, const sub_ptr& job) { st->subscribe_local(job); },
+        [=](unsub_local_atom, const std::string& room) { st->unsubscribe_local(room); },
+        [=](sub_atom, const std::string& room) {
+          if (auto p = from_peer()) st->sub_in(*p, room);
+        },
+        [=](sub_ok_atom, const std::string& room) {
+          if (auto p = from_peer()) st->sub_ok(*p, room);
+        },
+        [=](unsub_atom, const std::string& room) {
+          if (auto p = from_peer()) st->unsub_in(*p, room);
+        },
+        [=](push_out_atom, const std::string& node, const std::string& room, std::uint64_t seq, const std::string& frame) {
+          st->push_out(node, room, seq, frame);
+        },
+        [=](push_atom, const std::string& room, std::uint64_t seq, const std::string& frame) {
+          if (from_peer()) st->push_in(room, seq, frame);
+        },
+        [=](lost_atom, const std::string& room) {
+          if (auto p = from_peer()) st->lost_in(*p, room);
+        },
+        [=](replay_out_atom, const replay_ptr& job) { st->replay_out(job); },
+        [=](replay_atom, std::uint64_t corr, const std::string& room, std::uint64_t after, std::uint64_t limit) {
+          if (auto p = from_peer()) st->replay_in(*p, corr, room, after, limit);
+        },
+        [=](replay_read_atom, const std::string& peer, std::uint64_t corr, const page_ptr& page) { st->replay_done(peer, corr, page); },
+        [=](replay_rep_atom, std::uint64_t corr, wire_page& page) {
+          if (from_peer()) st->replay_reply(corr, page);
+        },
+        [=](lost_slots_atom, const wire_slots& slots) { st->rooms_gone(slots.slots); },
+        [=](hbegin_atom, const handoff_ptr& h) { st->handoff_begin(h); },
+        [=](hchunk_out_atom, std::uint64_t id, std::uint64_t seq, const records_ptr& records) { st->handoff_chunk_out(id, seq, records); },
+        [=](hend_out_atom, std::uint64_t id, const wire_slots& committed) { st->handoff_end_out(id, committed); },
+        [=](chunk_atom, std::uint64_t id, std::uint64_t seq, std::vector<wire_record>& records, const wire_slots& slots) {
+          if (auto p = from_peer()) st->chunk_in(*p, id, seq, records, slots);
+        },
+        [=](imported_atom, const std::string& peer, std::uint64_t id, std::uint64_t seq, bool ok) { st->chunk_written(peer, id, seq, ok); },
+        [=](chunk_ok_atom, std::uint64_t id, std::uint64_t seq, bool ok) {
+          if (from_peer()) st->chunk_ok(id, seq, ok);
+        },
+        [=](hend_atom, std::uint64_t id, const wire_slots& committed) {
+          if (auto p = from_peer()) st->hend_in(*p, id, committed);
+        },
+    };
+  });
+}
+
+// The published door: a node proves the cluster secret on a fresh nonce and
+// gets the agent's handle; the door proves it in turn on the node's nonce.
+caf::actor spawn_door(caf::actor_system& sys, std::shared_ptr<agent_env> env, caf::actor agent) {
+  return sys.spawn([env, agent](caf::event_based_actor* self) -> caf::behavior {
+    auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
+    auto nonces = std::make_shared<std::deque<std::string>>();
+    self->set_default_handler(caf::drop);
+    return {
+        [=](hello_atom, const std::string& their_nonce) {
+          auto nonce = fmt::format("{:016x}{:016x}", (*rng)(), (*rng)());
+          nonces->push_back(nonce);
+          if (nonces->size() > 256) nonces->pop_front();
+          return caf::make_message(nonce, env->cfg->node, proof(env->cfg->secret, "door|" + their_nonce + "|" + env->cfg->node));
+        },
+        [=](auth_atom, const std::string& node, const std::string& their_proof) -> caf::result<caf::actor> {
+          for (auto it = nonces->begin(); it != nonces->end(); ++it) {
+            if (their_proof != proof(env->cfg->secret, "node|" + *it + "|" + node)) continue;
+            nonces->erase(it);
+            if (auto& sender = self->current_sender()) env->trusted->add(sender->node(), node);
+            spdlog::info("event=cluster.peer_trusted node={} peer={}", env->cfg->node, node);
+            return agent;
+          }
+          spdlog::warn("event=cluster.peer_refused node={} claimed={} reason=\"wrong proof of the cluster secret\"",
+                       env->cfg->node, node);
+          return caf::make_error(caf::sec::request_receiver_down);
+        },
+    };
+  });
+}
+
+// ---- what other threads call -----------------------------------------------------
+
+void forward(const caf::actor& agent, std::shared_ptr<fwd_job> job) { caf::anon_send(agent, fwd_out_atom::value, std::move(job)); }
+void subscribe(const caf::actor& agent, std::shared_ptr<subscribe_job> job) { caf::anon_send(agent, sub_local_atom::value, std::move(job)); }
+void unsubscribe(const caf::actor& agent, std::string room) { caf::anon_send(agent, unsub_local_atom::value, std::move(room)); }
+void replay(const caf::actor& agent, std::shared_ptr<replay_job> job) { caf::anon_send(agent, replay_out_atom::value, std::move(job)); }
+void view_changed(const caf::actor& agent, std::shared_ptr<const cluster_view> v) { caf::anon_send(agent, view_atom::value, std::move(v)); }
+void ship_outbox(const caf::actor& agent) { caf::anon_send(agent, ship_atom::value); }
+void tick(const caf::actor& agent) { caf::anon_send(agent, tick_atom::value); }
+void slots_lost(const caf::actor& agent, std::vector<std::uint32_t> slots) {
+  caf::anon_send(agent, lost_slots_atom::value, wire_slots{std::move(slots)});
+}
+void handoff_begin(const caf::actor& agent, std::shared_ptr<handoff_out> h) { caf::anon_send(agent, hbegin_atom::value, std::move(h)); }
+void handoff_chunk(const caf::actor& agent, std::uint64_t id, std::uint64_t seq, std::vector<store::handoff_record> records) {
+  caf::anon_send(agent, hchunk_out_atom::value, id, seq, std::make_shared<std::vector<store::handoff_record>>(std::move(records)));
+}
+void handoff_end(const caf::actor& agent, std::uint64_t id, std::vector<std::uint32_t> committed) {
+  caf::anon_send(agent, hend_out_atom::value, id, wire_slots{std::move(committed)});
+}
+
+}  // namespace pw::cluster
