@@ -213,15 +213,19 @@ void supervisor::after_write(bool ok) {
   PW_KILL_POINT(supervisor_act);
   reply_all(done.replies, nullptr);
   if (done.deleted) return stop(caf::error{});
-  if (draining_ || control_mode_) return;
-  if (state_.status == core::item_status::paused) {
-    // Marked processing before the pause was durable: they never ran.
+  if (control_mode_) return;
+  if (draining_ || state_.status == core::item_status::paused) {
+    // Marked processing by this write, but the item was paused meanwhile or
+    // its node is stopping or handing it to another: they never ran, and
+    // whoever runs the item next must not take them for interrupted runs.
     core::step back;
     for (auto i : done.start) {
-      auto s = run_.unstart(i, core::now_ms());
+      auto s = run_.unstart(i, core::now_ms(),
+                            draining_ ? "not started: the node stopped running the item" : "not started: the item was paused");
       for (auto& e : s.history) back.history.push_back(std::move(e));
     }
     if (!back.history.empty()) persist(std::move(back), nullptr);
+    if (draining_) return;
   } else {
     for (auto i : done.start) start_worker(i);
     resume_deferred();

@@ -191,7 +191,7 @@ void agent_state::connect(const std::string& node, const member_info& m) {
   const auto nonce = fmt::format("{:016x}{:016x}", rng_(), rng_());
   self->request(self->system().middleman().actor_handle(), timeout, caf::connect_atom::value, m.peer_host, m.peer_port)
       .then(
-          [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+          [=](const caf::node_id& door_id, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
             if (!ptr) return fail("no door published");
             auto door = caf::actor_cast<caf::actor>(ptr);
             self->request(door, timeout, hello_atom::value, nonce)
@@ -199,6 +199,11 @@ void agent_state::connect(const std::string& node, const member_info& m) {
                     [=](const std::string& door_nonce, const std::string& door_node, const std::string& door_proof) {
                       if (door_node != node || door_proof != proof(env->cfg->secret, "door|" + nonce + "|" + door_node))
                         return fail("the door did not prove the cluster secret");
+                      // The door proved the secret on our fresh nonce: its node is
+                      // trusted now. Waiting for that node to pass our own door
+                      // would drop its answers to what we send once linked (a
+                      // handoff's acknowledgements stalled until its timeout).
+                      env->trusted->add(door_id, node);
                       self->request(door, timeout, auth_atom::value, env->cfg->node,
                                     proof(env->cfg->secret, "node|" + door_nonce + "|" + env->cfg->node))
                           .then(
@@ -300,17 +305,19 @@ void agent_state::forward_out(const fwd_ptr& job) {
   self->send(peer, fwd_atom::value, corr, to_wire(job->request));
 }
 
-void agent_state::forward_in(const std::string& peer, std::uint64_t corr, wire_request& req) {
+void agent_state::forward_in(const caf::actor& asker, std::uint64_t corr, wire_request& req) {
   auto r = from_wire(req);
   auto h = caf::actor_cast<caf::actor>(self);
-  env->serve_forwarded(std::move(r), [h, peer, corr](net::http_response resp) {
-    caf::anon_send(h, fwd_done_atom::value, peer, corr, std::make_shared<net::http_response>(std::move(resp)));
+  env->serve_forwarded(std::move(r), [h, asker, corr](net::http_response resp) {
+    caf::anon_send(h, fwd_done_atom::value, asker, corr, std::make_shared<net::http_response>(std::move(resp)));
   });
 }
 
-void agent_state::forward_done(const std::string& peer, std::uint64_t corr, const response_ptr& resp) {
-  auto to = peer_agent(peer);
-  if (!to) return;  // the asker is gone; it answered 503 already
+// The answer goes straight back to the asking agent: this node's own link to
+// it may not be up yet (it joined just now). If the asker is gone, it
+// answered 503 already and the message is dropped.
+void agent_state::forward_done(const caf::actor& to, std::uint64_t corr, const response_ptr& resp) {
+  if (!to) return;
   wire_response w{resp->status, std::move(resp->body), std::move(resp->content_type), {}};
   for (auto& [k, v] : resp->headers) {
     w.headers.push_back(k);
@@ -355,9 +362,9 @@ caf::actor spawn_agent(caf::actor_system& sys, std::shared_ptr<agent_env> env) {
         [=](tick_atom) { st->tick(); },
         [=](view_atom, const view_ptr& v) { st->on_view(v); },
         [=](fwd_out_atom, const fwd_ptr& job) { st->forward_out(job); },
-        [=](fwd_done_atom, const std::string& peer, std::uint64_t corr, const response_ptr& r) { st->forward_done(peer, corr, r); },
+        [=](fwd_done_atom, const caf::actor& asker, std::uint64_t corr, const response_ptr& r) { st->forward_done(asker, corr, r); },
         [=](fwd_atom, std::uint64_t corr, wire_request& req) {
-          if (auto p = from_peer()) st->forward_in(*p, corr, req);
+          if (from_peer()) st->forward_in(caf::actor_cast<caf::actor>(self->current_sender()), corr, req);
         },
         [=](fwd_rep_atom, std::uint64_t corr, wire_response& resp) {
           if (from_peer()) st->forward_reply(corr, resp);
@@ -404,9 +411,9 @@ caf::actor spawn_agent(caf::actor_system& sys, std::shared_ptr<agent_env> env) {
         [=](hchunk_out_atom, std::uint64_t id, std::uint64_t seq, const records_ptr& records) { st->handoff_chunk_out(id, seq, records); },
         [=](hend_out_atom, std::uint64_t id, const wire_slots& committed) { st->handoff_end_out(id, committed); },
         [=](chunk_atom, std::uint64_t id, std::uint64_t seq, std::vector<wire_record>& records, const wire_slots& slots) {
-          if (auto p = from_peer()) st->chunk_in(*p, id, seq, records, slots);
+          if (auto p = from_peer()) st->chunk_in(*p, caf::actor_cast<caf::actor>(self->current_sender()), id, seq, records, slots);
         },
-        [=](imported_atom, const std::string& peer, std::uint64_t id, std::uint64_t seq, bool ok) { st->chunk_written(peer, id, seq, ok); },
+        [=](imported_atom, const caf::actor& giver, std::uint64_t id, std::uint64_t seq, bool ok) { st->chunk_written(giver, id, seq, ok); },
         [=](chunk_ok_atom, std::uint64_t id, std::uint64_t seq, bool ok) {
           if (from_peer()) st->chunk_ok(id, seq, ok);
         },

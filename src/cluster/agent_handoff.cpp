@@ -38,8 +38,8 @@ void agent_state::handoff_end_out(std::uint64_t id, const wire_slots& committed)
   giving_.erase(it);
 }
 
-void agent_state::chunk_in(const std::string& peer, std::uint64_t id, std::uint64_t seq, std::vector<wire_record>& records,
-                           const wire_slots& slots) {
+void agent_state::chunk_in(const std::string& peer, const caf::actor& giver, std::uint64_t id, std::uint64_t seq,
+                           std::vector<wire_record>& records, const wire_slots& slots) {
   std::lock_guard purge_lock(*env->purge_mu);
   if (!taking_.count(id)) {
     taking_[id] = peer;
@@ -57,13 +57,13 @@ void agent_state::chunk_in(const std::string& peer, std::uint64_t id, std::uint6
   store::summarize(recs, what);
   env->arriving->add(id, what);
   auto h = caf::actor_cast<caf::actor>(self);
-  env->rt->writer().submit(store::import_records(std::move(recs)), [h, peer, id, seq](bool ok) {
-    caf::anon_send(h, imported_atom::value, peer, id, seq, ok);
+  env->rt->writer().submit(store::import_records(std::move(recs)), [h, giver, id, seq](bool ok) {
+    caf::anon_send(h, imported_atom::value, giver, id, seq, ok);
   });
 }
 
-void agent_state::chunk_written(const std::string& peer, std::uint64_t id, std::uint64_t seq, bool ok) {
-  if (auto to = peer_agent(peer)) self->send(to, chunk_ok_atom::value, id, seq, ok);
+void agent_state::chunk_written(const caf::actor& giver, std::uint64_t id, std::uint64_t seq, bool ok) {
+  if (giver) self->send(giver, chunk_ok_atom::value, id, seq, ok);
 }
 
 void agent_state::hend_in(const std::string& peer, std::uint64_t id, const wire_slots& committed) {

@@ -72,8 +72,8 @@ class agent_state {
   void on_down(const caf::down_msg& dm);
   std::optional<std::string> peer_of_sender() const;  // the sending node's name, if trusted
   void forward_out(const fwd_ptr& job);
-  void forward_in(const std::string& peer, std::uint64_t corr, wire_request& req);
-  void forward_done(const std::string& peer, std::uint64_t corr, const response_ptr& resp);
+  void forward_in(const caf::actor& asker, std::uint64_t corr, wire_request& req);
+  void forward_done(const caf::actor& asker, std::uint64_t corr, const response_ptr& resp);
   void forward_reply(std::uint64_t corr, wire_response& resp);
   caf::actor peer_agent(const std::string& node) const;
   // Where a room's log lives now, if that node can be reached (or is this one).
@@ -105,8 +105,11 @@ class agent_state {
   void handoff_begin(const handoff_ptr& h);
   void handoff_chunk_out(std::uint64_t id, std::uint64_t seq, const records_ptr& records);
   void handoff_end_out(std::uint64_t id, const wire_slots& committed);
-  void chunk_in(const std::string& peer, std::uint64_t id, std::uint64_t seq, std::vector<wire_record>& records, const wire_slots& slots);
-  void chunk_written(const std::string& peer, std::uint64_t id, std::uint64_t seq, bool ok);
+  // `giver` is the sending agent: acknowledgements go straight back to it, as
+  // this node's own link to the giver may not be up yet (it joined just now).
+  void chunk_in(const std::string& peer, const caf::actor& giver, std::uint64_t id, std::uint64_t seq,
+                std::vector<wire_record>& records, const wire_slots& slots);
+  void chunk_written(const caf::actor& giver, std::uint64_t id, std::uint64_t seq, bool ok);
   void chunk_ok(std::uint64_t id, std::uint64_t seq, bool ok);
   void hend_in(const std::string& peer, std::uint64_t id, const wire_slots& committed);
   void peer_handoffs_lost(const std::string& peer);

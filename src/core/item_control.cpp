@@ -157,13 +157,13 @@ result<step> item_run::resolve_letter(stage_index stage, std::int64_t now_ms) {
   return out;
 }
 
-step item_run::unstart(stage_index stage, std::int64_t now_ms) {
+step item_run::unstart(stage_index stage, std::int64_t now_ms, std::string_view why) {
   step out;
   auto& st = s_.stages.at(stage);
   if (st.status != stage_status::processing) return out;
   if (!st.log.empty()) st.log.pop_back();
   if (st.attempts > 0) --st.attempts;
-  apply(out, transition(st, p_.stage(stage).name, stage_status::pending, now_ms, "not started: the item was paused"));
+  apply(out, transition(st, p_.stage(stage).name, stage_status::pending, now_ms, std::string(why)));
   if (st.attempts == 0) st.started_at_ms = 0;
   return out;
 }

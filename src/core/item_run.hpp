@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -76,8 +77,9 @@ class item_run {
   // The stage's dead letter is settled without a retry; the stage stays failed.
   result<step> resolve_letter(stage_index stage, std::int64_t now_ms);
   // A stage was marked processing but its worker never started (the item was
-  // paused meanwhile): back to pending, the attempt not counted.
-  step unstart(stage_index stage, std::int64_t now_ms);
+  // paused meanwhile, or its node stopped or handed it on): back to pending,
+  // the attempt not counted. `why` goes into the history.
+  step unstart(stage_index stage, std::int64_t now_ms, std::string_view why);
 
   // True when `attempt` is the running attempt of `stage`; results of any
   // other attempt are stale and ignored.

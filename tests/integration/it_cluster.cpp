@@ -7,6 +7,7 @@
 #include <mutex>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <boost/json/serialize.hpp>
@@ -74,9 +75,11 @@ struct cluster_under_test {
   // Waits until node i sees `alive` members and every slot served by one of them.
   bool settled(int i, std::size_t alive, std::chrono::milliseconds timeout = 30s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string last;
     while (std::chrono::steady_clock::now() < deadline) {
       http c(at(i).port());
       auto r = c.get("/api/v1/admin/cluster", admin);
+      last = std::to_string(r.status) + " " + r.body;
       if (r.status == 200) {
         auto s = r.json().as_object();
         // Settled: every slot is kept and served where rendezvous hashing
@@ -97,7 +100,20 @@ struct cluster_under_test {
       }
       std::this_thread::sleep_for(100ms);
     }
+    UNSCOPED_INFO("n" << i + 1 << " did not settle; its last view: " << last << "\n" << cluster_log());
     return false;
+  }
+  // The nodes' ownership and handoff log lines, for a failure's report.
+  std::string cluster_log() const {
+    std::string out;
+    static const std::regex wanted("event=(shard|handoff|cluster|member|peer)[^ ]*");
+    for (const auto& m : nodes) {
+      if (!m.proc) continue;
+      std::istringstream lines(m.proc->log());
+      for (std::string line; std::getline(lines, line);)
+        if (std::regex_search(line, wanted)) out += m.name + ": " + line + "\n";
+    }
+    return out;
   }
   bool all_settled(std::size_t alive, std::chrono::milliseconds timeout = 30s) {
     for (std::size_t i = 0; i < nodes.size(); ++i)
@@ -415,7 +431,11 @@ TEST_CASE("a node joins under load: its slots are handed off with no item lost o
     INFO(id);
     REQUIRE(status_of(h, user, id) == "completed");
     auto history = history_of(h, user, id);
-    for (const auto& [stage, st] : stage_statuses(h, user, id)) REQUIRE(runs_of(history, stage) == 1);
+    INFO(boost::json::serialize(history));
+    for (const auto& [stage, st] : stage_statuses(h, user, id)) {
+      if (runs_of(history, stage) != 1) UNSCOPED_INFO(c.cluster_log());
+      REQUIRE(runs_of(history, stage) == 1);
+    }
   }
   require_single_owners(c);
 }

@@ -82,3 +82,47 @@ TEST_CASE("SIGTERM under load exits 0 within 10 s, then a restart finishes what 
   REQUIRE(idle.has_value());
   CHECK(*idle == 0);
 }
+
+TEST_CASE("stages that finish during a drain do not start the ones they unlock, and a restart runs every stage once") {
+  temp_dir dir;
+  // embed takes 400 ms: SIGTERM lands while every item's embed runs, and
+  // each embed finishes inside the 5 s drain, unlocking five stages the node
+  // must not start any more.
+  server_process srv(dir, config_builder()
+                              .top("[server]\ndrain_timeout_ms = 5000\n[actors]\nmax_active = 64\n")
+                              .chaos("embed", "latency = \"uniform\"\nlatency_min_ms = 400\nlatency_max_ms = 400\n")
+                              .str());
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto token = make_token("alice");
+  http c(srv.port());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back(submit(c, token, "w", "drained while embedding " + std::to_string(i)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  auto code = srv.terminate(std::chrono::seconds(10));
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
+
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  http again(srv.port());
+  REQUIRE(wait_terminal(again, token, ids, std::chrono::seconds(30)));
+  int taken_back = 0;
+  for (const auto& id : ids) {
+    INFO(id);
+    CHECK(status_of(again, token, id) == "completed");
+    auto history = history_of(again, token, id);
+    for (const auto& [stage, st] : stage_statuses(again, token, id)) {
+      INFO(stage);
+      CHECK(runs_of(history, stage) == 1);
+    }
+    for (const auto& e : history) {
+      const auto& o = e.as_object();
+      // No attempt was cut short: the drain let embed finish, and the stages
+      // it unlocked were marked back before their worker started.
+      CHECK(o.at("cause").as_string() != "attempt interrupted by a restart");
+      if (o.at("cause").as_string() == "not started: the node stopped running the item") ++taken_back;
+    }
+  }
+  CHECK(taken_back >= 20);  // five stages an item, for every item whose embed ended in the drain
+}

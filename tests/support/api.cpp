@@ -79,8 +79,14 @@ int runs_of(const boost::json::array& history, const std::string& stage) {
   int n = 0;
   for (const auto& v : history) {
     const auto& e = v.as_object();
-    if (e.at("scope").as_string() == "stage" && e.at("stage").as_string() == stage && e.at("to").as_string() == "processing")
-      ++n;
+    if (e.at("scope").as_string() != "stage" || e.at("stage").as_string() != stage) continue;
+    if (e.at("to").as_string() == "processing") ++n;
+    // Marked processing, then taken back before its worker started (the
+    // item was paused, or its node stopped running it): that run never was.
+    const auto* cause = e.if_contains("cause");
+    if (e.at("from").as_string() == "processing" && e.at("to").as_string() == "pending" && cause && cause->is_string() &&
+        cause->as_string().starts_with("not started"))
+      --n;
   }
   return n;
 }

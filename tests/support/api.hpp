@@ -30,7 +30,8 @@ bool wait_status(http& c, const std::string& token, const std::string& id, const
 std::map<std::string, std::string> stage_statuses(http& c, const std::string& token, const std::string& id);
 // History entries of the item (GET /items/{id}/history).
 boost::json::array history_of(http& c, const std::string& token, const std::string& id);
-// How many times a stage went pending|retrying -> processing (started an attempt).
+// How many attempts of a stage started: went to processing, less those taken
+// back ("not started") before their worker ran.
 int runs_of(const boost::json::array& history, const std::string& stage);
 // POST with an empty JSON object body.
 response post_action(http& c, const std::string& path, const std::string& token, const std::string& body = "{}");
