@@ -13,6 +13,7 @@
 #include "actors/instrument.hpp"
 #include "core/asset.hpp"
 #include "core/clock.hpp"
+#include "core/failpoint.hpp"
 #include "core/item_run.hpp"
 #include "core/kill_point.hpp"
 #include "store/assets.hpp"
@@ -104,9 +105,15 @@ void admission_state::submit(const submission_ptr& sub) {
     if (ok) sub->done(reply);
     else sub->done(core::store_refused(w->failure().value_or("the store refused the write")));
   };
+  // Admission learns of the item before its caller does: an operator's
+  // action on the new id (sent once the 201 is read) then finds it queued
+  // or running, never absent, which would start a second supervisor for it
+  // beside the one `accepted` starts (found by the soak: two writers of one
+  // item, its history and counters written twice).
   auto outcome = ctx_->writer->commit(std::move(ws), [answer, rec, start_now, h = handle()](bool ok) {
-    answer(ok);
     caf::anon_send(h, accepted_atom::value, rec, ok, start_now);
+    core::pausepoint("admission.accepted_sent");
+    answer(ok);
   });
   if (outcome == store::writer::outcome::queued) return;
   const bool ok = outcome == store::writer::outcome::committed;

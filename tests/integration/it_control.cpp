@@ -2,6 +2,8 @@
 // stops for good, rollback re-runs exactly a stage and its downstream, delete
 // mid-run is silent afterwards, refused actions name the status, and bulk
 // retry / DLQ requeue finish failed items once the cause is fixed.
+#include <atomic>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -329,4 +331,54 @@ TEST_CASE("DLQ: dead letters listed for admins, resolve closes one, requeue fini
   CHECK(status_of(c2, token, ids[2]) == "partial");  // resolved: stays as it was
   CHECK(get_object(c2, "/api/v1/admin/dlq", admin).at("open").as_int64() == 0);
   CHECK(get_object(c2, "/api/v1/admin/queue", admin).at("dead").as_int64() == 0);
+}
+
+TEST_CASE("an action sent the moment a 201 arrives reaches the item's one supervisor") {
+  temp_dir dir;
+  server_process srv(dir, config_builder().chaos("embed", "latency = \"uniform\"\nlatency_min_ms = 20\nlatency_max_ms = 20\n").str());
+  // Holds the store's writer 30 ms between telling admission of a new item
+  // and answering its caller: an action on the new id must still find it.
+  srv.set_env("PIPEWRIGHT_PAUSEPOINT", "admission.accepted_sent:30");
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto token = make_token("alice");
+  std::mutex mu;
+  std::vector<std::string> ids;
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&, t] {
+      http c(srv.port());
+      for (int k = 0; k < 12; ++k) {
+        auto id = submit(c, token, "w" + std::to_string(t), "paused at once " + std::to_string(t) + "/" + std::to_string(k));
+        auto r = post_action(c, "/api/v1/items/" + id + "/pause", token);
+        if (r.status != 200 && r.status != 409) ++unexpected;  // 409: it finished first
+        std::lock_guard lock(mu);
+        ids.push_back(id);
+      }
+    });
+  for (auto& t : clients) t.join();
+  CHECK(unexpected == 0);
+  http c(srv.port());
+  for (const auto& id : ids) {
+    auto r = post_action(c, "/api/v1/items/" + id + "/resume", token);
+    CHECK((r.status == 200 || r.status == 409));
+  }
+  REQUIRE(wait_terminal(c, token, ids, 60s));
+  for (const auto& id : ids) {
+    INFO(id);
+    CHECK(status_of(c, token, id) == "completed");
+    auto history = history_of(c, token, id);
+    for (const auto& [stage, st] : stage_statuses(c, token, id)) {
+      INFO(stage << " " << boost::json::serialize(history));
+      CHECK(runs_of(history, stage) == 1);
+    }
+  }
+  REQUIRE(srv.terminate(10s) == 0);
+  // One writer an item: records, indexes and counters agree.
+  const auto report = dir.file("verify.txt");
+  const auto cmd = std::string(binary_path()) + " verify --data-dir " + srv.data_dir() + " > " + report + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  INFO(read_file(report));
+  CHECK(rc == 0);
 }
