@@ -1,5 +1,6 @@
 #include "net/auth.hpp"
 
+#include <cctype>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -91,6 +92,13 @@ core::result<principal> authenticator::from_header(std::string_view header) {
 
 core::result<principal> authenticator::verify(std::string_view token_view) {
   if (token_view.empty() || token_view.size() > 8192) return unauthorized("missing or oversized token");
+  // A JWT is three base64url parts joined by dots. cpp-jwt's base64 decoder
+  // indexes a 256-entry table with a signed char: a byte over 0x7f is read
+  // from before the table (an assertion in its debug build, found by the
+  // jwt fuzz target), so anything else is refused here first.
+  for (unsigned char c : token_view)
+    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '=') || c > 0x7f)
+      return unauthorized("malformed token: a JWT holds only base64url characters and dots");
   std::string token(token_view);
   {
     std::lock_guard lock(mu_);

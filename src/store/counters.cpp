@@ -58,13 +58,23 @@ std::int64_t counter_pack::get(std::string_view field) const {
   return it == other_.end() ? 0 : it->second;
 }
 
+namespace {
+
+// Two's-complement arithmetic without signed overflow (undefined behaviour):
+// a corrupted pack read from disk adds garbage, never UB (counters fuzz target).
+std::int64_t wrapping_add(std::int64_t a, std::int64_t b) noexcept {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+
+}  // namespace
+
 void counter_pack::add(std::string_view field, std::int64_t delta) {
-  if (auto i = index_of(field); i >= 0) known_[static_cast<std::size_t>(i)] += delta;
-  else if (auto it = other_.find(field); it != other_.end()) it->second += delta;
+  if (auto i = index_of(field); i >= 0) known_[static_cast<std::size_t>(i)] = wrapping_add(known_[static_cast<std::size_t>(i)], delta);
+  else if (auto it = other_.find(field); it != other_.end()) it->second = wrapping_add(it->second, delta);
   else other_.emplace(std::string(field), delta);
 }
 
-void counter_pack::set(std::string_view field, std::int64_t value) { add(field, value - get(field)); }
+void counter_pack::set(std::string_view field, std::int64_t value) { add(field, wrapping_add(value, -get(field))); }
 
 std::map<std::string, std::int64_t, std::less<>> counter_pack::all() const {
   std::map<std::string, std::int64_t, std::less<>> out;

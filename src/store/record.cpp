@@ -24,7 +24,7 @@ constexpr std::size_t max_log = 10000;
 // six); 0 stays "not set".
 void put_time(writer& w, std::int64_t t, std::int64_t base) {
   if (t == 0) return w.varint(0);
-  const auto d = t - base;
+  const auto d = static_cast<std::int64_t>(static_cast<std::uint64_t>(t) - static_cast<std::uint64_t>(base));
   w.varint(((static_cast<std::uint64_t>(d) << 1) ^ static_cast<std::uint64_t>(d >> 63)) + 1);
 }
 
@@ -32,7 +32,8 @@ std::int64_t get_time(reader& r, std::int64_t base) {
   auto v = r.varint();
   if (v == 0) return 0;
   --v;
-  return base + static_cast<std::int64_t>((v >> 1) ^ (~(v & 1) + 1));
+  // Unsigned: a corrupted delta gives a wrong time, never signed overflow.
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(base) + ((v >> 1) ^ (~(v & 1) + 1)));
 }
 
 // Status names in history entries, as one byte; anything else is spelled out.

@@ -53,6 +53,10 @@ TEST_CASE("tokens: missing, forged, expired, alg none and malformed are 401") {
       {"Basic scheme", {{"Authorization", "Basic YWxpY2U6cGFzcw=="}}},
       {"empty bearer", {{"Authorization", "Bearer "}}},
       {"sub missing", {{"Authorization", "Bearer " + make_token("", {"w1"})}}},
+      // A byte over 0x7f in a part (found by the jwt fuzz target: cpp-jwt's
+      // base64 decoder read it from outside its table).
+      {"a byte over 0x7f", {{"Authorization", "Bearer " + good.substr(0, good.size() - 4) + "\xc3\xa9"}}},
+      {"a space inside", {{"Authorization", "Bearer " + good.substr(0, 20) + " " + good.substr(20)}}},
   };
   for (const auto& r : rows) {
     INFO(r.what);
@@ -62,6 +66,7 @@ TEST_CASE("tokens: missing, forged, expired, alg none and malformed are 401") {
     CHECK(resp.status == 401);
     CHECK(resp.error_code() == "UNAUTHORIZED");
     CHECK(resp.header("Content-Type") == "application/json");
+    if (std::string(r.what).starts_with("a ")) CHECK(resp.body.find("malformed token") != std::string::npos);
     auto get = c.send("GET", "/api/v1/items/01M874VAH07TBZVCX97F4Z8YFJ", "", r.headers);
     CHECK(get.status == 401);
   }

@@ -304,10 +304,13 @@ std::string theme_slug(std::string_view label) {
   bool dash = false;
   for (unsigned char c : label) {
     if (std::isalnum(c) && c < 0x80) {
-      if (dash && !out.empty()) out += '-';
+      // At most 48 characters, the dash before a word included (a label of
+      // 47 characters then a new word made 49: provider_answers fuzz target).
+      const bool sep = dash && !out.empty();
+      if (out.size() + (sep ? 2 : 1) > 48) break;
+      if (sep) out += '-';
       dash = false;
       out += static_cast<char>(std::tolower(c));
-      if (out.size() >= 48) break;
     } else {
       dash = true;
     }
