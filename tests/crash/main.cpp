@@ -70,7 +70,7 @@ int run_rounds(const options& o) {
     std::size_t checked = 0;
     int duration_ms = 0;
     if (ready) {
-      w.connect_all(srv.port());
+      w.connect_all(srv.port(), [&srv] { return srv.running() && !srv.wait_exit(std::chrono::milliseconds(300)); });
       // The restart's checks: what the last rounds accepted is there, what
       // finished ran no completed stage twice (every 20 rounds: everything).
       checked = check_items(srv.port(), m, round % 20 == 19);
@@ -123,7 +123,7 @@ int run_rounds(const options& o) {
     if (!wait_ready_or_dead(srv, std::chrono::seconds(120))) {
       m.problem("the final start did not become ready");
     } else {
-      w.connect_all(srv.port());
+      w.connect_all(srv.port(), [&srv] { return srv.running() && !srv.wait_exit(std::chrono::milliseconds(300)); });
       wait_all_finished(srv.port(), m, std::chrono::seconds(600));
       check_items(srv.port(), m, true);
       std::this_thread::sleep_for(std::chrono::milliseconds(500));

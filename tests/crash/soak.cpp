@@ -84,7 +84,7 @@ int run_soak(const options& o) {
       break;
     }
     const auto started = std::chrono::steady_clock::now();
-    w.connect_all(srv.port());
+    w.connect_all(srv.port(), [&srv] { return srv.running() && !srv.wait_exit(std::chrono::milliseconds(300)); });
     check_items(srv.port(), m, false);
     load l(srv.port(), m, seed + static_cast<std::uint64_t>(segment), segment, o.rate);
     const auto kill_at = std::min(end, started + std::chrono::seconds(o.kill_every_s));
@@ -131,7 +131,7 @@ int run_soak(const options& o) {
 
   // The end: nothing accepted is lost, everything finishes, the log replays.
   if (srv.running() && m.problem_count() == 0) {
-    w.connect_all(srv.port());
+    w.connect_all(srv.port(), [&srv] { return srv.running() && !srv.wait_exit(std::chrono::milliseconds(300)); });
     wait_all_finished(srv.port(), m, std::chrono::seconds(600));
     check_items(srv.port(), m, true);
     w.close_all();
