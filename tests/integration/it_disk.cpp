@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 #include <thread>
+#include <tuple>
 
 #include <catch2/catch.hpp>
 
@@ -176,21 +177,37 @@ std::optional<std::chrono::milliseconds> wait_writable(http& c, const std::strin
   return std::nullopt;
 }
 
+// A node whose data dir is on a tmpfs of `mb` MB, a user's socket replaying
+// from seq 0, and 20 items the node accepted.
+struct node_on_tmpfs {
+  temp_dir dir;
+  mounted_fs fs;
+  server_process srv;
+  http c;
+  std::string token = make_token("alice", {"w"});
+  ws_client socket;
+  std::vector<std::string> ids;
+
+  explicit node_on_tmpfs(int mb)
+      : fs(dir, mb), srv(dir, config(), fs.file("data")), c(started(srv)), socket(srv.port(), token, ws_options{.since = 0}) {
+    REQUIRE(socket.connected());
+    for (int i = 0; i < 20; ++i) ids.push_back(submit(c, token, "w", "before " + std::to_string(i)));
+  }
+  auto parts() { return std::tie(fs, srv, c, token, socket, ids); }
+
+ private:
+  static std::uint16_t started(server_process& s) {
+    s.start();
+    REQUIRE(s.wait_ready());
+    return s.port();
+  }
+};
+
 }  // namespace
 
 TEST_CASE("disk full: 503 naming the cause, reads and sockets serve, nothing accepted is lost, writes resume by themselves") {
-  temp_dir dir;
-  mounted_fs fs(dir, 48);
-  server_process srv(dir, config(), fs.file("data"));
-  srv.start();
-  REQUIRE(srv.wait_ready());
-  http c(srv.port());
-  const auto token = make_token("alice", {"w"});
-  ws_client socket(srv.port(), token, ws_options{.since = 0});
-  REQUIRE(socket.connected());
-
-  std::vector<std::string> ids;
-  for (int i = 0; i < 20; ++i) ids.push_back(submit(c, token, "w", "before " + std::to_string(i)));
+  node_on_tmpfs n(48);
+  auto [fs, srv, c, token, socket, ids] = n.parts();  // references into n
   fill(fs.file("filler"));
   auto refused = post_until_refused(c, token, ids);
   INFO(ids.size() << " items accepted in all");
@@ -208,17 +225,8 @@ TEST_CASE("disk full: 503 naming the cause, reads and sockets serve, nothing acc
 }
 
 TEST_CASE("an unwritable data dir: 503 naming the cause, reads and sockets serve, writes resume when it is writable again") {
-  temp_dir dir;
-  mounted_fs fs(dir, 64);
-  server_process srv(dir, config(), fs.file("data"));
-  srv.start();
-  REQUIRE(srv.wait_ready());
-  http c(srv.port());
-  const auto token = make_token("alice", {"w"});
-  ws_client socket(srv.port(), token, ws_options{.since = 0});
-  REQUIRE(socket.connected());
-  std::vector<std::string> ids;
-  for (int i = 0; i < 20; ++i) ids.push_back(submit(c, token, "w", "before " + std::to_string(i)));
+  node_on_tmpfs n(64);
+  auto [fs, srv, c, token, socket, ids] = n.parts();  // references into n
 
   // Immutable: no file can be created in it, by root either (what a data
   // dir that is not the server's user's to write looks like to RocksDB).
