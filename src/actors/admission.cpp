@@ -122,6 +122,7 @@ void admission_state::submit(const submission_ptr& sub) {
 }
 
 void admission_state::accepted(const stored_item_ptr& rec, bool ok, bool started) {
+  spdlog::debug("event=item.accepted item={} ok={} started={}", rec->item.id, ok, started);
   --accepting_;
   if (ok) ctx_->metrics->item_accepted(rec->item.pipeline);
   if (ctx_->cluster_slots) {
@@ -220,6 +221,7 @@ bool admission_state::held(const std::string& id) const {
 void admission_state::supervisor_down(const caf::down_msg& dm) {
   auto it = active_.find(dm.source);
   if (it == active_.end()) return;
+  spdlog::debug("event=supervisor.stop item={} actor={}", it->second.id, it->second.handle.id());
   if (dm.reason && dm.reason != caf::exit_reason::user_shutdown && !parked_.count(it->second.id))
     spdlog::error("event=supervisor.down item={} reason=\"{}\"", it->second.id, self_->system().render(dm.reason));
   if (auto a = by_id_.find(it->second.id); a != by_id_.end() && a->second.address() == dm.source) by_id_.erase(a);
@@ -283,11 +285,11 @@ void admission_state::release_slot(const std::string& ws) {
   if (capped_.erase(ws) && queue_by_workspace_.count(ws)) rotation_.push_back(ws);
 }
 
-caf::actor admission_state::spawn_supervisor(stored_item_ptr rec, supervisor_mode mode, const std::string& id,
-                                             const std::string& ws) {
+caf::actor admission_state::spawn_supervisor(stored_item_ptr rec, supervisor_mode mode, std::string id, std::string ws) {
   auto sup = self_->spawn<caf::monitored>(measured_supervisor, ctx_, std::move(rec), handle(), mode);
-  active_.emplace(sup.address(), active_supervisor{sup, id, ws});
+  spdlog::debug("event=supervisor.start item={} mode={} actor={}", id, static_cast<int>(mode), sup.id());
   by_id_[id] = sup;
+  active_.emplace(sup.address(), active_supervisor{sup, std::move(id), std::move(ws)});
   return sup;
 }
 

@@ -6,6 +6,7 @@
 
 #include <caf/send.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "actors/admission_impl.hpp"
 
@@ -15,7 +16,12 @@ void admission_state::control(const control_ptr& c) {
   if (!ready_) return c->done(core::make_error(core::errc::not_ready, "the node is recovering; retry shortly"));
   if (draining_) return c->done(core::make_error(core::errc::draining, "the node is shutting down; retry later"));
   const auto& id = c->request.item_id;
-  if (auto a = by_id_.find(id); a != by_id_.end()) return forward(a->second, c);
+  if (auto a = by_id_.find(id); a != by_id_.end()) {
+    spdlog::debug("event=control.route item={} action={} to=supervisor actor={}", id, static_cast<int>(c->request.action), a->second.id());
+    return forward(a->second, c);
+  }
+  spdlog::debug("event=control.route item={} action={} starting={} waiting={} loading={}", id, static_cast<int>(c->request.action),
+                starting_.count(id), waiting_.count(id), loading_.count(id));
   if (auto s = starting_.find(id); s != starting_.end()) return s->second.controls.push_back(c);
   if (auto w = waiting_.find(id); w != waiting_.end()) {
     auto rec = std::move(w->second);

@@ -80,7 +80,9 @@ class admission_state {
   void release_slot(const std::string& ws);
   void forward(const caf::actor& sup, const control_ptr& c);
   caf::actor spawn_control(stored_item_ptr rec);
-  caf::actor spawn_supervisor(stored_item_ptr rec, supervisor_mode mode, const std::string& id, const std::string& ws);
+  // id and ws are copies: the supervisor moves the record's item out of rec as it starts,
+  // maybe on another thread, while this one still indexes it by id.
+  caf::actor spawn_supervisor(stored_item_ptr rec, supervisor_mode mode, std::string id, std::string ws);
   void enqueue(stored_item_ptr rec);
   void enqueue(std::string id, const std::string& ws, stored_item_ptr rec);  // rec null: recovered, not loaded yet
   // Somebody has the item already: a supervisor, the queue, or a read for one.

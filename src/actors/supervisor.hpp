@@ -22,6 +22,9 @@ enum class supervisor_mode : std::uint8_t {
   control,  // only apply operator actions (the first arrives as a control message) to an item no supervisor runs
 };
 
+// The supervisor takes rec over: it moves the item, state and results out of
+// it when it starts, on a scheduler thread, so the spawner must not read rec
+// after the spawn (copy what it needs first).
 caf::behavior item_supervisor(caf::event_based_actor* self, context_ptr ctx, stored_item_ptr rec, caf::actor admission,
                               supervisor_mode mode);
 
