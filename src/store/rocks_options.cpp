@@ -43,6 +43,13 @@ rocksdb::Options database_options(const open_options& opts) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(opts.block_cache_mb << 20);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Index and filter blocks live in the block cache, so the store's memory is
+  // bounded by its capacity however many tables there are (outside it they
+  // grew with the store: the soak's RSS, docs/reliability.md); level 0's
+  // stay pinned, being read on every lookup.
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.write_buffer_size = opts.write_buffer_mb << 20;
   // The first levels are rewritten most often and hold what is read soon

@@ -154,10 +154,14 @@ options parse_options(int argc, char** argv) {
     else if (a == "--warmup") o.warmup_s = std::stoi(value());
     else if (a == "--steady-after") o.steady_after_s = std::stoi(value());
     else if (a == "--rate") o.rate = std::stod(value());
+    else if (a == "--max-drift") {
+      const auto v = value();
+      o.max_drift = v == "off" ? -1.0 : std::stod(v) / 100.0;
+    }
     else
       throw std::runtime_error("unknown option " + a +
                                " (--rounds N --seed S --out DIR | --soak --seconds N --kill-every N "
-                               "--sample-every N --warmup N --steady-after N --rate R)");
+                               "--sample-every N --warmup N --steady-after N --rate R --max-drift PERCENT|off)");
   }
   return o;
 }

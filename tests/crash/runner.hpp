@@ -43,6 +43,7 @@ struct options {
   int warmup_s = 600;
   int steady_after_s = 120;        // samples this long after a (re)start count as steady
   double rate = 40;                // items a second the soak submits
+  double max_drift = 0.05;         // RSS and open-file drift allowed after the warm-up; < 0: reported only
 };
 options parse_options(int argc, char** argv);
 
