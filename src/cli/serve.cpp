@@ -1,9 +1,12 @@
 // `pipewright serve`: the composition root. Opens the store, builds the
 // stage backends, starts the actor runtime and the server, recovers every
 // unfinished item, and on SIGTERM/SIGINT drains and exits 0.
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -40,18 +43,45 @@ sigset_t shutdown_signals() {
 
 // After the first signal: a second one, or a drain that outlives its budget,
 // ends the process at once. The store stays consistent (every write is
-// atomic and logged); the next start recovers.
-void start_watchdog(std::chrono::milliseconds budget) {
-  std::thread([budget] {
-    auto set = shutdown_signals();
-    timespec ts{static_cast<time_t>(budget.count() / 1000), static_cast<long>((budget.count() % 1000) * 1000000)};
-    int sig = sigtimedwait(&set, nullptr, &ts);
-    if (sig > 0) spdlog::warn("event=node.forced_exit reason=\"second signal\" signal={}", sig);
-    else spdlog::critical("event=node.forced_exit reason=\"shutdown took longer than {} ms\"", budget.count());
-    spdlog::default_logger()->flush();
-    _exit(sig > 0 ? 130 : 3);
-  }).detach();
-}
+// atomic and logged); the next start recovers. Once disarmed (the node
+// stopped in time) it never acts: it would otherwise log through a logger
+// that exit() is destroying (found by ASan: LeakSanitizer's exit-time scan
+// interrupts sigtimedwait, which the first version took for a timeout).
+class shutdown_watchdog {
+ public:
+  explicit shutdown_watchdog(std::chrono::milliseconds budget) : state_(std::make_shared<state>()) {
+    std::thread([budget, st = state_] {
+      auto set = shutdown_signals();
+      const auto deadline = std::chrono::steady_clock::now() + budget;
+      int sig = -1;
+      for (;;) {
+        const auto left = std::max(std::chrono::nanoseconds(0), deadline - std::chrono::steady_clock::now());
+        timespec ts{static_cast<time_t>(left.count() / 1000000000), static_cast<long>(left.count() % 1000000000)};
+        sig = sigtimedwait(&set, nullptr, &ts);
+        if (sig > 0 || errno != EINTR) break;  // a signal, or the budget is spent (EAGAIN)
+      }
+      std::lock_guard lock(st->mu);
+      if (st->disarmed) return;
+      if (sig > 0) spdlog::warn("event=node.forced_exit reason=\"second signal\" signal={}", sig);
+      else spdlog::critical("event=node.forced_exit reason=\"shutdown took longer than {} ms\"", budget.count());
+      spdlog::default_logger()->flush();
+      _exit(sig > 0 ? 130 : 3);
+    }).detach();
+  }
+  // After this returns the watchdog does nothing (it may be exiting the
+  // process right now: then this waits for that).
+  void disarm() {
+    std::lock_guard lock(state_->mu);
+    state_->disarmed = true;
+  }
+
+ private:
+  struct state {
+    std::mutex mu;
+    bool disarmed = false;
+  };
+  std::shared_ptr<state> state_;
+};
 
 // Every connection is a file descriptor: the soft limit (often 1024) goes up
 // to the hard one, and a max_connections the limit cannot hold is said at start.
@@ -192,7 +222,7 @@ int serve(const serve_options& o) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("event=node.draining signal={} drain_timeout_ms={}", strsignal(sig), cfg->server.drain_timeout.count());
-  start_watchdog(cfg->server.drain_timeout + std::chrono::seconds(5));
+  shutdown_watchdog watchdog(cfg->server.drain_timeout + std::chrono::seconds(5));
 
   const bool drained = rt.drain(cfg->server.drain_timeout);
   srv.stop();
@@ -206,6 +236,7 @@ int serve(const serve_options& o) {
   spdlog::info("event=node.stopped drained={} batches={} write_sets={} keys={} bytes={}", drained,
                stats.writer.batches, stats.writer.write_sets, stats.writer.keys, stats.writer.bytes);
   spdlog::default_logger()->flush();
+  watchdog.disarm();
   return 0;
 }
 
