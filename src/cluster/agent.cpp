@@ -351,8 +351,11 @@ std::optional<std::string> agent_state::home_of(const std::string& room) const {
 
 // ---- the actor -----------------------------------------------------------------
 
+// The state goes in as a spawn argument, not a capture: CAF 0.17 binds a
+// reference through a null pointer when an actor function gets no arguments
+// (caf/detail/init_fun_factory.hpp, found by UBSan).
 caf::actor spawn_agent(caf::actor_system& sys, std::shared_ptr<agent_env> env) {
-  return sys.spawn([env](caf::event_based_actor* self) -> caf::behavior {
+  return sys.spawn([](caf::event_based_actor* self, std::shared_ptr<agent_env> env) -> caf::behavior {
     auto st = std::make_shared<agent_state>(self, env);
     self->set_down_handler([st](caf::down_msg& dm) { st->on_down(dm); });
     self->set_default_handler(caf::drop);
@@ -421,13 +424,13 @@ caf::actor spawn_agent(caf::actor_system& sys, std::shared_ptr<agent_env> env) {
           if (auto p = from_peer()) st->hend_in(*p, id, committed);
         },
     };
-  });
+  }, std::move(env));
 }
 
 // The published door: a node proves the cluster secret on a fresh nonce and
 // gets the agent's handle; the door proves it in turn on the node's nonce.
 caf::actor spawn_door(caf::actor_system& sys, std::shared_ptr<agent_env> env, caf::actor agent) {
-  return sys.spawn([env, agent](caf::event_based_actor* self) -> caf::behavior {
+  return sys.spawn([](caf::event_based_actor* self, std::shared_ptr<agent_env> env, caf::actor agent) -> caf::behavior {
     auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
     auto nonces = std::make_shared<std::deque<std::string>>();
     self->set_default_handler(caf::drop);
@@ -451,7 +454,7 @@ caf::actor spawn_door(caf::actor_system& sys, std::shared_ptr<agent_env> env, ca
           return caf::make_error(caf::sec::request_receiver_down);
         },
     };
-  });
+  }, std::move(env), std::move(agent));
 }
 
 // ---- what other threads call -----------------------------------------------------

@@ -90,11 +90,20 @@ std::size_t check_items(std::uint16_t port, model& m, bool all) {
 bool wait_all_finished(std::uint16_t port, model& m, std::chrono::seconds timeout) {
   pwtest::http c(port);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto answered_at = std::chrono::steady_clock::now();
   for (const auto& it : m.snapshot()) {
     if (it.deleted) continue;
     const auto& tok = token_of(it.user);
     for (;;) {
       auto s = pwtest::status_of(c, tok, it.id);
+      // A node that died (a sanitizer's report, a crash) answers nothing:
+      // say so at once instead of polling it until the deadline.
+      const auto now = std::chrono::steady_clock::now();
+      if (s != "http-0") answered_at = now;
+      else if (now - answered_at > std::chrono::seconds(10)) {
+        m.problem("the node stopped answering during the final wait (item " + it.id + "): see its log");
+        return false;
+      }
       if (s == "http-404" && it.delete_unsure) {
         m.deleted(it.id, true);
         break;

@@ -64,7 +64,11 @@ struct cluster_under_test {
       nodes.push_back(std::move(m));
     }
     for (int i = 0; i < (started < 0 ? n : started); ++i) nodes[i].proc->start();
-    for (int i = 0; i < (started < 0 ? n : started); ++i) REQUIRE(nodes[i].proc->wait_ready(30s));
+    for (int i = 0; i < (started < 0 ? n : started); ++i) {
+      const bool ready = nodes[i].proc->wait_ready(30s);
+      INFO(nodes[i].name << " not ready in 30 s; its log:\n" << nodes[i].proc->log());
+      REQUIRE(ready);
+    }
   }
   server_process& at(int i) { return *nodes[i].proc; }
 
