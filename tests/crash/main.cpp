@@ -65,8 +65,17 @@ int run_rounds(const options& o) {
     }
     const auto log_from = srv.log().size();
     const auto t0 = std::chrono::steady_clock::now();
-    srv.start();
-    const bool ready = wait_ready_or_dead(srv, std::chrono::seconds(60));
+    // A kill point may fire while the node starts (recovery writes before
+    // it listens): that round's crash came early, which is no problem.
+    bool started = true;
+    try {
+      srv.start();
+    } catch (const std::runtime_error& e) {
+      started = false;
+      if (kill_point_hit(srv.log(), log_from).empty())
+        m.problem("round " + std::to_string(round) + ": the node did not start: " + e.what());
+    }
+    const bool ready = started && wait_ready_or_dead(srv, std::chrono::seconds(60));
     std::uint64_t accepted = 0;
     std::size_t checked = 0;
     int duration_ms = 0;
@@ -84,8 +93,19 @@ int run_rounds(const options& o) {
         if (rng() % 20 == 0) w.replay_one(srv.port(), rng);
         if (srv.wait_exit(std::chrono::milliseconds(1))) break;
       }
-      if (srv.running()) srv.kill9();  // no kill point fired: a random instant
+      bool killed_here = false;
+      if (srv.running()) {  // no kill point fired: a random instant
+        srv.kill9();
+        killed_here = true;
+      }
       l.stop();
+      if (!killed_here && kill_point_hit(srv.log(), log_from).empty()) {
+        // Neither a kill point nor the runner stopped it: it died by itself
+        // (a crash, a sanitizer's report).
+        const auto log = srv.log().substr(log_from);
+        m.problem("round " + std::to_string(round) + ": the node died by itself; its log:\n" +
+                  log.substr(log.size() > 6000 ? log.size() - 6000 : 0));
+      }
       accepted = l.accepted();
       actions += l.actions();
     } else if (srv.running()) {

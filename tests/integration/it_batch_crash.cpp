@@ -59,7 +59,8 @@ void check_recovery(server_process& srv, fake_provider& fake, const std::vector<
   const auto token = make_token("ada", {"acme"});
   const auto admin = make_token("root", {"*"}, "admin");
   std::vector<std::string> ids;
-  for (const auto& v : get_object(c, "/api/v1/items?workspace=acme&limit=100", token).at("items").as_array())
+  const auto listed = get_object(c, "/api/v1/items?workspace=acme&limit=100", token);
+  for (const auto& v : listed.at("items").as_array())
     ids.push_back(std::string(v.as_object().at("id").as_string()));
   for (const auto& id : answered) CHECK(std::find(ids.begin(), ids.end(), id) != ids.end());
   CHECK(ids.size() <= answered.size() + 1);  // at most the one POST in flight

@@ -101,7 +101,9 @@ void server_process::start() {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      throw std::runtime_error("server exited before listening:\n" + text);
+      const auto how = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                           : "exit " + std::to_string(WEXITSTATUS(status));
+      throw std::runtime_error("server exited before listening (" + how + "):\n" + text);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
