@@ -4,7 +4,8 @@
 #
 #   scripts/sanitize.sh asan    # ASan + UBSan, kill points compiled in: the whole
 #                               # ctest suite, 10 crash-test rounds included (build-asan)
-#   scripts/sanitize.sh tsan    # TSan: the actor, store and network tests (build-tsan)
+#   scripts/sanitize.sh tsan    # TSan: the unit tests (store, writer threads, AI, images)
+#                               # and the corpus replays (build-tsan)
 #
 # Extra arguments go to ctest (e.g. -R it_ws). A sanitizer report aborts the
 # process it happened in: a test fails, or the server it started dies and
@@ -30,15 +31,19 @@ case "$kind" in
   tsan)
     dir="$root/build-tsan"
     flags=(-DPIPEWRIGHT_SANITIZE=thread)
-    export TSAN_OPTIONS="halt_on_error=1:abort_on_error=1:second_deadlock_stack=1:history_size=4:suppressions=$root/tests/sanitizers/tsan.supp"
-    # The actor runtime, the store and the network under real load: unit
-    # tests of the store, and the integration tests that drive supervisors,
-    # the writer, recovery, sockets and limits.
-    tests=(it_pipeline it_retry it_control it_ws it_rooms it_recovery it_admission it_idempotency it_limits it_shutdown
-           it_isolation it_endpoints it_disk)
-    select=(-R "^(unit: |fuzz_replay|$(IFS='|'; echo "${tests[*]}"))")
-    # Only what those tests run: the server, the unit tests, the corpus replays.
-    targets=(--target pipewright unit_tests fuzz_all "${tests[@]}")
+    # abort_on_error=0: a report ends the process with exit code 66 (an
+    # abort would run Catch's signal handler inside TSan's locked runtime,
+    # which hangs).
+    export TSAN_OPTIONS="halt_on_error=1:abort_on_error=0:second_deadlock_stack=1:history_size=4:suppressions=$root/tests/sanitizers/tsan.supp"
+    # The unit tests (the store's writer and its callbacks on their own
+    # threads, the built-in AI's indexes, the image pipeline's libvips pool)
+    # and the corpus replays. The integration tests are not run here: every
+    # request crosses from a network thread into an actor through CAF 0.17's
+    # mailboxes, which Debian builds without TSan, so each object handed over
+    # is reported when another thread reads it later (docs/reliability.md,
+    # "Sanitizers"). ASan + UBSan run them all.
+    select=(-R "^(unit:|fuzz_replay)")
+    targets=(--target unit_tests fuzz_all)
     ;;
   *)
     echo "usage: scripts/sanitize.sh asan|tsan [ctest args]" >&2
