@@ -25,6 +25,27 @@ bool valid_subject(const std::string& s) {
   return s.front() != '@';  // "@admins" and friends are rooms, not users
 }
 
+// cpp-jwt reads `exp`, `nbf` and `iat` as unsigned 64-bit integers: a
+// number outside that range (4.1e32, -1) is undefined behaviour in its JSON
+// conversion (found by the jwt fuzz target under UBSan). They are checked
+// here first: absent, or a number of seconds from 0 to 2^53.
+bool time_claims_in_range(const std::string& token) {
+  const auto first = token.find('.');
+  const auto second = first == std::string::npos ? std::string::npos : token.find('.', first + 1);
+  if (second == std::string::npos) return true;  // cpp-jwt refuses its shape
+  auto payload = jwt::base64_uri_decode(token.data() + first + 1, second - first - 1);
+  auto claims = nlohmann::json::parse(payload, nullptr, false);
+  if (!claims.is_object()) return true;  // cpp-jwt refuses it
+  for (const char* name : {"exp", "nbf", "iat"}) {
+    auto c = claims.find(name);
+    if (c == claims.end()) continue;
+    if (!c->is_number()) return false;
+    const double v = c->get<double>();
+    if (!(v >= 0 && v <= 9007199254740992.0)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool principal::may_use(std::string_view workspace) const {
@@ -121,6 +142,8 @@ core::result<principal> authenticator::verify(std::string_view token_view) {
 
 core::result<principal> authenticator::decode(const std::string& token) const {
   try {
+    if (!time_claims_in_range(token))
+      return unauthorized("malformed token: `exp`, `nbf` and `iat` must be numbers of seconds from 0 to 2^53");
     std::error_code ec;
     auto obj = jwt::decode(token, jwt::params::algorithms({"HS256"}), ec, jwt::params::secret(secret_),
                            jwt::params::verify(true));

@@ -4,6 +4,7 @@
 // parts never exceed their limits, and how the body is cut never changes
 // the outcome.
 #include <algorithm>
+#include <cstdio>
 #include <string>
 
 #include "fuzz_input.hpp"
@@ -42,6 +43,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   auto whole = parse(body, body.size() + 1, limits);
   auto cut = parse(body, chunk, limits);
+  if (whole.ok != cut.ok)
+    std::fprintf(stderr, "whole: %s, cut in %zu-byte chunks: %s\n", whole.ok ? "ok" : whole.error.c_str(), chunk,
+                 cut.ok ? "ok" : cut.error.c_str());
   PWFUZZ_CHECK(whole.ok == cut.ok);
   if (!whole.ok) {
     PWFUZZ_CHECK(!whole.error.empty());
