@@ -18,6 +18,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 "$root/scripts/install-deps.sh"
 export CCACHE_BASEDIR="$root"
+# These builds carry debug info, for which ccache also hashes the build
+# directory by default: a clone at another path would miss every object.
+export CCACHE_NOHASHDIR=1
 dir="$root/build-fuzz"
 if [ ! -f "$dir/build.ninja" ]; then
   CC=clang-14 CXX=clang++-14 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

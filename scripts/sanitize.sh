@@ -17,6 +17,9 @@ kind="${1:-}"
 shift || true
 "$root/scripts/install-deps.sh"
 export CCACHE_BASEDIR="$root"
+# These builds carry debug info, for which ccache also hashes the build
+# directory by default: a clone at another path would miss every object.
+export CCACHE_NOHASHDIR=1
 jobs="${JOBS:-$(nproc)}"
 case "$kind" in
   asan)
