@@ -101,15 +101,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (auto len = parser_->content_length(); len && *len > srv_.cfg.limits.max_body_bytes) return refuse_body_limit();
     parser_->body_limit(srv_.cfg.limits.max_body_bytes);
     auto expect = req[http::field::expect];
-    if (beast::iequals(expect, "100-continue") && !parser_->is_done()) {
-      // curl and others wait for this before sending a body over 1 KiB.
-      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, req.version());
-      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
-        if (ec) return self->close();
-        self->read_body();
-      });
-      return;
-    }
+    if (beast::iequals(expect, "100-continue") && !parser_->is_done())
+      return continue_then(req.version(), [](http_session& s) { s.read_body(); });
     read_body();
   }
 
@@ -220,15 +213,20 @@ class http_session : public std::enable_shared_from_this<http_session> {
     parser_.reset();
     upload_->body_limit(limit);
     chunk_.resize(64 * 1024);
-    if (beast::iequals(upload_->get()[http::field::expect], "100-continue") && !upload_->is_done()) {
-      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, upload_->get().version());
-      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
-        if (ec) return self->close();
-        self->read_upload();
-      });
-      return;
-    }
+    if (beast::iequals(upload_->get()[http::field::expect], "100-continue") && !upload_->is_done())
+      return continue_then(upload_->get().version(), [](http_session& s) { s.read_upload(); });
     read_upload();
+  }
+
+  // Answers "100 Continue" (curl and others wait for it before sending a
+  // body over 1 KiB), then reads on with `next`.
+  template <class Next>
+  void continue_then(unsigned version, Next next) {
+    auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, version);
+    http::async_write(stream_, *cont, [self = shared_from_this(), cont, next](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      next(*self);
+    });
   }
 
   void read_upload() {
