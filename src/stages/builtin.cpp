@@ -93,6 +93,10 @@ class embed_stage final : public stage_backend {
     });
   }
   void forget_workspace(std::string_view ws) override { emb_.forget(ws); }
+  std::vector<state_write> forget(const core::item& it) override {
+    emb_.remove(*ai::reading::of(it.text, models_)->text, it.workspace, it.id);
+    return {state_write{state_key("df/", it.workspace, it.id), std::nullopt}};
+  }
   stage_outcome run(const stage_input& in) override {
     return guarded([&]() -> stage_outcome {
       auto reading = ai::reading::of(in.item.text, models_);
@@ -174,6 +178,10 @@ class duplicate_stage final : public stage_backend {
     });
   }
   void forget_workspace(std::string_view ws) override { index_.forget(ws); }
+  std::vector<state_write> forget(const core::item& it) override {
+    index_.remove(it.workspace, it.id);
+    return {state_write{state_key("v/", it.workspace, it.id), std::nullopt}};
+  }
   stage_outcome run(const stage_input& in) override {
     return guarded([&]() -> stage_outcome {
       auto vec = upstream_vector(in);

@@ -160,6 +160,42 @@ TEST_CASE("builtin duplicates: a paraphrase links to the first report after a re
   CHECK((nm.at("duplicate_of").is_null() || str(nm, "duplicate_of") != first));
 }
 
+TEST_CASE("builtin duplicates: a deleted report is never named as a duplicate, before or after a restart") {
+  temp_dir dir;
+  server_process srv(dir, builtin_config());
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto alice = make_token("alice", {"acme"});
+  std::string deleted, kept;
+  {
+    http c(srv.port());
+    deleted = submit(c, alice, "acme", "Exporting a project to CSV drops the due date column.");
+    completed_item(c, alice, deleted);
+    const auto del = c.send("DELETE", "/api/v1/items/" + deleted, "", {{"Authorization", "Bearer " + alice}});
+    REQUIRE((del.status == 200 || del.status == 202 || del.status == 204));
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+      gone = c.get("/api/v1/items/" + deleted, alice).status == 404;
+      if (!gone) std::this_thread::sleep_for(50ms);
+    }
+    REQUIRE(gone);
+    // The same report again: nothing left to be a duplicate of.
+    auto again = completed_item(c, alice, submit(c, alice, "acme", "Exporting a project to CSV drops the due date column."));
+    kept = str(again, "id");
+    CHECK(result_of(again, "duplicate").at("duplicate_of").is_null());
+    CHECK(result_of(again, "duplicate").at("duplicates").as_int64() == 0);
+  }
+  REQUIRE(srv.terminate(10s) == 0);
+  srv.start();  // the index is rebuilt from the store: the deleted vector is not in it
+  REQUIRE(srv.wait_ready());
+  http c(srv.port());
+  auto later = completed_item(c, alice, submit(c, alice, "acme", "The CSV export is missing the due date column."));
+  const auto& dup = result_of(later, "duplicate");
+  REQUIRE(dup.at("duplicate_of").is_string());
+  CHECK(str(dup, "duplicate_of") == kept);
+  CHECK(dup.at("duplicates").as_int64() == 1);
+}
+
 TEST_CASE("builtin themes: items are listed by theme, per owner, and the filter is validated") {
   temp_dir dir;
   server_process srv(dir, builtin_config());

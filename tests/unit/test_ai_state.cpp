@@ -196,3 +196,78 @@ TEST_CASE("a workspace moves from exact search to an HNSW graph and keeps findin
   REQUIRE(r2.duplicate_of);
   CHECK(*r2.duplicate_of == "i4");
 }
+
+TEST_CASE("a deleted item is never a duplicate again, and its vector and terms leave the store") {
+  pipeline p;
+  const std::string text = "Push notifications arrive hours late on Android";
+  p.duplicate("w", "01", text);
+  REQUIRE(p.dup_state.kv.size() == 1);
+  REQUIRE(p.embed_state.kv.size() == 1);
+  pw::core::item gone;
+  gone.id = "01";
+  gone.workspace = "w";
+  gone.text = text;
+  p.dup_state.apply(p.dup->forget(gone));
+  p.embed_state.apply(p.embed->forget(gone));
+  CHECK(p.dup_state.kv.empty());
+  CHECK(p.embed_state.kv.empty());
+
+  auto again = p.duplicate("w", "02", text);
+  CHECK(dup_of(again) == "");
+  CHECK(again.at("duplicates").as_int64() == 0);
+  CHECK(again.at("group").as_string() == "02");
+  // After a restart the deleted item stays gone; the new one is found.
+  pipeline q;
+  q.embed->restore(p.embed_state);
+  q.dup->restore(p.dup_state);
+  CHECK(dup_of(q.duplicate("w", "03", text)) == "02");
+}
+
+TEST_CASE("document frequencies forget a deleted item's terms") {
+  namespace ai = pw::stages::ai;
+  ai::embedder emb(256);
+  ai::analysis a("The invoice PDF export is blank"), b("Dark mode for the editor please");
+  emb.embed(b, "w", "b");
+  emb.embed(a, "w", "a");
+  CHECK(emb.documents("w") == 2);
+  emb.remove(a, "w", "a");
+  CHECK(emb.documents("w") == 1);
+  emb.remove(a, "w", "a");  // twice: nothing more
+  CHECK(emb.documents("w") == 1);
+  // With "a" gone the statistics are those of "b" alone again.
+  ai::embedder fresh(256);
+  CHECK(fresh.embed(b, "w", "b").vector == emb.embed(b, "w", "b").vector);
+}
+
+TEST_CASE("a deleted item leaves the HNSW graph's answers") {
+  namespace ai = pw::stages::ai;
+  ai::duplicate_options o;
+  o.flat_limit = 4;  // the removal below happens in the flat array, the search in the graph
+  ai::duplicate_index index(o);
+  ai::embedder emb(256);
+  auto add = [&](const std::string& id, const std::string& text) {
+    ai::analysis a(text);
+    return index.add("w", id, emb.embed(a, "w", id).vector, ai::pair_profile{ai::signature(a), {}, {}, {}, {}});
+  };
+  add("i0", "dark mode for the editor");
+  add("i1", "push notifications arrive late");
+  add("i2", "export invoices to PDF");
+  CHECK(index.remove("w", "i1"));
+  CHECK_FALSE(index.remove("w", "i1"));
+  CHECK_FALSE(index.remove("w", "never"));
+  const char* more[] = {"login with Google fails", "search ignores accents", "calendar sync is slow",
+                        "profile photo upload fails", "tags vanish after import"};
+  int n = 3;
+  for (const char* t : more) add("i" + std::to_string(n++), t);
+  CHECK(index.size("w") == 7);
+  auto r = add("dup", "push notifications arrive very late");
+  CHECK_FALSE(r.duplicate_of);
+  CHECK(r.nearest != std::optional<std::string>("i1"));
+  // A graph node removed after the move is left out too.
+  add("p1", "push notifications arrive late on my phone");
+  CHECK(index.remove("w", "dup"));
+  CHECK(index.remove("w", "p1"));
+  auto r2 = add("p2", "push notifications arrive late on my phone");
+  CHECK_FALSE(r2.duplicate_of);
+  CHECK(r2.duplicates == 0);
+}

@@ -21,6 +21,7 @@ struct record {
   std::string id;
   pair_profile profile;
   std::size_t root;  // label of the group's first item
+  bool removed = false;  // the item was deleted: never a candidate again
 };
 
 }  // namespace
@@ -37,6 +38,7 @@ struct duplicate_index::space {
   std::vector<record> items;  // by label
   std::unordered_map<std::string, std::size_t> labels;
   std::vector<std::size_t> group_size;  // by root label
+  std::size_t removed = 0;
 };
 
 struct duplicate_index::impl {
@@ -73,7 +75,10 @@ void prepare(Space& s, std::size_t dim, const duplicate_options& o) {
     s.index = std::make_unique<hnswlib::HierarchicalNSW<float>>(s.metric.get(), 2 * (s.items.size() + 1), o.m,
                                                                 o.ef_construction);
     s.index->setEf(o.ef);
-    for (std::size_t l = 0; l < s.items.size(); ++l) s.index->addPoint(&s.flat[l * dim], l);
+    for (std::size_t l = 0; l < s.items.size(); ++l) {
+      s.index->addPoint(&s.flat[l * dim], l);
+      if (s.items[l].removed) s.index->markDelete(l);
+    }
     std::vector<float>().swap(s.flat);
   }
   if (s.index && s.items.size() + 1 > s.index->max_elements_) s.index->resizeIndex(s.index->max_elements_ * 2);
@@ -85,6 +90,7 @@ std::vector<std::pair<float, std::size_t>> flat_search(const Space& s, const flo
   std::vector<std::pair<float, std::size_t>> top;  // min-heap by similarity
   auto cmp = [](const auto& a, const auto& b) { return a.first > b.first; };
   for (std::size_t l = 0; l < self; ++l) {
+    if (s.items[l].removed) continue;
     float sim = dot(q, &s.flat[l * s.dim], s.dim);
     if (top.size() < k) {
       top.emplace_back(sim, l);
@@ -181,7 +187,7 @@ duplicate_result duplicate_index::add(std::string_view workspace, std::string_vi
     auto* ids = reinterpret_cast<hnswlib::tableint*>(ll + 1);
     for (std::size_t i = 0; i < n; ++i) {
       auto label = static_cast<std::size_t>(s.index->getExternalLabel(ids[i]));
-      if (label >= self) continue;
+      if (label >= self || s.items[label].removed) continue;
       auto* data = reinterpret_cast<const float*>(s.index->getDataByInternalId(ids[i]));
       found.emplace_back(dot(vec.data(), data, vec.size()), label);
     }
@@ -205,15 +211,17 @@ duplicate_result duplicate_index::add(std::string_view workspace, std::string_vi
       auto* ids = reinterpret_cast<hnswlib::tableint*>(ll + 1);
       for (std::size_t i = 0; i < n; ++i) {
         auto label = static_cast<std::size_t>(s.index->getExternalLabel(ids[i]));
-        if (label >= self) continue;
+        if (label >= self || s.items[label].removed) continue;
         auto* data = reinterpret_cast<const float*>(s.index->getDataByInternalId(ids[i]));
         found.emplace_back(dot(vec.data(), data, vec.size()), label);
       }
       chosen = decide();
     }
-    if (!chosen && (!fresh || r.guarded) && self > 0) {
+    // hnswlib leaves nodes marked deleted out of searchKnn's answer.
+    const std::size_t live = s.items.size() - s.removed + (fresh ? 1 : 0);
+    if (!chosen && (!fresh || r.guarded) && self > 0 && live > 1) {
       found.clear();
-      auto pq = s.index->searchKnn(vec.data(), std::min(opt_.candidates + 1, s.items.size() + (fresh ? 1 : 0)));
+      auto pq = s.index->searchKnn(vec.data(), std::min(opt_.candidates + 1, live));
       while (!pq.empty()) {
         auto [dist, label] = pq.top();
         pq.pop();
@@ -283,6 +291,22 @@ bool duplicate_index::restore(std::string_view workspace, std::string_view item_
   return true;
 }
 
+bool duplicate_index::remove(std::string_view workspace, std::string_view item_id) {
+  space& s = impl_->of(workspace);
+  std::lock_guard lock(s.mu);
+  auto it = s.labels.find(std::string(item_id));
+  if (it == s.labels.end()) return false;
+  const std::size_t l = it->second;
+  s.labels.erase(it);
+  auto& rec = s.items[l];
+  rec.removed = true;
+  rec.profile = pair_profile{};
+  --s.group_size[rec.root];
+  ++s.removed;
+  if (s.index) s.index->markDelete(l);
+  return true;
+}
+
 void duplicate_index::forget(std::string_view workspace) {
   std::unique_lock lock(impl_->mu);
   impl_->spaces.erase(std::string(workspace));
@@ -293,7 +317,7 @@ std::size_t duplicate_index::size(std::string_view workspace) const {
   auto it = impl_->spaces.find(std::string(workspace));
   if (it == impl_->spaces.end()) return 0;
   std::lock_guard l(it->second->mu);
-  return it->second->items.size();
+  return it->second->items.size() - it->second->removed;
 }
 
 }  // namespace pw::stages::ai

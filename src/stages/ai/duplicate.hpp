@@ -16,6 +16,12 @@
 // ("v/<workspace>/<item id>"); restore() re-adds them in key order (item ids
 // are ULIDs, so in arrival order). A re-run of an item replaces its vector
 // and only looks at items that arrived before it.
+//
+// Deleting an item removes it (remove()): it is never again a candidate, and
+// its group counts one item less. A group keeps its first item's id as its
+// name after that item is deleted; after a restart an item whose duplicate
+// was deleted starts its own group. The removed vector's memory is reclaimed
+// at the next start (hnswlib 0.6 only marks graph nodes deleted).
 #pragma once
 
 #include <cstddef>
@@ -65,6 +71,9 @@ class duplicate_index {
                        const pair_profile& profile);
   // Re-adds a persisted item; false when the value is malformed.
   bool restore(std::string_view workspace, std::string_view item_id, std::string_view state);
+  // Removes a deleted item; false when the index does not hold it.
+  bool remove(std::string_view workspace, std::string_view item_id);
+  // Items held for a workspace (removed ones not counted).
   std::size_t size(std::string_view workspace) const;
   // Drops a workspace's index (it moved to another node); no add for it may run meanwhile.
   void forget(std::string_view workspace);

@@ -123,15 +123,25 @@ std::uint32_t embedder::documents(std::string_view workspace) const {
   return s->docs;
 }
 
-embed_result embedder::embed(const analysis& a, std::string_view workspace, std::string_view item_id,
-                             const std::vector<std::pair<std::string, float>>& extra) {
-  auto fs = features(a);
-  const auto& feats = fs.terms;
+namespace {
+
+// The distinct terms of a text, as the document frequencies count them.
+std::vector<std::uint32_t> distinct_terms(const std::vector<feature>& feats) {
   std::vector<std::uint32_t> terms;
   terms.reserve(feats.size() / 4);
   for (const auto& f : feats) terms.push_back(term32(f.hash));
   std::sort(terms.begin(), terms.end());
   terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
+  return terms;
+}
+
+}  // namespace
+
+embed_result embedder::embed(const analysis& a, std::string_view workspace, std::string_view item_id,
+                             const std::vector<std::pair<std::string, float>>& extra) {
+  auto fs = features(a);
+  const auto& feats = fs.terms;
+  const auto terms = distinct_terms(feats);
 
   embed_result r;
   std::vector<float> idf(feats.size(), 1.0f);
@@ -165,6 +175,16 @@ embed_result embedder::embed(const analysis& a, std::string_view workspace, std:
   }
   normalize(r.vector);
   return r;
+}
+
+void embedder::remove(const analysis& a, std::string_view workspace, std::string_view item_id) {
+  const auto terms = distinct_terms(features(a).terms);
+  stats& s = of(workspace);
+  std::lock_guard lock(s.mu);
+  if (s.seen.erase(hash64(item_id)) == 0) return;
+  --s.docs;
+  for (auto t : terms)
+    if (auto it = s.df.find(t); it != s.df.end() && --it->second == 0) s.df.erase(it);
 }
 
 void embedder::restore(std::string_view workspace, std::string_view item_id, std::string_view state) {

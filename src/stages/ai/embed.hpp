@@ -59,6 +59,9 @@ class embedder {
                      const std::vector<std::pair<std::string, float>>& extra = {});
   // Replays one persisted term list (restore at start).
   void restore(std::string_view workspace, std::string_view item_id, std::string_view state);
+  // The item was deleted: its terms leave the document frequencies (the
+  // analysis of its text gives the same terms embed() counted).
+  void remove(const analysis& a, std::string_view workspace, std::string_view item_id);
   // Documents counted in a workspace (0 when unknown).
   std::uint32_t documents(std::string_view workspace) const;
   // Drops a workspace's counts (it moved to another node); no embed of it may run meanwhile.
