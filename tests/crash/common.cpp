@@ -85,8 +85,19 @@ void model::deleted(const std::string& id, bool sure) {
   auto it = index_.find(id);
   if (it == index_.end()) return;
   auto& i = items_[it->second];
-  if (sure) i.deleted = true;
-  else i.delete_unsure = true;
+  if (sure && !i.deleted) {
+    i.deleted = true;
+    ++deleted_count_;
+  }
+  if (!sure) i.delete_unsure = true;
+}
+
+std::optional<model::item> model::oldest_beyond(std::size_t keep) {
+  std::lock_guard lock(mu_);
+  if (items_.size() - deleted_count_ <= keep) return std::nullopt;
+  while (oldest_ < items_.size() && items_[oldest_].deleted) ++oldest_;
+  if (oldest_ == items_.size()) return std::nullopt;
+  return items_[oldest_];
 }
 
 void model::touched(const std::string& id) {
@@ -154,6 +165,7 @@ options parse_options(int argc, char** argv) {
     else if (a == "--warmup") o.warmup_s = std::stoi(value());
     else if (a == "--steady-after") o.steady_after_s = std::stoi(value());
     else if (a == "--rate") o.rate = std::stod(value());
+    else if (a == "--keep") o.keep = std::stoul(value());
     else if (a == "--max-drift") {
       const auto v = value();
       o.max_drift = v == "off" ? -1.0 : std::stod(v) / 100.0;
@@ -161,7 +173,7 @@ options parse_options(int argc, char** argv) {
     else
       throw std::runtime_error("unknown option " + a +
                                " (--rounds N --seed S --out DIR | --soak --seconds N --kill-every N "
-                               "--sample-every N --warmup N --steady-after N --rate R --max-drift PERCENT|off)");
+                               "--sample-every N --warmup N --steady-after N --rate R --max-drift PERCENT|off --keep N)");
   }
   return o;
 }

@@ -37,10 +37,11 @@ bool known_status(int s) { return s == 0 || s == 503 || s == 429 || (s >= 200 &&
 
 }  // namespace
 
-load::load(std::uint16_t port, model& m, std::uint64_t seed, int round, double rate_per_s)
-    : port_(port), model_(m), seed_(seed), round_(round), rate_(rate_per_s) {
+load::load(std::uint16_t port, model& m, std::uint64_t seed, int round, double rate_per_s, std::size_t keep)
+    : port_(port), model_(m), seed_(seed), round_(round), rate_(rate_per_s), keep_(keep) {
   for (int k = 0; k < 2; ++k) threads_.emplace_back([this, k] { submitter(k); });
   threads_.emplace_back([this] { operator_loop(); });
+  if (keep_ > 0) threads_.emplace_back([this] { retention(); });
 }
 
 load::~load() { stop(); }
@@ -103,6 +104,37 @@ void load::submitter(int k) {
       if (!key.empty()) model_.remember_key({key, body, id, u});
     } else if (!known_status(r.status) || r.status >= 500 && r.status != 503) {
       model_.problem("POST /items answered " + std::to_string(r.status) + ": " + r.body);
+    }
+  }
+}
+
+// A client's retention policy: beyond `keep_` items, the oldest goes.
+void load::retention() {
+  pwtest::http c(port_);
+  int failures = 0;
+  while (!stopping_) {
+    auto it = model_.oldest_beyond(keep_);
+    if (!it) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    const auto r = c.send("DELETE", "/api/v1/items/" + it->id, "", {{"Authorization", "Bearer " + token_of(it->user)}});
+    if (r.status == 0) {
+      model_.deleted(it->id, false);
+      if (++failures > 3) return;  // the node is gone
+      continue;
+    }
+    failures = 0;
+    ++actions_;
+    if ((r.status >= 200 && r.status < 300) || (r.status == 404 && it->delete_unsure)) {
+      model_.deleted(it->id, true);
+    } else if (r.status == 404) {
+      model_.problem("retention: delete " + it->id + " answered 404: an accepted item is gone (" + r.body + ")");
+      model_.deleted(it->id, true);
+    } else if (r.status >= 500 && r.status != 503) {
+      model_.problem("retention: delete " + it->id + " answered " + std::to_string(r.status) + ": " + r.body);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // 429 or 503: later
     }
   }
 }

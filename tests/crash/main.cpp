@@ -1,7 +1,7 @@
 // pw-crashtest: crash rounds (default) or the soak (--soak); see runner.hpp.
 //   pw-crashtest --rounds 200 [--seed S] [--out DIR]
 //   pw-crashtest --soak --seconds 3600 --kill-every 600 --sample-every 60 --warmup 600 [--rate 40]
-//                [--max-drift 5|off] [--out DIR]
+//                [--max-drift 5|off] [--keep N] [--out DIR]
 // Exit 0 when every check held; 1 with the problems (and the seed) printed.
 #include <cstdlib>
 #include <filesystem>

@@ -44,6 +44,7 @@ struct options {
   int steady_after_s = 120;        // samples this long after a (re)start count as steady
   double rate = 40;                // items a second the soak submits
   double max_drift = 0.05;         // RSS and open-file drift allowed after the warm-up; < 0: reported only
+  std::size_t keep = 0;            // the client deletes its oldest items beyond this many (a retention policy); 0: none
 };
 options parse_options(int argc, char** argv);
 
@@ -73,6 +74,9 @@ class model {
   void settled(const std::string& id);
   std::vector<item> snapshot() const;
   std::size_t size() const;
+  // The oldest item not known deleted, when more than `keep` are not (a
+  // client's retention policy deletes it).
+  std::optional<item> oldest_beyond(std::size_t keep);
   void problem(const std::string& what);
   std::vector<std::string> problems() const;
   std::size_t problem_count() const;
@@ -90,6 +94,8 @@ class model {
   std::vector<keyed> keys_;
   std::vector<item> items_;
   std::map<std::string, std::size_t> index_;
+  std::size_t deleted_count_ = 0;
+  std::size_t oldest_ = 0;  // items before it are all deleted
   std::vector<std::string> problems_;
 };
 
@@ -130,7 +136,9 @@ class event_watch {
 // retry, rerun, rollback, delete, DLQ requeue, bulk retry).
 class load {
  public:
-  load(std::uint16_t port, model& m, std::uint64_t seed, int round, double rate_per_s);  // rate 0: as fast as it goes
+  // rate 0: as fast as it goes; keep > 0: a retention thread deletes the
+  // oldest items beyond `keep`.
+  load(std::uint16_t port, model& m, std::uint64_t seed, int round, double rate_per_s, std::size_t keep = 0);
   ~load();
   void stop();
   std::uint64_t accepted() const { return accepted_; }
@@ -138,12 +146,14 @@ class load {
 
  private:
   void submitter(int k);
+  void retention();
   void operator_loop();
   std::uint16_t port_;
   model& model_;
   std::uint64_t seed_;
   int round_;
   double rate_;
+  std::size_t keep_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> accepted_{0}, actions_{0};
   std::vector<std::thread> threads_;

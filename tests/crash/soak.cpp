@@ -58,7 +58,9 @@ double mean(const std::vector<double>& v) { return v.empty() ? 0 : std::accumula
 int run_soak(const options& o) {
   const std::uint64_t seed = o.seed ? o.seed : static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) % 1000000007ull;
   std::cout << "pw-crashtest soak: " << o.soak_seconds << " s at " << o.rate << " items/s, kill -9 every " << o.kill_every_s
-            << " s, samples every " << o.sample_every_s << " s, warm-up " << o.warmup_s << " s, seed " << seed << std::endl;
+            << " s, samples every " << o.sample_every_s << " s, warm-up " << o.warmup_s << " s, "
+            << (o.keep ? "keeping the newest " + std::to_string(o.keep) + " items" : std::string("keeping every item"))
+            << ", seed " << seed << std::endl;
   ::unsetenv("PW_KILL_POINT");
   pwtest::temp_dir dir;
   // Dead sockets are dropped after the idle timeout (a ping unanswered).
@@ -86,7 +88,7 @@ int run_soak(const options& o) {
     const auto started = std::chrono::steady_clock::now();
     w.connect_all(srv.port(), [&srv] { return srv.running() && !srv.wait_exit(std::chrono::milliseconds(300)); });
     check_items(srv.port(), m, false);
-    load l(srv.port(), m, seed + static_cast<std::uint64_t>(segment), segment, o.rate);
+    load l(srv.port(), m, seed + static_cast<std::uint64_t>(segment), segment, o.rate, o.keep);
     const auto kill_at = std::min(end, started + std::chrono::seconds(o.kill_every_s));
     auto next_sample = started + std::chrono::seconds(o.sample_every_s);
     auto next_dead = started;
@@ -176,6 +178,7 @@ int run_soak(const options& o) {
                              {"seconds", o.soak_seconds},
                              {"kill_every_s", o.kill_every_s},
                              {"rate", o.rate},
+                             {"keep", o.keep},
                              {"kills", segment},
                              {"items_accepted", m.size()},
                              {"lost", lost},
