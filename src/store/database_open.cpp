@@ -11,6 +11,7 @@
 #include "store/database.hpp"
 #include "store/migrate.hpp"
 #include "store/rocks.hpp"
+#include "store/info_log.hpp"
 #include "store/rocks_options.hpp"
 
 namespace pw::store {
@@ -46,7 +47,8 @@ core::result<std::unique_ptr<database>> database::open(const std::string& dir, c
   std::filesystem::create_directories(dir, ec);
   if (ec) return core::make_error(core::errc::store_failed, fmt::format("cannot create data dir {}: {}", dir, ec.message()));
 
-  const auto options = database_options(opts);
+  auto options = database_options(opts);
+  options.info_log = make_info_log(dir);
 
   std::vector<std::string> existing;
   rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(options), dir, &existing);  // none yet: a new store

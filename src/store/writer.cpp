@@ -34,9 +34,16 @@ std::string cause_of(const rocksdb::Status& st) {
   const auto text = st.ToString();
   if (st.IsNoSpace() || text.find("No space left") != std::string::npos) return "no space left on device";
   if (text.find("Read-only file system") != std::string::npos) return "the file system is read-only";
+  if (text.find("Input/output error") != std::string::npos) return "the disk reported an input/output error";
   if (text.find("Operation not permitted") != std::string::npos || text.find("Permission denied") != std::string::npos)
     return "the data dir is not writable";
   return "the store refused a write: " + text;
+}
+
+// A failed write-ahead log append cannot be taken back by Resume() in
+// RocksDB 7.8 (docs/reliability.md): this process writes no more.
+std::string wal_lost(const std::string& cause) {
+  return cause + "; the write-ahead log failed and RocksDB cannot resume it: restart the node once the data dir is writable";
 }
 
 }  // namespace
@@ -186,11 +193,19 @@ void writer::try_recover() {
     if (failure_ != cause) spdlog::warn("event=store.still_failing cause=\"{}\"", cause);
     failure_ = cause;
   };
-  if (!opts_.dir.empty())
-    if (auto problem = disk_problem()) return still(*problem);
-  if (wal)
-    return still("a write to the write-ahead log failed and RocksDB cannot resume it: restart the node "
-                 "(nothing accepted is lost)");
+  std::optional<std::string> problem;
+  if (!opts_.dir.empty()) problem = disk_problem();
+  if (wal) {
+    // The first cause stays (a kernel that turned the filesystem read-only
+    // after an error shows no read-only flag to statvfs).
+    std::string cause;
+    {
+      std::lock_guard lock(mu_);
+      cause = failure_.value_or("");
+    }
+    return still(problem ? wal_lost(*problem) : cause);
+  }
+  if (problem) return still(*problem);
   auto& d = db_.internals();
   rocksdb::Status st;
   if (rocks) st = d.db->Resume();
@@ -337,7 +352,7 @@ bool writer::commit_group(std::vector<request>& group) {
     spdlog::critical("event=store.write_failed batch={} cause=\"{}\" error=\"{}\"", group.size(), cause_of(st),
                      st.ToString());
     const bool wal = st.ToString().find(".log") != std::string::npos;
-    fail(cause_of(st));
+    fail(wal ? wal_lost(cause_of(st)) : cause_of(st));
     // What this turn cached may not be what is stored.
     counters_.clear();
     room_seqs_.clear();

@@ -3,8 +3,10 @@
 // and sockets keep serving, nothing accepted is lost, and the node takes
 // writes again by itself once the cause is gone.
 //
-// The filesystem is a tmpfs mounted by the test: that needs root. Where mounting is refused, the test prints why and
-// exits 77, which ctest reports as skipped (SKIP_RETURN_CODE), never passed.
+// The filesystem is a tmpfs mounted by the test, or an ext4 image on a loop
+// device that the kernel turns read-only after an error: that needs root.
+// Where mounting is refused, the test prints why and exits 77, which ctest
+// reports as skipped (SKIP_RETURN_CODE), never passed.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 #include <tuple>
@@ -59,6 +62,64 @@ class mounted_fs {
 
  private:
   std::string path_;
+  bool mounted_ = false;
+};
+
+std::string output_of(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r")) {
+    char buf[256];
+    while (std::fgets(buf, sizeof buf, p)) out += buf;
+    ::pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// An ext4 image on a loop device, mounted with errors=remount-ro: the
+// kernel turns it read-only on its own after an error (what a failing disk
+// does to a running node), here caused by ext4's trigger_fs_error.
+class ext4_on_loop {
+ public:
+  ext4_on_loop(const temp_dir& dir, int mb) : image_(dir.file("ext4.img")), path_(dir.file("mnt")) {
+    std::filesystem::create_directories(path_);
+    if (::geteuid() != 0) skip("mounting an ext4 image needs root (this test runs as uid " + std::to_string(::geteuid()) + ")");
+    if (sh("truncate -s " + std::to_string(mb) + "M " + image_) != 0 || sh("mkfs.ext4 -q -F " + image_) != 0)
+      skip("mkfs.ext4 failed (e2fsprogs missing?)");
+    mount();
+    device_ = output_of("findmnt -n -o SOURCE " + path_);
+    const auto name = device_.substr(device_.rfind('/') + 1);
+    trigger_ = "/sys/fs/ext4/" + name + "/trigger_fs_error";
+    if (::access(trigger_.c_str(), W_OK) != 0) skip(trigger_ + " is missing: this kernel cannot fail an ext4 filesystem on demand");
+  }
+  ~ext4_on_loop() { unmount(); }
+  // The kernel's answer to a filesystem error: abort the journal, refuse writes.
+  void fail() {
+    std::ofstream trigger(trigger_);
+    trigger << "pipewright it_disk\n";
+    trigger.close();
+    REQUIRE(trigger.good());
+  }
+  // Unmounts, repairs (e2fsck) and mounts again, as an operator would.
+  void repair_and_remount() {
+    unmount();
+    const int fsck = sh("e2fsck -fy " + image_);
+    CHECK(fsck <= 1);  // 0: clean, 1: errors corrected
+    mount();
+  }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  void mount() {
+    const int rc = sh("mount -o loop,errors=remount-ro " + image_ + " " + path_);
+    if (rc != 0) skip("mount -o loop refused (exit " + std::to_string(rc) + "): the container may lack loop devices");
+    mounted_ = true;
+  }
+  void unmount() {
+    if (mounted_ && sh("umount " + path_) != 0) sh("umount -l " + path_);
+    mounted_ = false;
+  }
+  std::string image_, path_, device_, trigger_;
   bool mounted_ = false;
 };
 
@@ -241,6 +302,63 @@ TEST_CASE("an unwritable data dir: 503 naming the cause, reads and sockets serve
   REQUIRE(took);
   UNSCOPED_INFO("writes resumed " << took->count() << " ms after the dir was writable again");
   check_all_completed(c, token, ids, socket);
+  REQUIRE(srv.terminate(10s) == 0);
+  CHECK(sh(std::string(binary_path()) + " verify --data-dir " + srv.data_dir()) == 0);
+}
+
+TEST_CASE("a filesystem the kernel turns read-only under a running node: it keeps serving, refuses writes, and a restart after repair has every item it answered") {
+  temp_dir dir;
+  ext4_on_loop fs(dir, 256);
+  // store.sync: an fsync before each answer. Without it the kernel may drop
+  // what was not yet written back when it aborts the journal, as a power cut
+  // would (the design's durability levels, docs/reliability.md).
+  const auto cfg = config_builder().section("store", "sync = true\n").chaos("priority", "latency = \"fixed\"\nlatency_min_ms = 300\n").str();
+  server_process srv(dir, cfg, fs.file("data"));
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto token = make_token("alice", {"w"});
+  http c(srv.port());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back(submit(c, token, "w", "before " + std::to_string(i)));
+
+  fs.fail();
+  response refused;
+  for (int i = 0; i < 200 && refused.status != 503; ++i) {
+    auto r = c.post("/api/v1/items", item_body("w", "after the error " + std::to_string(i)), token);
+    if (r.status == 201) ids.push_back(std::string(r.json().as_object().at("id").as_string()));
+    else refused = r;
+  }
+  INFO(refused.status << " " << refused.body);
+  if (refused.status != 503) {
+    auto code = srv.wait_exit(std::chrono::milliseconds(500));
+    FAIL_CHECK("exit " << (code ? std::to_string(*code) : std::string("none (running)")) << "\n" << srv.log());
+  }
+  REQUIRE(refused.status == 503);
+  CHECK(refused.error_code() == "STORE_FAILED");
+  const std::string cause(refused.json().as_object().at("error").as_object().at("details").as_object().at("cause").as_string());
+  // The WAL append meets EROFS, or its fdatasync EIO (store.sync): either way
+  // the cause says so, and that this process cannot write again.
+  CHECK((cause.find("the file system is read-only") == 0 || cause.find("the disk reported an input/output error") == 0));
+  CHECK(cause.find("restart the node") != std::string::npos);
+  // Alive and serving reads; /healthz says why, /readyz is not ready.
+  std::this_thread::sleep_for(1s);  // RocksDB logs its background error meanwhile (it used to abort the node there)
+  REQUIRE(!srv.wait_exit(std::chrono::milliseconds(1)));
+  for (const auto& id : ids) CHECK(c.get("/api/v1/items/" + id, token).status == 200);
+  auto health = c.get("/healthz");
+  CHECK(health.status == 200);
+  CHECK(health.body.find("restart the node") != std::string::npos);
+  CHECK(c.get("/readyz").status == 503);
+  ws_client s(srv.port(), token, ws_options{.send_first = {"{\"type\":\"ping\"}"}});
+  CHECK(s.connected());
+  // A clean stop still works.
+  CHECK(srv.terminate(30s).has_value());
+
+  fs.repair_and_remount();
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  http again(srv.port());
+  for (const auto& id : ids) CHECK(again.get("/api/v1/items/" + id, token).status == 200);
+  REQUIRE(wait_terminal(again, token, ids, 120s));
   REQUIRE(srv.terminate(10s) == 0);
   CHECK(sh(std::string(binary_path()) + " verify --data-dir " + srv.data_dir()) == 0);
 }
