@@ -10,6 +10,7 @@
 
 #include "actors/admission_impl.hpp"
 #include "actors/events.hpp"
+#include "actors/handoff.hpp"
 #include "actors/instrument.hpp"
 #include "core/asset.hpp"
 #include "core/clock.hpp"
@@ -111,7 +112,7 @@ void admission_state::submit(const submission_ptr& sub) {
   // beside the one `accepted` starts (found by the soak: two writers of one
   // item, its history and counters written twice).
   auto outcome = ctx_->writer->commit(std::move(ws), [answer, rec, start_now, h = handle()](bool ok) {
-    caf::anon_send(h, accepted_atom::value, rec, ok, start_now);
+    post(h, accepted_atom::value, rec, ok, start_now);
     core::pausepoint("admission.accepted_sent");
     answer(ok);
   });
@@ -346,7 +347,7 @@ void admission_state::activate() {
       starting_[id].workspace = ws;
       ctx_->loader->load_item(id, [h = handle(), id](std::optional<store::stored_item> loaded) {
         stored_item_ptr r = loaded ? std::make_shared<store::stored_item>(std::move(*loaded)) : nullptr;
-        caf::anon_send(h, fetched_atom::value, id, std::move(r));
+        post(h, fetched_atom::value, id, std::move(r));
       });
       continue;
     }
@@ -361,10 +362,15 @@ void admission_state::publish_counts() {
 }
 
 caf::behavior admission(caf::event_based_actor* self, context_ptr ctx) {
+  handoff_acquire();
   auto* metrics = ctx->metrics;
   auto st = std::make_shared<admission_state>(self, std::move(ctx));
-  self->set_down_handler([st](caf::down_msg& dm) { st->supervisor_down(dm); });
+  self->set_down_handler([st](caf::down_msg& dm) {
+    handoff_acquire();
+    st->supervisor_down(dm);
+  });
   self->set_exit_handler([self, st](caf::exit_msg& em) {
+    handoff_acquire();
     st->kill_all();
     self->quit(std::move(em.reason));
   });

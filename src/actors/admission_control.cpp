@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/admission_impl.hpp"
+#include "actors/handoff.hpp"
 
 namespace pw::actors {
 
@@ -34,7 +35,7 @@ void admission_state::control(const control_ptr& c) {
   loading_[id].push_back(c);
   ctx_->loader->load_item(id, [h = handle(), id](std::optional<store::stored_item> loaded) {
     stored_item_ptr rec = loaded ? std::make_shared<store::stored_item>(std::move(*loaded)) : nullptr;
-    caf::anon_send(h, loaded_atom::value, id, std::move(rec));
+    post(h, loaded_atom::value, id, std::move(rec));
   });
 }
 
@@ -91,7 +92,7 @@ void admission_state::wake(const std::string& id) {
   if (waiting_.count(id) || starting_.count(id) || !waking_.insert(id).second) return;
   ctx_->loader->load_item(id, [h = handle(), id](std::optional<store::stored_item> loaded) {
     stored_item_ptr rec = loaded ? std::make_shared<store::stored_item>(std::move(*loaded)) : nullptr;
-    caf::anon_send(h, woken_atom::value, id, std::move(rec));
+    post(h, woken_atom::value, id, std::move(rec));
   });
 }
 

@@ -7,6 +7,8 @@
 #include <caf/message_view.hpp>
 #include <caf/sec.hpp>
 
+#include "actors/handoff.hpp"
+
 namespace pw::actors {
 
 caf::behavior instrumented(caf::event_based_actor* self, core::node_metrics* metrics, core::actor_kind kind,
@@ -16,6 +18,7 @@ caf::behavior instrumented(caf::event_based_actor* self, core::node_metrics* met
   // the default handler, which times `inner` on the same message.
   self->set_default_handler([metrics, kind, inner](caf::scheduled_actor* s, caf::message_view& xs) mutable
                             -> caf::result<caf::message> {
+    handoff_acquire();
     const auto t0 = std::chrono::steady_clock::now();
     caf::detail::default_invoke_result_visitor<caf::scheduled_actor> visitor{s};
     const auto matched = inner(visitor, xs.content());
@@ -26,7 +29,10 @@ caf::behavior instrumented(caf::event_based_actor* self, core::node_metrics* met
     return caf::delegated<caf::message>{};
   });
   return {
-      [metrics, kind](probe_atom, std::int64_t sent_ns) { metrics->actor_probe_seen(kind, sent_ns, core::node_metrics::now_ns()); },
+      [metrics, kind](probe_atom, std::int64_t sent_ns) {
+        handoff_acquire();
+        metrics->actor_probe_seen(kind, sent_ns, core::node_metrics::now_ns());
+      },
   };
 }
 

@@ -10,6 +10,7 @@
 
 #include "actors/admission.hpp"
 #include "actors/batch/service.hpp"
+#include "actors/handoff.hpp"
 #include "actors/instrument.hpp"
 #include "actors/messages.hpp"
 #include "actors/notifier.hpp"
@@ -65,11 +66,11 @@ struct runtime::impl {
     context = ctx;
     admission_actor = system.spawn(admission, context);
     // Items parked while the store refused writes go on once it takes them.
-    writer.on_recovered([h = admission_actor] { caf::anon_send(h, store_ok_atom::value); });
+    writer.on_recovered([h = admission_actor] { post(h, store_ok_atom::value); });
     schedule_maintenance();
     if (hub) {
       batch = std::make_unique<batch_service>(cfg, d, writer, *hub, timers, [this](std::vector<std::string> ids) {
-        for (auto& id : ids) caf::anon_send(admission_actor, wake_atom::value, std::move(id));
+        for (auto& id : ids) post(admission_actor, wake_atom::value, std::move(id));
       });
       hub->attach(batch.get());
       batch->start();
@@ -85,8 +86,8 @@ struct runtime::impl {
       loader.post([this](const store::database&) {
         metrics.tick(std::chrono::steady_clock::now());
         if (const auto now = core::node_metrics::now_ns(); metrics.actor_probe_sending(core::actor_kind::admission, now))
-          caf::anon_send(admission_actor, probe_atom::value, now);
-        caf::anon_send(admission_actor, stats_atom::value);
+          post(admission_actor, probe_atom::value, now);
+        post(admission_actor, stats_atom::value);
         if (metrics.stats_subscribers() > 0) {
           refresh_metrics();
           auto report = metrics.report_json(std::chrono::steady_clock::now());
@@ -176,7 +177,7 @@ void runtime::submit(submit_request req, submit_callback done) {
     done(core::make_error(core::errc::draining, "the node is shutting down; retry later"));
     return;
   }
-  caf::anon_send(impl_->admission_actor, submit_atom::value,
+  post(impl_->admission_actor, submit_atom::value,
                  std::make_shared<submission>(submission{std::move(req), std::move(done)}));
 }
 
@@ -188,13 +189,13 @@ bool runtime::store_healthy() const noexcept { return impl_->writer.healthy(); }
 std::optional<std::string> runtime::store_failure() const { return impl_->writer.failure(); }
 
 void runtime::resume(std::vector<store::queued_ref>&& batch) {
-  caf::anon_send(impl_->admission_actor, recovered_atom::value, std::make_shared<std::vector<store::queued_ref>>(std::move(batch)));
+  post(impl_->admission_actor, recovered_atom::value, std::make_shared<std::vector<store::queued_ref>>(std::move(batch)));
 }
 
-void runtime::mark_ready() { caf::anon_send(impl_->admission_actor, ready_atom::value); }
+void runtime::mark_ready() { post(impl_->admission_actor, ready_atom::value); }
 
 void runtime::control(control_request req, control_callback done) {
-  caf::anon_send(impl_->admission_actor, control_atom::value,
+  post(impl_->admission_actor, control_atom::value,
                  std::make_shared<control_envelope>(control_envelope{std::move(req), std::move(done)}));
 }
 
@@ -206,7 +207,7 @@ void runtime::retry_failed(std::string workspace, std::optional<std::string> own
         auto b = std::make_shared<bulk_envelope>();
         for (auto& id : ids) b->requests.push_back(control_request{control_action::retry_failed, std::move(id), {}});
         b->done = done;
-        caf::anon_send(h, bulk_atom::value, std::move(b));
+        post(h, bulk_atom::value, std::move(b));
       });
 }
 
@@ -216,7 +217,7 @@ void runtime::requeue_dead_letters(std::vector<std::pair<std::string, std::strin
     auto b = std::make_shared<bulk_envelope>();
     for (auto& [id, stage] : list) b->requests.push_back(control_request{control_action::retry, std::move(id), {std::move(stage)}});
     b->done = done;
-    caf::anon_send(h, bulk_atom::value, std::move(b));
+    post(h, bulk_atom::value, std::move(b));
   };
   if (all) impl_->loader.dead_letters(100000, send);
   else send(std::move(letters));
@@ -245,7 +246,7 @@ void runtime::save_import(std::string id, std::string owner, std::string report_
 }
 
 void runtime::wake(std::vector<std::string> item_ids) {
-  for (auto& id : item_ids) caf::anon_send(impl_->admission_actor, wake_atom::value, std::move(id));
+  for (auto& id : item_ids) post(impl_->admission_actor, wake_atom::value, std::move(id));
 }
 
 void runtime::requeue_batch_requests(std::vector<std::string> request_ids,
@@ -260,7 +261,7 @@ void runtime::requeue_batch_requests(std::vector<std::string> request_ids,
     std::set<std::string> items;
     for (auto& [item, stage] : r.stages) items.insert(item);
     for (const auto& item : items)
-      caf::anon_send(h, control_atom::value,
+      post(h, control_atom::value,
                      std::make_shared<control_envelope>(control_envelope{
                          control_request{control_action::retry_failed, item, {}}, [](core::result<control_reply>) {}}));
     done(requeue_counts{r.requeued, r.not_found});
@@ -319,12 +320,12 @@ notifier& runtime::rooms() { return impl_->rooms; }
 const std::map<std::string, pipeline_binding>& runtime::pipelines() const { return impl_->context->pipelines; }
 
 void runtime::release_slots(std::vector<std::uint32_t> slots, std::function<void()> done) {
-  caf::anon_send(impl_->admission_actor, release_atom::value,
+  post(impl_->admission_actor, release_atom::value,
                  std::make_shared<release_job>(release_job{std::move(slots), std::move(done)}));
 }
 
 void runtime::resume_slots(std::vector<std::uint32_t> slots) {
-  caf::anon_send(impl_->admission_actor, resume_atom::value, std::make_shared<std::vector<std::uint32_t>>(slots));
+  post(impl_->admission_actor, resume_atom::value, std::make_shared<std::vector<std::uint32_t>>(slots));
   const auto n = impl_->context->cluster_slots;
   impl_->loader.post([h = impl_->admission_actor, slots = std::set<std::uint32_t>(slots.begin(), slots.end()),
                       n](const store::database& db) {
@@ -333,7 +334,7 @@ void runtime::resume_slots(std::vector<std::uint32_t> slots) {
       if (slots.count(core::slot_of_workspace(ws, n))) batch->push_back(store::queued_ref{std::string(id), std::string(ws)});
     });
     std::sort(batch->begin(), batch->end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    if (!batch->empty()) caf::anon_send(h, recovered_atom::value, std::move(batch));
+    if (!batch->empty()) post(h, recovered_atom::value, std::move(batch));
   });
 }
 

@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/handoff.hpp"
 #include "actors/messages.hpp"
 #include "stages/chaos.hpp"
 
@@ -63,7 +64,7 @@ void compute(caf::event_based_actor* self, const worker_job& job, clock::time_po
   }
   job.backend->start(stages::async_input{job.item, job.upstream, job.attempt},
                      [h = caf::actor_cast<caf::actor>(self)](stages::stage_outcome o) {
-                       caf::anon_send(h, outcome_atom::value, std::make_shared<stages::stage_outcome>(std::move(o)));
+                       post(h, outcome_atom::value, std::make_shared<stages::stage_outcome>(std::move(o)));
                      });
   job.ctx->metrics->actor_message(core::actor_kind::worker, 0, std::chrono::duration<double>(clock::now() - t0).count());
 }
@@ -94,6 +95,7 @@ bool apply_chaos(caf::event_based_actor* self, const worker_job& job, core::chao
 }  // namespace
 
 caf::behavior stage_worker(caf::event_based_actor* self, std::shared_ptr<const worker_job> job) {
+  handoff_acquire();
   const auto started = clock::now();
   self->set_exception_handler([job, started](std::exception_ptr& p) -> caf::error {
     std::string what = "unknown exception";
@@ -115,21 +117,26 @@ caf::behavior stage_worker(caf::event_based_actor* self, std::shared_ptr<const w
   });
   return {
       [=](run_atom) {
+        handoff_acquire();
         if (!job->spec->chaos) return compute(self, *job, started);
         auto d = stages::decide_chaos(*job->spec->chaos, job->item->id, job->spec->name, job->attempt);
         if (d.latency.count() > 0) {
           // Wait without holding a scheduler thread, then carry on.
           job->ctx->timers->schedule(d.latency, [h = caf::actor_cast<caf::actor>(self), effect = d.effect] {
-            caf::anon_send(h, run_atom::value, static_cast<std::uint8_t>(effect));
+            post(h, run_atom::value, static_cast<std::uint8_t>(effect));
           });
           return;
         }
         if (apply_chaos(self, *job, d.effect, started)) compute(self, *job, started);
       },
       [=](run_atom, std::uint8_t effect) {
+        handoff_acquire();
         if (apply_chaos(self, *job, static_cast<core::chaos_effect>(effect), started)) compute(self, *job, started);
       },
-      [=](outcome_atom, const outcome_ptr& o) { deliver(self, *job, started, std::move(*o)); },
+      [=](outcome_atom, const outcome_ptr& o) {
+        handoff_acquire();
+        deliver(self, *job, started, std::move(*o));
+      },
   };
 }
 

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/events.hpp"
+#include "actors/handoff.hpp"
 #include "actors/stage_worker.hpp"
 #include "actors/supervisor_impl.hpp"
 #include "core/clock.hpp"
@@ -203,7 +204,7 @@ void supervisor::start_worker(stage_index i) {
   running_[i].worker = worker;
   if (spec.chaos || binding_->stages[i].backend->asynchronous())
     running_[i].timeout = ctx_->timers->schedule(spec.timeout, [h = handle(), i, attempt] {
-      caf::anon_send(h, timeout_atom::value, i, attempt);
+      post(h, timeout_atom::value, i, attempt);
     });
   self_->send(worker, run_atom::value);
 }
@@ -263,7 +264,7 @@ void supervisor::arm_retry(stage_index i) {
   if (retry_timers_[i]) ctx_->timers->cancel(retry_timers_[i]);
   auto delay = std::chrono::milliseconds(std::max<std::int64_t>(0, st.next_due_ms - core::now_ms()));
   retry_timers_[i] = ctx_->timers->schedule(delay, [h = handle(), i, attempt = st.attempts] {
-    caf::anon_send(h, retry_atom::value, i, attempt);
+    post(h, retry_atom::value, i, attempt);
   });
 }
 
@@ -286,9 +287,16 @@ void supervisor::maybe_quit() {
 
 caf::behavior item_supervisor(caf::event_based_actor* self, context_ptr ctx, stored_item_ptr rec, caf::actor admission,
                               supervisor_mode mode) {
+  handoff_acquire();
   auto sup = std::make_shared<supervisor>(self, std::move(ctx), std::move(rec), std::move(admission), mode);
-  self->set_down_handler([sup](caf::down_msg& dm) { sup->on_down(dm); });
-  self->set_exit_handler([sup](caf::exit_msg& em) { sup->stop(std::move(em.reason)); });
+  self->set_down_handler([sup](caf::down_msg& dm) {
+    handoff_acquire();
+    sup->on_down(dm);
+  });
+  self->set_exit_handler([sup](caf::exit_msg& em) {
+    handoff_acquire();
+    sup->stop(std::move(em.reason));
+  });
   if (mode != supervisor_mode::control) sup->begin();
   return {
       [sup](done_atom, stage_index i, std::uint32_t attempt, success_ptr res) { sup->on_done(i, attempt, std::move(res)); },

@@ -13,6 +13,7 @@
 
 #include "actors/asset_lifecycle.hpp"
 #include "actors/events.hpp"
+#include "actors/handoff.hpp"
 #include "actors/supervisor_impl.hpp"
 #include "core/asset.hpp"
 #include "core/clock.hpp"
@@ -175,7 +176,7 @@ void supervisor::flush() {
     auto ws = std::move(next_);
     next_ = store::write_set{};
     auto outcome = ctx_->writer->commit(
-        std::move(ws), [h = handle(), no = written_no_](bool ok) { caf::anon_send(h, written_atom::value, no, ok); });
+        std::move(ws), [h = handle(), no = written_no_](bool ok) { post(h, written_atom::value, no, ok); });
     if (outcome == store::writer::outcome::queued) break;
     after_write(outcome == store::writer::outcome::committed);
     wrote = true;

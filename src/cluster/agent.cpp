@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/handoff.hpp"
 #include "core/clock.hpp"
 
 namespace pw::cluster {
@@ -309,7 +310,7 @@ void agent_state::forward_in(const caf::actor& asker, std::uint64_t corr, wire_r
   auto r = from_wire(req);
   auto h = caf::actor_cast<caf::actor>(self);
   env->serve_forwarded(std::move(r), [h, asker, corr](net::http_response resp) {
-    caf::anon_send(h, fwd_done_atom::value, asker, corr, std::make_shared<net::http_response>(std::move(resp)));
+    actors::post(h, fwd_done_atom::value, asker, corr, std::make_shared<net::http_response>(std::move(resp)));
   });
 }
 
@@ -459,22 +460,22 @@ caf::actor spawn_door(caf::actor_system& sys, std::shared_ptr<agent_env> env, ca
 
 // ---- what other threads call -----------------------------------------------------
 
-void forward(const caf::actor& agent, std::shared_ptr<fwd_job> job) { caf::anon_send(agent, fwd_out_atom::value, std::move(job)); }
-void subscribe(const caf::actor& agent, std::shared_ptr<subscribe_job> job) { caf::anon_send(agent, sub_local_atom::value, std::move(job)); }
-void unsubscribe(const caf::actor& agent, std::string room) { caf::anon_send(agent, unsub_local_atom::value, std::move(room)); }
-void replay(const caf::actor& agent, std::shared_ptr<replay_job> job) { caf::anon_send(agent, replay_out_atom::value, std::move(job)); }
-void view_changed(const caf::actor& agent, std::shared_ptr<const cluster_view> v) { caf::anon_send(agent, view_atom::value, std::move(v)); }
-void ship_outbox(const caf::actor& agent) { caf::anon_send(agent, ship_atom::value); }
-void tick(const caf::actor& agent) { caf::anon_send(agent, tick_atom::value); }
+void forward(const caf::actor& agent, std::shared_ptr<fwd_job> job) { actors::post(agent, fwd_out_atom::value, std::move(job)); }
+void subscribe(const caf::actor& agent, std::shared_ptr<subscribe_job> job) { actors::post(agent, sub_local_atom::value, std::move(job)); }
+void unsubscribe(const caf::actor& agent, std::string room) { actors::post(agent, unsub_local_atom::value, std::move(room)); }
+void replay(const caf::actor& agent, std::shared_ptr<replay_job> job) { actors::post(agent, replay_out_atom::value, std::move(job)); }
+void view_changed(const caf::actor& agent, std::shared_ptr<const cluster_view> v) { actors::post(agent, view_atom::value, std::move(v)); }
+void ship_outbox(const caf::actor& agent) { actors::post(agent, ship_atom::value); }
+void tick(const caf::actor& agent) { actors::post(agent, tick_atom::value); }
 void slots_lost(const caf::actor& agent, std::vector<std::uint32_t> slots) {
-  caf::anon_send(agent, lost_slots_atom::value, wire_slots{std::move(slots)});
+  actors::post(agent, lost_slots_atom::value, wire_slots{std::move(slots)});
 }
-void handoff_begin(const caf::actor& agent, std::shared_ptr<handoff_out> h) { caf::anon_send(agent, hbegin_atom::value, std::move(h)); }
+void handoff_begin(const caf::actor& agent, std::shared_ptr<handoff_out> h) { actors::post(agent, hbegin_atom::value, std::move(h)); }
 void handoff_chunk(const caf::actor& agent, std::uint64_t id, std::uint64_t seq, std::vector<store::handoff_record> records) {
-  caf::anon_send(agent, hchunk_out_atom::value, id, seq, std::make_shared<std::vector<store::handoff_record>>(std::move(records)));
+  actors::post(agent, hchunk_out_atom::value, id, seq, std::make_shared<std::vector<store::handoff_record>>(std::move(records)));
 }
 void handoff_end(const caf::actor& agent, std::uint64_t id, std::vector<std::uint32_t> committed) {
-  caf::anon_send(agent, hend_out_atom::value, id, wire_slots{std::move(committed)});
+  actors::post(agent, hend_out_atom::value, id, wire_slots{std::move(committed)});
 }
 
 }  // namespace pw::cluster

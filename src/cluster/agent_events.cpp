@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/handoff.hpp"
 #include "cluster/agent_impl.hpp"
 #include "core/node_metrics.hpp"
 #include "store/write_set.hpp"
@@ -24,7 +25,7 @@ class remote_sink final : public actors::event_sink {
   }
   const std::vector<std::string>& rooms() const override { return rooms_; }
   void deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame, std::int64_t) override {
-    caf::anon_send(agent_, push_out_atom::value, node_, room, seq, *frame);
+    actors::post(agent_, push_out_atom::value, node_, room, seq, *frame);
   }
   void deliver_live(std::shared_ptr<const std::string>) override {}
   void joined() override {}
@@ -53,7 +54,7 @@ void agent_state::ship() {
   reading_outbox_ = true;
   auto h = caf::actor_cast<caf::actor>(self);
   env->rt->loader().post([h, after = ship_cursor_](const store::database& db) {
-    caf::anon_send(h, outbox_read_atom::value, std::make_shared<std::vector<std::pair<std::uint64_t, std::string>>>(db.outbox(after, outbox_page)));
+    actors::post(h, outbox_read_atom::value, std::make_shared<std::vector<std::pair<std::uint64_t, std::string>>>(db.outbox(after, outbox_page)));
   });
 }
 
@@ -123,9 +124,9 @@ void agent_state::events_in(const std::string& peer, const std::string& origin, 
       ws.emit(e.room, std::move(e.tail));
     }
     for (const auto& [room, seq] : last) ws.applied(room, origin, seq);
-    if (ws.empty()) return caf::anon_send(h, applied_atom::value, peer, std::move(acked));
+    if (ws.empty()) return actors::post(h, applied_atom::value, peer, std::move(acked));
     env_copy->rt->writer().submit(std::move(ws), [h, peer, acked](bool ok) {
-      caf::anon_send(h, applied_atom::value, peer, ok ? acked : std::make_shared<std::vector<std::uint64_t>>());
+      actors::post(h, applied_atom::value, peer, ok ? acked : std::make_shared<std::vector<std::uint64_t>>());
     });
   });
 }
@@ -332,7 +333,7 @@ void agent_state::replay_in(const std::string& peer, std::uint64_t corr, const s
   auto h = caf::actor_cast<caf::actor>(self);
   env->rt->loader().post([h, peer, corr, room, after, limit](const store::database& db) {
     auto page = db.events(room, after, std::min<std::uint64_t>(limit, 1024));
-    caf::anon_send(h, replay_read_atom::value, peer, corr,
+    actors::post(h, replay_read_atom::value, peer, corr,
                    std::make_shared<actors::replay_page>(actors::replay_page{std::move(page.events), page.first_retained, page.last_seq}));
   });
 }

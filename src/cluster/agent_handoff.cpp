@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/handoff.hpp"
 #include "cluster/agent_impl.hpp"
 
 namespace pw::cluster {
@@ -58,7 +59,7 @@ void agent_state::chunk_in(const std::string& peer, const caf::actor& giver, std
   env->arriving->add(id, what);
   auto h = caf::actor_cast<caf::actor>(self);
   env->rt->writer().submit(store::import_records(std::move(recs)), [h, giver, id, seq](bool ok) {
-    caf::anon_send(h, imported_atom::value, giver, id, seq, ok);
+    actors::post(h, imported_atom::value, giver, id, seq, ok);
   });
 }
 
