@@ -151,7 +151,8 @@ int serve(const serve_options& o) {
     hooks = member->hooks();
   }
   actors::runtime rt(*cfg, *db.value(), std::move(bindings).value(), metrics, hooks, &providers);
-  net::authenticator auth(cfg->auth.jwt_secret, cfg->limits.auth_failures_per_s, cfg->limits.auth_failure_burst);
+  net::authenticator auth(cfg->auth.jwt_secret, cfg->limits.auth_failures_per_s, cfg->limits.auth_failure_burst,
+                          cfg->limits.auth_refusal_delay);
   net::body_parser bodies(cfg->limits);
   net::idempotency idem(*db.value(), rt, cfg->store.idempotency_retention_ms);
   net::rate_limiter submits(cfg->limits.submit_rate_per_user, cfg->limits.submit_burst);

@@ -196,6 +196,7 @@ result<config> load_config_text(std::string_view defaults_toml, std::optional<st
   limits.duration("header_timeout_ms", cfg.limits.header_timeout, 100, 3'600'000);
   limits.number("auth_failures_per_s", cfg.limits.auth_failures_per_s, 0, 1e9);
   limits.number("auth_failure_burst", cfg.limits.auth_failure_burst, 1, 1e9);
+  limits.duration("auth_refusal_delay_ms", cfg.limits.auth_refusal_delay, 0, 60'000);
   limits.integer("max_import_bytes", cfg.limits.max_import_bytes, 1024, 1LL << 40);
   limits.finish();
 

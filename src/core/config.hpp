@@ -49,6 +49,7 @@ struct limits_config {
   millis header_timeout{10000};             // a request's headers must arrive within this once it began
   double auth_failures_per_s = 20;          // failed authentications a second per client address; 0: unlimited
   double auth_failure_burst = 100;
+  millis auth_refusal_delay{1000};          // a 429 for failed authentications is sent this late (0: at once)
   std::size_t max_import_bytes = 1ull << 30;  // a CSV import's body (streamed, so not held in memory)
 };
 

@@ -55,8 +55,9 @@ bool principal::may_use(std::string_view workspace) const {
   return false;
 }
 
-authenticator::authenticator(std::string secret, double failures_per_s, double failure_burst)
-    : secret_(std::move(secret)), failures_(failures_per_s, failure_burst) {}
+authenticator::authenticator(std::string secret, double failures_per_s, double failure_burst,
+                             std::chrono::milliseconds refusal_delay)
+    : secret_(std::move(secret)), failures_(failures_per_s, failure_burst), refusal_delay_(refusal_delay) {}
 
 namespace {
 

@@ -3,6 +3,7 @@
 // by their text, so the signature is checked once per token, not per request.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -31,20 +32,25 @@ class authenticator {
   // Failed authentications are limited per client address: past
   // `failures_per_s` a second (after a burst), an address's requests are
   // refused with 429 before their token is checked, unless it is a token
-  // already verified. 0: no limit.
-  explicit authenticator(std::string secret, double failures_per_s = 0, double failure_burst = 1);
+  // already verified. 0: no limit. Such a refusal is to be sent
+  // `refusal_delay` late (http_response::hold): a client that floods gets
+  // one answer per connection and delay, and costs the node next to nothing.
+  explicit authenticator(std::string secret, double failures_per_s = 0, double failure_burst = 1,
+                         std::chrono::milliseconds refusal_delay = {});
   // `header` is an Authorization header value ("Bearer <token>").
   core::result<principal> from_header(std::string_view header);
   core::result<principal> verify(std::string_view token);
   // The same for a request from `remote` (an IP address), with the limit.
   core::result<principal> from_header(std::string_view header, const std::string& remote);
   core::result<principal> verify(std::string_view token, const std::string& remote);
+  std::chrono::milliseconds refusal_delay() const noexcept { return refusal_delay_; }
 
  private:
   core::result<principal> decode(const std::string& token) const;
   std::optional<principal> cached(const std::string& token);
   std::string secret_;
   rate_limiter failures_;
+  std::chrono::milliseconds refusal_delay_;
   std::mutex mu_;
   std::unordered_map<std::string, principal> cache_;
 };

@@ -2,6 +2,7 @@
 // only the connection code (server.cpp, ws_session.cpp) includes Beast.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -43,6 +44,7 @@ struct http_response {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  std::chrono::milliseconds hold{0};  // sent this late (a refused flood: net/auth.hpp)
 };
 
 // Called exactly once per request, from any thread.

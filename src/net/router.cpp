@@ -85,7 +85,11 @@ void router::dispatch(http_request& req, responder respond) const {
     if (c.r.needs == access::open) return c.r.fn(req, nullptr, std::move(respond));
     if (c.r.needs == access::signed_url && req.authorization.empty()) return c.r.fn(req, nullptr, std::move(respond));
     auto who = auth_.from_header(req.authorization, req.remote);
-    if (!who) return respond(error_response(who.err()));
+    if (!who) {
+      auto r = error_response(who.err());
+      if (who.err().code == core::errc::rate_limited) r.hold = auth_.refusal_delay();
+      return respond(std::move(r));
+    }
     if (c.r.needs == access::admin && !who->admin)
       return respond(error_response(core::errc::forbidden, "this route needs a token with role \"admin\""));
     return c.r.fn(req, &who.value(), std::move(respond));

@@ -174,7 +174,10 @@ TEST_CASE("headers over 16 KiB get 431 HEADERS_TOO_LARGE as JSON") {
 
 TEST_CASE("failed authentications are limited per client address while verified tokens and other addresses pass") {
   temp_dir dir;
-  server_process srv(dir, config_builder().section("limits", "auth_failures_per_s = 1\nauth_failure_burst = 5\n").str());
+  // Refusals at once here (auth_refusal_delay_ms = 0): the next test holds them.
+  server_process srv(dir, config_builder()
+                              .section("limits", "auth_failures_per_s = 1\nauth_failure_burst = 5\nauth_refusal_delay_ms = 0\n")
+                              .str());
   srv.start();
   REQUIRE(srv.wait_ready());
   const auto good = make_token("gail", {"w1"});
@@ -206,6 +209,37 @@ TEST_CASE("failed authentications are limited per client address while verified 
   REQUIRE(other.connected());
   REQUIRE(other.send("GET /api/v1/items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + forged + "\r\n\r\n"));
   CHECK(other.receive(2000).rfind("HTTP/1.1 401", 0) == 0);
+}
+
+TEST_CASE("past the failed-authentication limit each 429 is held limits.auth_refusal_delay_ms, and verified tokens are not") {
+  temp_dir dir;
+  server_process srv(dir, config_builder()
+                              .section("limits", "auth_failures_per_s = 0.1\nauth_failure_burst = 2\nauth_refusal_delay_ms = 600\n")
+                              .str());
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto good = make_token("gail", {"w1"});
+  const auto forged = token_bad_signature("gail");
+  http c(srv.port());
+  REQUIRE(c.get("/api/v1/items", good).status == 200);
+  CHECK(c.get("/api/v1/items", forged).status == 401);
+  CHECK(c.get("/api/v1/items", forged).status == 401);
+  // The budget is spent: the refusal comes, but no sooner than the delay.
+  for (int i = 0; i < 2; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = c.get("/api/v1/items", forged);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(r.status == 429);
+    CHECK(r.error_code() == "RATE_LIMITED");
+    CHECK(took >= 600ms);
+  }
+  // A forged socket from that address is held and refused the same way.
+  const auto t0 = std::chrono::steady_clock::now();
+  ws_client bad(srv.port(), forged);
+  CHECK(bad.handshake_status() == 429);
+  CHECK(std::chrono::steady_clock::now() - t0 >= 600ms);
+  // The token verified before is answered as usual, from the same address.
+  CHECK(c.get("/api/v1/items", good).status == 200);
 }
 
 TEST_CASE("Expect: 100-continue: the body is asked for only when it may come, and one over the limit is refused first") {
