@@ -92,6 +92,12 @@ void model::deleted(const std::string& id, bool sure) {
   if (!sure) i.delete_unsure = true;
 }
 
+bool model::maybe_deleted(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = index_.find(id);
+  return it != index_.end() && (items_[it->second].deleted || items_[it->second].delete_unsure);
+}
+
 std::optional<model::item> model::oldest_beyond(std::size_t keep) {
   std::lock_guard lock(mu_);
   if (items_.size() - deleted_count_ <= keep) return std::nullopt;

@@ -118,15 +118,15 @@ void load::retention() {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
+    model_.deleted(it->id, false);  // in flight: the operator may meet it gone before the answer is back
     const auto r = c.send("DELETE", "/api/v1/items/" + it->id, "", {{"Authorization", "Bearer " + token_of(it->user)}});
     if (r.status == 0) {
-      model_.deleted(it->id, false);
       if (++failures > 3) return;  // the node is gone
       continue;
     }
     failures = 0;
     ++actions_;
-    if ((r.status >= 200 && r.status < 300) || (r.status == 404 && it->delete_unsure)) {
+    if ((r.status >= 200 && r.status < 300) || (r.status == 404 && (it->delete_unsure || model_.maybe_deleted(it->id)))) {
       model_.deleted(it->id, true);
     } else if (r.status == 404) {
       model_.problem("retention: delete " + it->id + " answered 404: an accepted item is gone (" + r.body + ")");
@@ -175,6 +175,7 @@ void load::operator_loop() {
       r = c.post(base + "/rollback", "{\"stage\":\"theme\"}", tok);
     } else if (dice < 87) {
       what = "delete";
+      model_.deleted(it->id, false);  // in flight (the retention thread may ask the item meanwhile)
       r = c.send("DELETE", base, "", {{"Authorization", "Bearer " + tok}});
     } else if (dice < 92) {
       what = "dlq requeue";
@@ -208,7 +209,8 @@ void load::operator_loop() {
     ++actions_;
     if (what != "GET" && what != "history") model_.touched(it->id);
     if (what == "delete" && r.status >= 200 && r.status < 300) model_.deleted(it->id, true);
-    if (r.status == 404 && !it->deleted && !it->delete_unsure && what != "dlq requeue" && what != "retry-failed")
+    if (r.status == 404 && !it->deleted && !it->delete_unsure && what != "dlq requeue" && what != "retry-failed" &&
+        !model_.maybe_deleted(it->id))
       model_.problem(what + " " + it->id + " answered 404: an accepted item is gone (" + r.body + ")");
     if (r.status >= 500 && r.status != 503)
       model_.problem(what + " " + it->id + " answered " + std::to_string(r.status) + ": " + r.body);

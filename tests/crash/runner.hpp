@@ -70,6 +70,9 @@ class model {
   // A random known item (recent ones more often), or nullopt.
   std::optional<item> pick(std::mt19937_64& rng);
   void deleted(const std::string& id, bool sure);
+  // Whether a delete of the item was answered, or may have been (now, not
+  // when a thread picked it: the operator and the retention thread race).
+  bool maybe_deleted(const std::string& id) const;
   void touched(const std::string& id);  // an operator's action: its history changes
   void settled(const std::string& id);
   std::vector<item> snapshot() const;
