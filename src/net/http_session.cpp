@@ -200,7 +200,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void start_upload() {
     auto& req = parser_->get();
     const auto limit = max_upload_body(srv_.cfg);
-    if (auto who = srv_.auth.from_header(req[http::field::authorization], remote_); !who) return reply_and_close(refusal(who.err()));
+    if (auto who = srv_.auth.from_header(req[http::field::authorization], remote_); !who) return reply_and_close(refusal(srv_.auth, who.err()));
     if (auto len = parser_->content_length(); len && *len > limit) return refuse_upload_limit();
     auto boundary = multipart_parser::boundary_of(req[http::field::content_type]);
     if (!boundary)
@@ -331,7 +331,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto token = query.find("token");
     auto who = token != query.end() ? srv_.auth.verify(token->second, remote_)
                                     : srv_.auth.from_header(req[http::field::authorization], remote_);
-    if (!who) return reply(refusal(who.err()));
+    if (!who) return reply(refusal(srv_.auth, who.err()));
     ws_options opts;
     opts.send_queue = srv_.cfg.limits.ws_send_queue;
     opts.max_frame_bytes = srv_.cfg.limits.ws_max_frame_bytes;
@@ -359,13 +359,6 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto ws = std::make_shared<ws_session>(stream_.release_socket(), std::move(who).value(), opts, srv_.gate, srv_.db,
                                            srv_.sockets, slot_);
     ws->run(std::move(req));
-  }
-
-  // A failed authentication; past the address's limit, held (net/auth.hpp).
-  http_response refusal(const core::error& e) const {
-    auto r = error_response(e);
-    if (e.code == core::errc::rate_limited) r.hold = srv_.auth.refusal_delay();
-    return r;
   }
 
   void reply(http_response resp) { write(std::move(resp), !keep_alive_); }

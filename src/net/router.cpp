@@ -85,11 +85,7 @@ void router::dispatch(http_request& req, responder respond) const {
     if (c.r.needs == access::open) return c.r.fn(req, nullptr, std::move(respond));
     if (c.r.needs == access::signed_url && req.authorization.empty()) return c.r.fn(req, nullptr, std::move(respond));
     auto who = auth_.from_header(req.authorization, req.remote);
-    if (!who) {
-      auto r = error_response(who.err());
-      if (who.err().code == core::errc::rate_limited) r.hold = auth_.refusal_delay();
-      return respond(std::move(r));
-    }
+    if (!who) return respond(refusal(auth_, who.err()));
     if (c.r.needs == access::admin && !who->admin)
       return respond(error_response(core::errc::forbidden, "this route needs a token with role \"admin\""));
     return c.r.fn(req, &who.value(), std::move(respond));
@@ -151,6 +147,12 @@ std::shared_ptr<body_sink> router::open_stream(const stream_route& r, http_reque
     return nullptr;
   }
   return r.fn(req, who.value(), respond);
+}
+
+http_response refusal(const authenticator& auth, const core::error& e) {
+  auto r = error_response(e);
+  if (e.code == core::errc::rate_limited) r.hold = auth.refusal_delay();
+  return r;
 }
 
 }  // namespace pw::net

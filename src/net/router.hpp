@@ -56,6 +56,10 @@ struct stream_route {
   std::size_t max_body_bytes = 0;  // the limit for this body (instead of limits.max_body_bytes)
 };
 
+// The answer to a failed authentication: past the address's limit (429),
+// held the authenticator's refusal delay (net/auth.hpp).
+http_response refusal(const authenticator& auth, const core::error& e);
+
 class router {
  public:
   explicit router(authenticator& auth, core::node_metrics* metrics = nullptr);
