@@ -6,7 +6,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
@@ -14,6 +13,7 @@
 #include "core/ids.hpp"
 #include "core/json.hpp"
 #include "net/api_common.hpp"
+#include "net/import_rows.hpp"
 #include "store/imports.hpp"
 
 namespace pw::net {
@@ -24,65 +24,6 @@ constexpr std::size_t max_in_flight = 256;
 constexpr std::size_t max_reported = 1000;
 
 bool claim_key(std::set<std::string>& s, const std::string& k) { return s.insert(k).second; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t n;
-    std::uint32_t cp;
-    if ((c >> 5) == 0x6) n = 1, cp = c & 0x1Fu;
-    else if ((c >> 4) == 0xE) n = 2, cp = c & 0x0Fu;
-    else if ((c >> 3) == 0x1E) n = 3, cp = c & 0x07u;
-    else return false;
-    if (i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d >> 6) != 0x2) return false;
-      cp = (cp << 6) | (d & 0x3Fu);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += n + 1;
-  }
-  return true;
-}
-
-std::string sha256_hex(const std::string& in) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(in.data()), in.size(), d);
-  std::string out;
-  for (auto b : d) out += fmt::format("{:02x}", b);
-  return out;
-}
-
-struct columns {
-  int text = -1, title = -1, workspace = -1, key = -1;
-  std::vector<std::string> names;
-};
-
-struct import_params {
-  std::optional<std::string> workspace;
-  std::string text_column, title_column, key_column;
-};
 
 class import_session final : public body_sink, public std::enable_shared_from_this<import_session> {
  public:
@@ -131,36 +72,9 @@ class import_session final : public body_sink, public std::enable_shared_from_th
 
   void header(const core::csv_row& r) {
     header_seen_ = true;
-    auto find = [&](const std::string& wanted, std::initializer_list<const char*> aliases) {
-      for (std::size_t i = 0; i < r.fields.size(); ++i) {
-        auto name = lower(trim(r.fields[i]));
-        if (!wanted.empty() ? name == lower(wanted) : false) return static_cast<int>(i);
-      }
-      if (!wanted.empty()) return -2;  // named but absent
-      for (auto a : aliases)
-        for (std::size_t i = 0; i < r.fields.size(); ++i)
-          if (lower(trim(r.fields[i])) == a) return static_cast<int>(i);
-      return -1;
-    };
-    std::set<std::string> seen;
-    for (const auto& f : r.fields) {
-      auto name = lower(trim(f));
-      if (name.empty()) return fail_header(fmt::format("line {}: the header has an empty column name", r.line));
-      if (!seen.insert(name).second) return fail_header(fmt::format("line {}: the header names '{}' twice", r.line, trim(f)));
-      cols_.names.push_back(trim(f));
-    }
-    cols_.text = find(params_.text_column, {"text", "feedback", "body", "comment", "message", "content"});
-    cols_.title = find(params_.title_column, {"title", "subject", "summary"});
-    cols_.key = find(params_.key_column, {"key", "id", "external_id", "row_key"});
-    cols_.workspace = find("", {"workspace"});
-    if (cols_.text == -2) return fail_header(fmt::format("text_column '{}' is not in the header", params_.text_column));
-    if (cols_.title == -2) return fail_header(fmt::format("title_column '{}' is not in the header", params_.title_column));
-    if (cols_.key == -2) return fail_header(fmt::format("key_column '{}' is not in the header", params_.key_column));
-    if (cols_.text < 0)
-      return fail_header("the header has no text column (text, feedback, body, comment, message or content; or name it "
-                         "with ?text_column=)");
-    if (cols_.workspace < 0 && !params_.workspace)
-      return fail_header("no workspace: pass ?workspace= or give the file a workspace column");
+    auto cols = read_import_header(r, params_);
+    if (cols) cols_ = std::move(cols).value();
+    else fatal_ = std::move(cols).err();
   }
 
   void fail_header(std::string message) {
@@ -181,49 +95,10 @@ class import_session final : public body_sink, public std::enable_shared_from_th
   void row(core::csv_row&& r) {
     if (fatal_) return;
     if (!header_seen_) return header(r);
-    if (r.fields.size() != cols_.names.size())
-      return reject(r.line, fmt::format("{} fields, the header has {}", r.fields.size(), cols_.names.size()));
-    actors::submit_request req;
-    req.owner = who_.sub;
-    req.pipeline = "feedback";
-    req.workspace = cols_.workspace >= 0 ? trim(r.fields[static_cast<std::size_t>(cols_.workspace)]) : *params_.workspace;
-    if (cols_.workspace >= 0 && req.workspace.empty() && params_.workspace) req.workspace = *params_.workspace;
-    if (!valid_workspace_id(req.workspace))
-      return reject(r.line, "the workspace must be 1-64 characters of letters, digits, '.', '_' or '-'");
-    if (!who_.may_use(req.workspace))
-      return reject(r.line, fmt::format("your token does not grant workspace '{}'", req.workspace));
-    for (const auto& f : r.fields)
-      if (!valid_utf8(f)) return reject(r.line, "not valid UTF-8");
-    req.text = r.fields[static_cast<std::size_t>(cols_.text)];
-    if (trim(req.text).empty()) return reject(r.line, "the text is empty");
-    const auto& limits = ctx_.cfg.limits;
-    if (req.text.size() > limits.max_text_bytes)
-      return reject(r.line, fmt::format("the text is {} bytes; the limit is {} (limits.max_text_bytes)", req.text.size(),
-                                        limits.max_text_bytes));
-    if (cols_.title >= 0 && !r.fields[static_cast<std::size_t>(cols_.title)].empty()) {
-      req.title = r.fields[static_cast<std::size_t>(cols_.title)];
-      if (req.title->size() > limits.max_title_bytes)
-        return reject(r.line, fmt::format("the title is {} bytes; the limit is {}", req.title->size(), limits.max_title_bytes));
-    }
-    std::string meta = "{";
-    std::string hashed = req.workspace + '\x1f' + req.text + '\x1f' + req.title.value_or("");
-    for (std::size_t i = 0; i < r.fields.size(); ++i) {
-      const int c = static_cast<int>(i);
-      if (c == cols_.text || c == cols_.title || c == cols_.workspace) continue;
-      if (meta.size() > 1) meta += ',';
-      core::append_json_string(meta, cols_.names[i]);
-      meta += ':';
-      core::append_json_string(meta, r.fields[i]);
-      if (c != cols_.key) hashed += '\x1f' + r.fields[i];
-    }
-    meta += fmt::format("{}\"import\":{{\"id\":\"{}\",\"line\":{}}}}}", meta.size() > 1 ? "," : "", id_, r.line);
-    if (meta.size() > limits.max_metadata_bytes)
-      return reject(r.line, fmt::format("its other columns make {} bytes of metadata; the limit is {} (limits.max_metadata_bytes)",
-                                        meta.size(), limits.max_metadata_bytes));
-    req.metadata_json = std::move(meta);
-    std::string key = cols_.key >= 0 ? trim(r.fields[static_cast<std::size_t>(cols_.key)]) : "sha256:" + sha256_hex(hashed);
-    if (key.empty() || key.size() > 256) return reject(r.line, "the row key is empty or longer than 256 bytes");
-    if (key.find('\0') != std::string::npos) return reject(r.line, "the row key holds a NUL byte");
+    auto read = read_import_row(r, cols_, params_, who_, ctx_.cfg.limits, id_);
+    if (auto* why = std::get_if<std::string>(&read)) return reject(r.line, std::move(*why));
+    auto& req = std::get<import_row>(read).request;
+    const std::string key = std::get<import_row>(read).key;
     {
       std::lock_guard lock(mu_);
       ++progress_.rows;
@@ -321,7 +196,7 @@ class import_session final : public body_sink, public std::enable_shared_from_th
   std::string id_;
   std::int64_t started_ms_;
   core::csv_reader csv_;
-  columns cols_;
+  import_columns cols_;
   bool header_seen_ = false;
   std::optional<core::error> fatal_;
   std::mutex mu_;
@@ -332,11 +207,6 @@ class import_session final : public body_sink, public std::enable_shared_from_th
   responder respond_;
   bool ended_ = false, aborted_ = false;
 };
-
-bool csv_content_type(std::string_view ct) {
-  auto base = lower(trim(ct.substr(0, ct.find(';'))));
-  return base == "text/csv" || base == "application/csv" || base == "text/plain";
-}
 
 }  // namespace
 
