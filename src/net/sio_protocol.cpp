@@ -76,6 +76,10 @@ std::optional<sio_packet> parse_sio(std::string_view text) {
     ++digits;
   }
   if (digits) p.ack_id = id;
+  // Socket.IO payloads are a JSON object (connect, connect_error) or array
+  // (event, ack). Anything else is malformed, and a payload that began with
+  // '/' would read back as a namespace once encoded (found by fuzz_sio).
+  if (i < text.size() && text[i] != '[' && text[i] != '{') return std::nullopt;
   p.json = std::string(text.substr(i));
   return p;
 }

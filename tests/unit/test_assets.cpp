@@ -264,6 +264,12 @@ TEST_CASE("Socket.IO and Engine.IO packets") {
   CHECK(acked->json == R"(["ping"])");
   CHECK(parse_sio("51-[\"x\",{\"_placeholder\":true,\"num\":0}]")->type == sio_type::binary_event);
   CHECK(!parse_sio("5x"));
+  // A payload must be a JSON object or array: "2/,/,x" is not an event with
+  // the payload "/,x" (encoded back it would read as namespace "/,x").
+  CHECK(!parse_sio("2/,/,a*inai"));
+  CHECK(!parse_sio("2hello"));
+  CHECK(!parse_sio(R"(2"just a string")"));
+  CHECK(parse_sio("1")->json.empty());
   CHECK(event_message("asset_processed", R"({"seq":1})") == R"(42["asset_processed",{"seq":1}])");
   CHECK(encode_sio(sio_type::connect_error, R"({"message":"no"})") == R"(44{"message":"no"})");
   CHECK(encode_sio(sio_type::connect_error, "{}", "/x") == "44/x,{}");
