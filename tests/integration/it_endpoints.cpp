@@ -133,9 +133,12 @@ TEST_CASE("list pagination: newest first, every item once, stable while new item
 
   // Keep inserting while paging.
   std::atomic<bool> stop{false};
+  // Catch is not thread-safe: the inserter counts its refusals, checked after the join.
+  std::atomic<int> refused{0};
   std::thread inserter([&] {
     http c2(srv.port());
-    while (!stop) submit(c2, token, "w1", "arrives during paging");
+    while (!stop)
+      if (c2.post("/api/v1/items", item_body("w1", "arrives during paging"), token).status != 201) ++refused;
   });
   std::vector<std::string> seen;
   std::string cursor;
@@ -150,6 +153,7 @@ TEST_CASE("list pagination: newest first, every item once, stable while new item
   }
   stop = true;
   inserter.join();
+  CHECK(refused == 0);
 
   // Every item that existed before paging began, once, in newest-first order.
   std::set<std::string> unique(seen.begin(), seen.end());

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <optional>
 #include <set>
 #include <thread>
@@ -256,6 +257,7 @@ TEST_CASE("a slow socket never slows the others: it is closed with 4001 and catc
   std::this_thread::sleep_for(100ms);
 
   std::vector<std::thread> submitters;
+  std::atomic<int> refused{0};
   std::mutex mu;
   std::set<std::string> ids;
   for (int t = 0; t < 4; ++t)
@@ -263,13 +265,17 @@ TEST_CASE("a slow socket never slows the others: it is closed with 4001 and catc
       http c(srv.port());
       for (int k = t; k < items; k += 4) {
         auto r = c.post("/api/v1/items", item_body("w1", "flood " + std::to_string(k)), token);
-        REQUIRE(r.status == 201);
+        if (r.status != 201) {  // Catch is not thread-safe: checked after the join
+          ++refused;
+          continue;
+        }
         std::this_thread::sleep_for(4ms);
         std::lock_guard lock(mu);
         ids.insert(std::string(r.json().at("id").as_string()));
       }
     });
   for (auto& t : submitters) t.join();
+  REQUIRE(refused == 0);
 
   auto completions = [&](const std::vector<boost::json::object>& frames) {
     std::set<std::string> done;

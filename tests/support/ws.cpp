@@ -1,5 +1,8 @@
 #include "ws.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -29,6 +32,15 @@ struct ws_client::impl {
   std::optional<int> close_code;
   std::atomic<bool> paused{false};
   std::thread reader;
+  // A second descriptor of the socket, for drop(): shutting it down ends the
+  // reader's blocking read without touching asio's socket object, which the
+  // reader thread may be closing at that moment, and it stays open (no other
+  // socket can get its number) until the client is gone.
+  int shutdown_fd = -1;
+
+  ~impl() {
+    if (shutdown_fd >= 0) ::close(shutdown_fd);
+  }
 
   void read_loop() {
     beast::flat_buffer buf;
@@ -86,6 +98,7 @@ ws_client::ws_client(std::uint16_t port, const std::string& token, ws_options op
     return;
   }
   i.connected = true;
+  i.shutdown_fd = ::dup(i.ws.next_layer().native_handle());
   for (const auto& m : opts.send_first) {
     i.ws.text(!opts.send_first_binary);
     i.ws.write(boost::asio::buffer(m), ec);
@@ -134,10 +147,11 @@ std::optional<int> ws_client::close_code() const {
   return impl_->close_code;
 }
 
+// The reader thread may be blocked in a read on this socket (asio's socket
+// object is not safe to use from two threads: TSan saw that).
 void ws_client::drop() {
   impl_->paused = false;
-  beast::error_code ec;
-  impl_->ws.next_layer().shutdown(tcp::socket::shutdown_both, ec);
+  if (impl_->shutdown_fd >= 0) ::shutdown(impl_->shutdown_fd, SHUT_RDWR);
 }
 
 void ws_client::pause_reading(bool paused) { impl_->paused = paused; }
