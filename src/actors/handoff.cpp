@@ -22,9 +22,11 @@ char mailbox_edge;
 }  // namespace
 void handoff_release() noexcept { __tsan_release(&mailbox_edge); }
 void handoff_acquire() noexcept { __tsan_acquire(&mailbox_edge); }
+bool handoff_annotated() noexcept { return true; }
 #else
 void handoff_release() noexcept {}
 void handoff_acquire() noexcept {}
+bool handoff_annotated() noexcept { return false; }
 #endif
 
 }  // namespace pw::actors

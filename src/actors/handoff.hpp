@@ -20,6 +20,7 @@ namespace pw::actors {
 
 void handoff_release() noexcept;
 void handoff_acquire() noexcept;
+bool handoff_annotated() noexcept;  // true in a TSan build
 
 template <class... Ts>
 void post(const caf::actor& dest, Ts&&... xs) {

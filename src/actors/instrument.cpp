@@ -11,6 +11,10 @@
 
 namespace pw::actors {
 
+namespace {
+using handoff_idle_atom = caf::atom_constant<caf::atom("pwidle")>;
+}  // namespace
+
 caf::behavior instrumented(caf::event_based_actor* self, core::node_metrics* metrics, core::actor_kind kind,
                            caf::behavior inner) {
   if (!metrics) return inner;
@@ -34,6 +38,18 @@ caf::behavior instrumented(caf::event_based_actor* self, core::node_metrics* met
         metrics->actor_probe_seen(kind, sent_ns, core::node_metrics::now_ns());
       },
   };
+}
+
+caf::behavior handoff_acquiring(caf::event_based_actor* self, caf::behavior inner) {
+  if (!handoff_annotated()) return inner;
+  self->set_default_handler([inner](caf::scheduled_actor* s, caf::message_view& xs) mutable -> caf::result<caf::message> {
+    handoff_acquire();
+    caf::detail::default_invoke_result_visitor<caf::scheduled_actor> visitor{s};
+    if (inner(visitor, xs.content()) == caf::match_case::no_match) return caf::drop(s, xs);
+    return caf::delegated<caf::message>{};
+  });
+  // An empty behavior would end the actor: one handler nobody sends to.
+  return {[](handoff_idle_atom) {}};
 }
 
 }  // namespace pw::actors

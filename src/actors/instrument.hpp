@@ -22,4 +22,10 @@ using probe_atom = caf::atom_constant<caf::atom("probe")>;
 caf::behavior instrumented(caf::event_based_actor* self, core::node_metrics* metrics, core::actor_kind kind,
                            caf::behavior inner);
 
+// For actors without metrics: in a TSan build every message of `inner` first
+// marks the CAF hand-off (actors/handoff.hpp), the same way, and a message
+// `inner` does not match is dropped (caf::drop); otherwise `inner` is
+// returned as it is.
+caf::behavior handoff_acquiring(caf::event_based_actor* self, caf::behavior inner);
+
 }  // namespace pw::actors

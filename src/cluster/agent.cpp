@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/handoff.hpp"
+#include "actors/instrument.hpp"
 #include "core/clock.hpp"
 
 namespace pw::cluster {
@@ -99,12 +100,12 @@ void agent_state::connect(const std::string& node, const member_info& m) {
   const auto nonce = fmt::format("{:016x}{:016x}", rng_(), rng_());
   self->request(self->system().middleman().actor_handle(), timeout, caf::connect_atom::value, m.peer_host, m.peer_port)
       .then(
-          [=](const caf::node_id& door_id, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+          [=, this](const caf::node_id& door_id, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
             if (!ptr) return fail("no door published");
             auto door = caf::actor_cast<caf::actor>(ptr);
             self->request(door, timeout, hello_atom::value, nonce)
                 .then(
-                    [=](const std::string& door_nonce, const std::string& door_node, const std::string& door_proof) {
+                    [=, this](const std::string& door_nonce, const std::string& door_node, const std::string& door_proof) {
                       if (door_node != node || door_proof != proof(env->cfg->secret, "door|" + nonce + "|" + door_node))
                         return fail("the door did not prove the cluster secret");
                       // The door proved the secret on our fresh nonce: its node is
@@ -115,7 +116,7 @@ void agent_state::connect(const std::string& node, const member_info& m) {
                       self->request(door, timeout, auth_atom::value, env->cfg->node,
                                     proof(env->cfg->secret, "node|" + door_nonce + "|" + env->cfg->node))
                           .then(
-                              [=](const caf::actor& peer) {
+                              [=, this](const caf::actor& peer) {
                                 auto it = peers_.find(node);
                                 if (it == peers_.end() || it->second.attempt != attempt) return;
                                 it->second.st = peer_link::state::up;
@@ -128,11 +129,11 @@ void agent_state::connect(const std::string& node, const member_info& m) {
                                 if (env->ctl) env->ctl->poke();
                                 ship();
                               },
-                              [=](caf::error& e) { fail(self->system().render(e)); });
+                              [=, this](caf::error& e) { fail(self->system().render(e)); });
                     },
-                    [=](caf::error& e) { fail(self->system().render(e)); });
+                    [=, this](caf::error& e) { fail(self->system().render(e)); });
           },
-          [=](caf::error& e) { fail(self->system().render(e)); });
+          [=, this](caf::error& e) { fail(self->system().render(e)); });
 }
 
 void agent_state::on_down(const caf::down_msg& dm) {
@@ -191,12 +192,16 @@ std::optional<std::string> agent_state::home_of(const std::string& room) const {
 // (caf/detail/init_fun_factory.hpp, found by UBSan).
 caf::actor spawn_agent(caf::actor_system& sys, std::shared_ptr<agent_env> env) {
   return sys.spawn([](caf::event_based_actor* self, std::shared_ptr<agent_env> env) -> caf::behavior {
+    actors::handoff_acquire();
     auto st = std::make_shared<agent_state>(self, env);
-    self->set_down_handler([st](caf::down_msg& dm) { st->on_down(dm); });
+    self->set_down_handler([st](caf::down_msg& dm) {
+      actors::handoff_acquire();
+      st->on_down(dm);
+    });
     self->set_default_handler(caf::drop);
     // Wire messages count only from nodes that proved the secret.
     auto from_peer = [st]() { return st->peer_of_sender(); };
-    return {
+    return actors::handoff_acquiring(self, {
         [=](tick_atom) { st->tick(); },
         [=](view_atom, const view_ptr& v) { st->on_view(v); },
         [=](fwd_out_atom, const fwd_ptr& job) { st->forward_out(job); },
@@ -258,7 +263,7 @@ caf::actor spawn_agent(caf::actor_system& sys, std::shared_ptr<agent_env> env) {
         [=](hend_atom, std::uint64_t id, const wire_slots& committed) {
           if (auto p = from_peer()) st->hend_in(*p, id, committed);
         },
-    };
+    });
   }, std::move(env));
 }
 
