@@ -39,7 +39,9 @@ std::map<unsigned long, tcp_socket> tcp_table() {
 }
 
 // The socket inodes among a process's descriptors; counts them all in
-// `open` and those that name a file under `data_dir` in `under_dir`.
+// `open` and those that name `data_dir` or a file in it in `under_dir`
+// (RocksDB keeps the directory itself open, once per column family on a
+// fresh store).
 std::vector<unsigned long> socket_inodes(const std::string& fd_dir, long& open, const std::string& data_dir, long& under_dir) {
   std::vector<unsigned long> inodes;
   open = under_dir = 0;
@@ -53,7 +55,7 @@ std::vector<unsigned long> socket_inodes(const std::string& fd_dir, long& open, 
     if (n <= 0) continue;
     const std::string link(target, static_cast<std::size_t>(n));
     if (link.rfind("socket:[", 0) == 0) inodes.push_back(std::stoul(link.substr(8)));
-    else if (!data_dir.empty() && link.rfind(data_dir + "/", 0) == 0) ++under_dir;
+    else if (!data_dir.empty() && (link == data_dir || link.rfind(data_dir + "/", 0) == 0)) ++under_dir;
   }
   ::closedir(d);
   return inodes;

@@ -21,7 +21,7 @@ namespace pwcrash {
 struct fd_figures {
   long open = 0;           // every descriptor of the process
   long client_held = 0;    // its TCP ends whose peer is a socket of this (runner) process
-  long store_files = 0;    // files under the node's data dir (RocksDB's tables, WAL, LOG)
+  long store_files = 0;    // the node's data dir and the files in it (RocksDB's tables, WAL, LOG)
   long unaccounted() const { return open - client_held - store_files; }
 };
 

@@ -90,8 +90,13 @@ fake_worker::fake_worker(const temp_dir& dir, const std::string& args) {
   std::remove(port_file.c_str());
   std::string cmd = "exec " + std::string(PW_FAKE_WORKER) + " --port-file " + port_file + " --lifetime 300 " + args;
   const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
-  if (posix_spawn(&pid_, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
-    throw std::runtime_error("cannot start " PW_FAKE_WORKER);
+  // Not the test's own descriptors (see close_inherited_descriptors).
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  const int rc = posix_spawn(&pid_, "/bin/sh", &actions, nullptr, const_cast<char**>(argv), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " PW_FAKE_WORKER);
   for (int i = 0; i < 500 && port_ == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     port_ = static_cast<std::uint16_t>(std::atoi(read_file(port_file).c_str()));

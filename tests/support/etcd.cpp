@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "http.hpp"
+#include "process.hpp"
 
 namespace pwtest {
 
@@ -49,6 +50,7 @@ void etcd_process::start() {
     int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
+    close_inherited_descriptors();
     std::vector<std::string> args{"etcd", "--name", "pw-test", "--data-dir", data_dir_, "--listen-client-urls", client,
                                   "--advertise-client-urls", client, "--listen-peer-urls", peer,
                                   "--initial-advertise-peer-urls", peer, "--initial-cluster", "pw-test=" + peer,

@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include "http.hpp"
+#include "process.hpp"
 
 namespace pwtest {
 
@@ -27,8 +28,7 @@ fake_provider::fake_provider() {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(in[0], 0);
     dup2(out[1], 1);
-    close(in[1]);
-    close(out[0]);
+    close_inherited_descriptors();
     std::string d = dir_.path();
     const char* argv[] = {fake_openai_path(), "--dir", d.c_str(), "--max-seconds", "1200", nullptr};
     execv(fake_openai_path(), const_cast<char**>(argv));

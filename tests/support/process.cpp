@@ -79,6 +79,7 @@ void server_process::start() {
     int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
+    close_inherited_descriptors();
     std::vector<char*> envp;
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
@@ -148,6 +149,11 @@ std::optional<int> server_process::wait_exit(std::chrono::milliseconds timeout) 
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return std::nullopt;
+}
+
+void close_inherited_descriptors() noexcept {
+  if (close_range(3, ~0u, 0) == 0) return;
+  for (int fd = 3; fd < 65536; ++fd) close(fd);  // kernels before 5.9
 }
 
 }  // namespace pwtest

@@ -64,4 +64,10 @@ class server_process {
 // The pipewright binary under test (set by CMake).
 const char* binary_path();
 
+// In a child between fork and exec: closes every descriptor but 0, 1 and 2.
+// Without it a server (or etcd, or a fake) started by a test holds copies of
+// the test's own sockets and files: a client socket the test closes later
+// stays open in that child, and its connection never ends.
+void close_inherited_descriptors() noexcept;
+
 }  // namespace pwtest

@@ -1,5 +1,6 @@
 #include "ws.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -98,7 +99,7 @@ ws_client::ws_client(std::uint16_t port, const std::string& token, ws_options op
     return;
   }
   i.connected = true;
-  i.shutdown_fd = ::dup(i.ws.next_layer().native_handle());
+  i.shutdown_fd = ::fcntl(i.ws.next_layer().native_handle(), F_DUPFD_CLOEXEC, 3);
   for (const auto& m : opts.send_first) {
     i.ws.text(!opts.send_first_binary);
     i.ws.write(boost::asio::buffer(m), ec);
