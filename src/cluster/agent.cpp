@@ -214,8 +214,8 @@ caf::actor spawn_agent(caf::actor_system& sys, std::shared_ptr<agent_env> env) {
         },
         [=](ship_atom) { st->ship(); },
         [=](outbox_read_atom, const outbox_page_ptr& page) { st->outbox_read(page); },
-        [=](events_atom, const std::string& origin, std::vector<wire_event>& batch) {
-          if (auto p = from_peer()) st->events_in(*p, origin, batch);
+        [=](events_atom, const std::string& origin, wire_events& batch) {
+          if (auto p = from_peer()) st->events_in(*p, origin, batch.items);
         },
         [=](applied_atom, const std::string& peer, const seqs_ptr& seqs) { st->applied(peer, seqs); },
         [=](events_ok_atom, const wire_seqs& seqs) {
@@ -253,8 +253,8 @@ caf::actor spawn_agent(caf::actor_system& sys, std::shared_ptr<agent_env> env) {
         [=](hbegin_atom, const handoff_ptr& h) { st->handoff_begin(h); },
         [=](hchunk_out_atom, std::uint64_t id, std::uint64_t seq, const records_ptr& records) { st->handoff_chunk_out(id, seq, records); },
         [=](hend_out_atom, std::uint64_t id, const wire_slots& committed) { st->handoff_end_out(id, committed); },
-        [=](chunk_atom, std::uint64_t id, std::uint64_t seq, std::vector<wire_record>& records, const wire_slots& slots) {
-          if (auto p = from_peer()) st->chunk_in(*p, caf::actor_cast<caf::actor>(self->current_sender()), id, seq, records, slots);
+        [=](chunk_atom, std::uint64_t id, std::uint64_t seq, wire_records& records, const wire_slots& slots) {
+          if (auto p = from_peer()) st->chunk_in(*p, caf::actor_cast<caf::actor>(self->current_sender()), id, seq, records.items, slots);
         },
         [=](imported_atom, const caf::actor& giver, std::uint64_t id, std::uint64_t seq, bool ok) { st->chunk_written(giver, id, seq, ok); },
         [=](chunk_ok_atom, std::uint64_t id, std::uint64_t seq, bool ok) {

@@ -91,7 +91,7 @@ void agent_state::outbox_read(const outbox_page_ptr& page) {
       // The room moved here: apply as if shipped.
       events_in(node, env->cfg->node, batch);
     } else if (auto to = peer_agent(node)) {
-      self->send(to, events_atom::value, env->cfg->node, std::move(batch));
+      self->send(to, events_atom::value, env->cfg->node, wire_events{std::move(batch)});
     }
   }
   if (page->size() == outbox_page) {

@@ -23,7 +23,7 @@ void agent_state::handoff_chunk_out(std::uint64_t id, std::uint64_t seq, const r
   std::vector<wire_record> wire;
   wire.reserve(records->size());
   for (auto& r : *records) wire.push_back(wire_record{static_cast<std::uint8_t>(r.family), std::move(r.key), std::move(r.value)});
-  self->send(to, chunk_atom::value, id, seq, std::move(wire), wire_slots{it->second.h->slots});
+  self->send(to, chunk_atom::value, id, seq, wire_records{std::move(wire)}, wire_slots{it->second.h->slots});
 }
 
 void agent_state::chunk_ok(std::uint64_t id, std::uint64_t seq, bool ok) {

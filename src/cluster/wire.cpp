@@ -25,6 +25,8 @@ void configure_actor_system(caf::actor_system_config& cfg, const std::string& cl
   cfg.add_message_type<wire_record>("pw_record");
   cfg.add_message_type<wire_slots>("pw_slots");
   cfg.add_message_type<wire_seqs>("pw_seqs");
+  cfg.add_message_type<wire_events>("pw_event_batch");
+  cfg.add_message_type<wire_records>("pw_record_batch");
 }
 
 std::string proof(const std::string& secret, const std::string& message) {

@@ -12,6 +12,8 @@
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "actors/handoff.hpp"
+
 namespace pw::cluster {
 
 // The door (published on cluster.listen) answers only these two.
@@ -34,6 +36,17 @@ using chunk_atom = caf::atom_constant<caf::atom("pw_chunk")>;     // (chunk, han
 using chunk_ok_atom = caf::atom_constant<caf::atom("pw_chunkok")>;
 using hend_atom = caf::atom_constant<caf::atom("pw_hend")>;       // (hend, handoff, slots, committed): the handoff is over
 
+// Every inspect() below ends with a hand-off mark (actors/handoff.hpp): on
+// the receiving node it runs on libcaf_io's thread right after the value is
+// read off the wire, and the agent marks the acquire when the message
+// arrives, so TSan sees the edge CAF's queues hide. A no-op outside TSan.
+struct handoff_on_exit {
+  handoff_on_exit() = default;
+  handoff_on_exit(const handoff_on_exit&) = delete;
+  handoff_on_exit& operator=(const handoff_on_exit&) = delete;
+  ~handoff_on_exit() { actors::handoff_release(); }
+};
+
 struct wire_request {
   std::string method, path, authorization, content_type, idempotency_key, body, request_id;
   std::vector<std::string> query;  // name, value, name, value, ...
@@ -42,6 +55,7 @@ struct wire_request {
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_request& x) {
+  handoff_on_exit mark;
   return f(caf::meta::type_name("pw_request"), x.method, x.path, x.authorization, x.content_type, x.idempotency_key,
            x.body, x.request_id, x.query, x.slot, x.has_slot);
 }
@@ -53,6 +67,7 @@ struct wire_response {
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_response& x) {
+  handoff_on_exit mark;
   return f(caf::meta::type_name("pw_response"), x.status, x.body, x.content_type, x.headers);
 }
 
@@ -63,6 +78,7 @@ struct wire_event {
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_event& x) {
+  handoff_on_exit mark;
   return f(caf::meta::type_name("pw_event"), x.outbox_seq, x.room, x.tail);
 }
 
@@ -74,6 +90,7 @@ struct wire_page {
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_page& x) {
+  handoff_on_exit mark;
   return f(caf::meta::type_name("pw_page"), x.seqs, x.frames, x.first_retained, x.last_seq, x.ok);
 }
 
@@ -83,6 +100,7 @@ struct wire_record {
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_record& x) {
+  handoff_on_exit mark;
   return f(caf::meta::type_name("pw_record"), x.family, x.key, x.value);
 }
 
@@ -91,6 +109,7 @@ struct wire_slots {
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_slots& x) {
+  handoff_on_exit mark;
   return f(caf::meta::type_name("pw_slots"), x.slots);
 }
 
@@ -99,7 +118,28 @@ struct wire_seqs {
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_seqs& x) {
+  handoff_on_exit mark;
   return f(caf::meta::type_name("pw_seqs"), x.seqs);
+}
+
+// A batch of events or of a handoff's records travels as one value, so that
+// its mark comes after the whole batch is read.
+struct wire_events {
+  std::vector<wire_event> items;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wire_events& x) {
+  handoff_on_exit mark;
+  return f(caf::meta::type_name("pw_event_batch"), x.items);
+}
+
+struct wire_records {
+  std::vector<wire_record> items;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wire_records& x) {
+  handoff_on_exit mark;
+  return f(caf::meta::type_name("pw_record_batch"), x.items);
 }
 
 // Loads the middleman with the cluster's settings (heartbeat, connection
