@@ -103,7 +103,9 @@ class database {
   // `cutoff_ms` (0 when none does), for the maintenance sweep.
   std::uint64_t expired_events_end(std::string_view room, std::int64_t cutoff_ms) const;
   // The first seq of the stored chunk that holds `seq` (or the last one
-  // before it); 0 when there is none.
+  // before it); 0 when there is none. Trims are not looked at: the chunk may
+  // be one a trim removed (only the writer's trims ask, for which that is
+  // as good).
   std::uint64_t event_chunk_start(std::string_view room, std::uint64_t seq) const;
   // A counter by name (store/counters.hpp); "all/..." sums every workspace.
   std::int64_t counter(std::string_view name) const;

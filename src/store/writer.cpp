@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <map>
@@ -27,7 +28,13 @@ rocksdb::Slice slice(const std::string& s) { return rocksdb::Slice(s.data(), s.s
 // Events of one room committed in one batch share a key (a chunk) under
 // the seq of the first, up to this many.
 constexpr std::size_t max_chunk = 64;
-constexpr std::uint64_t trim_every = 64;
+
+// A room is trimmed when its seq crosses a multiple of this: every 64 events,
+// or every 1/16 of the retention when that is more. Each trim is a range
+// tombstone that every reader of the room's log sorts until the memtable
+// is flushed, so fewer of them keep replays cheap; the price is up to
+// 1/16 more events kept than the retention asks.
+std::uint64_t trim_period(std::size_t retention) { return std::max<std::uint64_t>(64, retention / 16); }
 
 // What a person needs to know about a refused write.
 std::string cause_of(const rocksdb::Status& st) {
@@ -296,7 +303,7 @@ bool writer::commit_group(std::vector<request>& group) {
       auto& room_chunks = chunks[e.room];
       if (room_chunks.empty() || room_chunks.back().first + max_chunk <= seq) room_chunks.emplace_back(seq, event_chunk_writer(now));
       room_chunks.back().second.add(e.json_tail);
-      if (seq % trim_every == 0) trim_rooms.insert(e.room);
+      if (seq % trim_period(opts_.event_retention) == 0) trim_rooms.insert(e.room);
       events.push_back(committed_event{e.room, seq, std::move(frame)});
     }
   }
@@ -306,10 +313,10 @@ bool writer::commit_group(std::vector<request>& group) {
     for (const auto& [first, chunk] : list) batch.Put(events_cf, slice(event_key(room, first)), slice(chunk.bytes()));
     // A room's last seq is its newest chunk's; it is written to meta only
     // when a trim could delete every chunk, so that it survives them.
-    // Trimming happens when a room's seq crosses a multiple of trim_every
+    // Trimming happens when a room's seq crosses a multiple of trim_period
     // rather than on every event: a range tombstone per event would slow
     // reads down. The chunks before the one that holds the oldest event to
-    // keep go: up to trim_every + max_chunk events more than the retention stay.
+    // keep go: up to trim_period + max_chunk events more than the retention stay.
     const auto seq = room_seqs_[room];
     const auto keep = opts_.event_retention;
     if (trim_rooms.count(room) && seq > keep) {
