@@ -1,5 +1,7 @@
 #include "core/config_toml.hpp"
 
+#include "core/ascii.hpp"
+
 namespace pw::core::toml_config {
 
 namespace {
@@ -32,17 +34,6 @@ result<toml::table> parse(std::string_view text, std::string_view source) {
   }
 }
 
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-}  // namespace
-
 result<void> apply_env(toml::table& root, const env_map& env) {
   for (const auto& [name, value] : env) {
     if (name == "PIPEWRIGHT_JWT_SECRET") {
@@ -60,8 +51,8 @@ result<void> apply_env(toml::table& root, const env_map& env) {
     std::vector<std::string> parts;
     std::string_view rest = std::string_view(name).substr(prefix.size());
     for (std::size_t pos; (pos = rest.find("__")) != std::string_view::npos; rest.remove_prefix(pos + 2))
-      parts.push_back(lower(rest.substr(0, pos)));
-    parts.push_back(lower(rest));
+      parts.push_back(core::ascii_lower(rest.substr(0, pos)));
+    parts.push_back(core::ascii_lower(rest));
     toml::table* t = &root;
     std::string path;
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {

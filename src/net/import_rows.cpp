@@ -5,19 +5,13 @@
 #include <fmt/format.h>
 #include <openssl/sha.h>
 
+#include "core/ascii.hpp"
 #include "core/json.hpp"
 #include "net/bodies.hpp"
 
 namespace pw::net {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -70,19 +64,19 @@ core::error header_error(std::string message) {
 core::result<import_columns> read_import_header(const core::csv_row& r, const import_params& params) {
   auto find = [&](const std::string& wanted, std::initializer_list<const char*> aliases) {
     for (std::size_t i = 0; i < r.fields.size(); ++i) {
-      auto name = lower(trim(r.fields[i]));
-      if (!wanted.empty() ? name == lower(wanted) : false) return static_cast<int>(i);
+      auto name = core::ascii_lower(trim(r.fields[i]));
+      if (!wanted.empty() ? name == core::ascii_lower(wanted) : false) return static_cast<int>(i);
     }
     if (!wanted.empty()) return -2;  // named but absent
     for (auto a : aliases)
       for (std::size_t i = 0; i < r.fields.size(); ++i)
-        if (lower(trim(r.fields[i])) == a) return static_cast<int>(i);
+        if (core::ascii_lower(trim(r.fields[i])) == a) return static_cast<int>(i);
     return -1;
   };
   import_columns cols;
   std::set<std::string> seen;
   for (const auto& f : r.fields) {
-    auto name = lower(trim(f));
+    auto name = core::ascii_lower(trim(f));
     if (name.empty()) return header_error(fmt::format("line {}: the header has an empty column name", r.line));
     if (!seen.insert(name).second) return header_error(fmt::format("line {}: the header names '{}' twice", r.line, trim(f)));
     cols.names.push_back(trim(f));
@@ -149,7 +143,7 @@ std::variant<import_row, std::string> read_import_row(const core::csv_row& r, co
 }
 
 bool csv_content_type(std::string_view ct) {
-  auto base = lower(trim(ct.substr(0, ct.find(';'))));
+  auto base = core::ascii_lower(trim(ct.substr(0, ct.find(';'))));
   return base == "text/csv" || base == "application/csv" || base == "text/plain";
 }
 

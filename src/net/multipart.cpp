@@ -5,15 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "core/ascii.hpp"
+
 namespace pw::net {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -31,7 +27,7 @@ std::vector<std::pair<std::string, std::string>> parameters(std::string_view v) 
     while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) ++i;
     auto eq = v.find('=', i);
     if (eq == std::string_view::npos) break;
-    std::string name = lower(trim(v.substr(i, eq - i)));
+    std::string name = core::ascii_lower(trim(v.substr(i, eq - i)));
     std::string value;
     i = eq + 1;
     if (i < v.size() && v[i] == '"') {
@@ -78,7 +74,7 @@ const form_part* form_data::find(std::string_view name) const {
 }
 
 bool multipart_parser::is_form_data(std::string_view content_type) {
-  auto base = lower(trim(content_type.substr(0, content_type.find(';'))));
+  auto base = core::ascii_lower(trim(content_type.substr(0, content_type.find(';'))));
   return base == "multipart/form-data";
 }
 
@@ -192,10 +188,10 @@ bool multipart_parser::parse_headers(std::string_view block) {
     block = eol == std::string_view::npos ? std::string_view() : block.substr(eol + 2);
     auto colon = line.find(':');
     if (colon == std::string_view::npos) return fail(core::errc::validation_failed, "a part has a malformed header line");
-    auto name = lower(trim(line.substr(0, colon)));
+    auto name = core::ascii_lower(trim(line.substr(0, colon)));
     auto value = trim(line.substr(colon + 1));
     if (name == "content-disposition") {
-      if (lower(trim(value.substr(0, value.find(';')))) != "form-data")
+      if (core::ascii_lower(trim(value.substr(0, value.find(';')))) != "form-data")
         return fail(core::errc::validation_failed, "a part's Content-Disposition is not form-data");
       disposition = true;
       for (auto& [k, v] : parameters(value)) {
