@@ -36,6 +36,7 @@ struct options {
   int frames = 20;
   int excess_every_s = 5;        // a burst of connections beyond the limit this often
   int excess = 300;
+  int attacker_nice = 0;         // nice value of the hostile clients' thread (0: as the server)
   std::string out;               // JSON report file
 };
 

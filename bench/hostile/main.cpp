@@ -1,8 +1,15 @@
 // pw-hostile: see hostile.hpp. Prints a summary and writes --out JSON.
 //   pw-hostile --port P --pid PID --secret S --admin-token T [--baseline 20 --attack 40 --rate 100 --idle 5000 ...]
 #include <dirent.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <sstream>
+#include <map>
+#include <limits>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -52,6 +59,8 @@ struct ordinary {
   std::atomic<int> phase{0};  // 0 baseline, 1 ramp-up, 2 attack, 3 done
   std::vector<double> ms[3];
   std::map<std::string, int> errors[3];
+  std::vector<std::pair<double, double>> timeline;  // (s since start, ms) of every answered POST
+  clock::time_point start = clock::now();
   std::mutex mu;
 
   void run(const options& o) {
@@ -92,6 +101,7 @@ struct ordinary {
         ++errors[p][std::to_string(res.result_int())];
       } else {
         ms[p].push_back(took);
+        timeline.emplace_back(std::chrono::duration<double>(t0 - start).count(), took);
       }
     }
   }
@@ -140,6 +150,36 @@ boost::json::array interesting(const std::string& exposition) {
   return out;
 }
 
+// The server's own view of POST /api/v1/items (pw_http_request_duration_seconds:
+// from the request read to the answer handed to the socket) as cumulative
+// bucket counts by upper bound, from one exposition.
+std::map<double, double> post_buckets(const std::string& exposition) {
+  std::map<double, double> out;
+  const std::string prefix = "pw_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/items\",le=\"";
+  std::istringstream in(exposition);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    const auto end = line.find('"', prefix.size());
+    const auto le = line.substr(prefix.size(), end - prefix.size());
+    const double bound = le == "+Inf" ? std::numeric_limits<double>::infinity() : std::stod(le);
+    out[bound] = std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return out;
+}
+
+// The bucket bound (ms) under which 99 % of the requests between two
+// expositions were answered, server-side; 0 when none were.
+double server_p99_ms(const std::map<double, double>& from, const std::map<double, double>& to) {
+  const double total = to.empty() ? 0 : to.rbegin()->second - (from.empty() ? 0 : from.rbegin()->second);
+  if (total <= 0) return 0;
+  for (const auto& [bound, n] : to) {
+    const auto before = from.find(bound);
+    if (n - (before == from.end() ? 0 : before->second) >= 0.99 * total) return bound * 1000;
+  }
+  return 0;
+}
+
 options parse(int argc, char** argv) {
   options o;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -157,6 +197,7 @@ options parse(int argc, char** argv) {
     else if (k == "--flood") o.flood = std::stoi(v);
     else if (k == "--frames") o.frames = std::stoi(v);
     else if (k == "--excess") o.excess = std::stoi(v);
+    else if (k == "--attacker-nice") o.attacker_nice = std::stoi(v);
     else if (k == "--out") o.out = v;
     else throw std::runtime_error("unknown option " + k);
   }
@@ -196,21 +237,31 @@ int main(int argc, char** argv) {
     }
   };
   std::cout << "pw-hostile: baseline " << o.baseline_s << " s at " << o.rate << " POST/s" << std::endl;
+  const auto server_start = post_buckets(get_metrics(o));
   wait(o.baseline_s, 0);
+  const auto server_baseline = post_buckets(get_metrics(o));
 
   boost::asio::io_context ioc;
   tally t;
   std::atomic<bool> stop{false};
   auto guard = boost::asio::make_work_guard(ioc);
   start_attacks(ioc, o, t, stop);
-  std::thread attackers([&] { ioc.run(); });
+  std::thread attackers([&] {
+    // Hostile clients are on other machines in real life; here they share
+    // the server's 2 cores. A nice value lets them have only what the server
+    // leaves (the ordinary client's thread keeps its priority).
+    if (o.attacker_nice != 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), o.attacker_nice);
+    ioc.run();
+  });
   client.phase = 1;
   std::cout << "pw-hostile: hostile clients ramping up (10 s)" << std::endl;
   wait(10, 1);
   client.phase = 2;
   std::cout << "pw-hostile: measuring under attack " << o.attack_s << " s" << std::endl;
+  const auto server_attack_start = post_buckets(get_metrics(o));
   wait(o.attack_s, 2);
   const auto exposition = get_metrics(o);
+  const auto server_attack_end = post_buckets(exposition);
   client.phase = 3;
   stop = true;
   ord.join();
@@ -232,6 +283,9 @@ int main(int argc, char** argv) {
   const double p99_base = report["baseline"].as_object()["p99_ms"].as_double();
   const double p99_attack = report["attack"].as_object()["p99_ms"].as_double();
   report["p99_ratio"] = p99_base > 0 ? p99_attack / p99_base : 0;
+  // What the server itself took (its histogram's bucket bounds: 0.5, 1, 2.5, 5, 10 ms...).
+  report["server_p99_ms_at_most"] = {{"baseline", server_p99_ms(server_start, server_baseline)},
+                                     {"attack", server_p99_ms(server_attack_start, server_attack_end)}};
   auto rss = [](const rss_sample& s) { return s.rss_kb; };
   auto fds = [](const rss_sample& s) { return s.fds; };
   report["rss_mb"] = {{"baseline_max", phase_max(0, rss) / 1024.0}, {"attack_max", std::max(phase_max(1, rss), phase_max(2, rss)) / 1024.0},
@@ -244,13 +298,41 @@ int main(int argc, char** argv) {
   boost::json::array series;
   for (const auto& s : samples) series.push_back({{"t", s.t}, {"phase", s.phase}, {"rss_kb", s.rss_kb}, {"fds", s.fds}});
   report["samples"] = series;
+  // Each second of the ordinary client: how many answers, the slowest, and
+  // how many took over twice the baseline's p99 (when slow answers bunch
+  // into seconds, something periodic causes them).
+  struct second {
+    int n = 0, slow = 0;
+    double max = 0;
+  };
+  std::map<int, second> seconds;
+  for (const auto& [t, took] : client.timeline) {
+    auto& sec = seconds[static_cast<int>(t)];
+    ++sec.n;
+    sec.max = std::max(sec.max, took);
+    if (took > 2 * p99_base) ++sec.slow;
+  }
+  boost::json::array timeline;
+  std::vector<std::pair<double, int>> worst;
+  for (const auto& [t, sec] : seconds) {
+    timeline.push_back({{"t", t}, {"n", sec.n}, {"max_ms", sec.max}, {"over_2x_baseline_p99", sec.slow}});
+    worst.emplace_back(sec.max, t);
+  }
+  report["timeline"] = timeline;
+  std::sort(worst.rbegin(), worst.rend());
   if (!o.out.empty()) std::ofstream(o.out) << boost::json::serialize(report) << "\n";
 
   std::cout << "ordinary POST p50/p99 ms: baseline " << report["baseline"].as_object()["p50_ms"] << " / " << p99_base
             << ", under attack " << report["attack"].as_object()["p50_ms"] << " / " << p99_attack << " (ratio "
             << report["p99_ratio"] << ")\n";
+  std::cout << "server-side POST p99 at most (histogram bucket) ms: baseline " << report["server_p99_ms_at_most"].as_object()["baseline"]
+            << ", under attack " << report["server_p99_ms_at_most"].as_object()["attack"] << "\n";
   std::cout << "server RSS MB: baseline max " << report["rss_mb"].as_object()["baseline_max"] << ", under attack max "
             << report["rss_mb"].as_object()["attack_max"] << "; open files max " << report["fds"].as_object()["attack_max"] << "\n";
+  std::cout << "slowest seconds (s since start: max ms, answers over 2x the baseline p99):";
+  for (std::size_t i = 0; i < std::min<std::size_t>(5, worst.size()); ++i)
+    std::cout << " " << worst[i].second << ": " << worst[i].first << ", " << seconds[worst[i].second].slow << ";";
+  std::cout << "\n";
   for (const auto& [k, n] : counts) std::cout << "  " << k << " " << n << "\n";
   return 0;
 }
