@@ -188,10 +188,6 @@ void write_set::erase_raw(cf family, std::string key) {
   ops_.push_back({family, family == cf::queue ? k::single_erase : k::erase, std::move(key), {}});
 }
 
-void write_set::erase_outbox(std::uint64_t first, std::uint64_t last) {
-  ops_.push_back({cf::outbox, k::erase_range, outbox_key(first), outbox_key(last + 1)});
-}
-
 void write_set::applied(std::string_view room, std::string_view origin, std::uint64_t outbox_seq) {
   std::string v;
   put_be64(v, outbox_seq);

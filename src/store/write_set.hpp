@@ -116,8 +116,6 @@ class write_set {
   void put_raw(cf family, std::string key, std::string value);
   // queue entries are single-erased, as everywhere (each was put once).
   void erase_raw(cf family, std::string key);
-  // Outbox entries shipped and applied by their room's node.
-  void erase_outbox(std::uint64_t first, std::uint64_t last);
   // An event from another node's outbox, applied to a room whose log lives
   // here: the event gets the room's next seq, and the origin's last applied
   // outbox seq is kept with it, in the same batch.
