@@ -68,13 +68,35 @@ void ws_session::joined() {
 
 void ws_session::deliver(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame,
                          std::int64_t committed_ns) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), room, seq, frame = std::move(frame), committed_ns]() mutable {
-    if (!self->replaying_) return self->forward(room, seq, std::move(frame), committed_ns);
+  if (!taking_events_.load(std::memory_order_relaxed)) {
+    if (opts_.metrics) opts_.metrics->ws_frames_dropped(1);
+    return;
+  }
+  bool first;
+  {
+    std::lock_guard lock(inbox_mu_);
+    first = inbox_.empty();
+    inbox_.push_back(inbound_event{room, seq, std::move(frame), committed_ns});
+  }
+  if (first) asio::post(ws_.get_executor(), [self = shared_from_this()] { self->take_inbox(); });
+}
+
+void ws_session::take_inbox() {
+  std::vector<inbound_event> events;
+  {
+    std::lock_guard lock(inbox_mu_);
+    events.swap(inbox_);
+  }
+  for (auto& e : events) {
+    if (!replaying_) {
+      forward(e.room, e.seq, std::move(e.frame), e.committed_ns);
+      continue;
+    }
     // Every delivered event is already in the store: the replay reads it
     // from there. Only remember how far the room got.
-    auto& newest = self->live_newest_[room];
-    newest = std::max(newest, seq);
-  });
+    auto& newest = live_newest_[e.room];
+    newest = std::max(newest, e.seq);
+  }
 }
 
 // Live stats are best effort: skipped while the socket catches up or when
@@ -249,6 +271,15 @@ void ws_session::on_message(std::string_view text) {
 void ws_session::close(std::uint16_t code, std::string reason) {
   if (closing_ || finished_) return;
   closing_ = true;
+  // A closing socket takes no more events: leaving now spares the notifier
+  // and this strand every event until the peer takes the close frame.
+  taking_events_ = false;
+  if (joined_gateway_) {
+    joined_gateway_ = false;
+    gate_.leave(shared_from_this());
+  }
+  // A peer that never takes the close frame (it does not read) is dropped
+  // by the stream's idle timeout like a dead one (limits.ws_idle_timeout_ms).
   // The frame being written stays alive until its write completes.
   discard_queue();
   websocket::close_reason why;
@@ -270,6 +301,7 @@ void ws_session::finish() {
   if (finished_) return;
   finished_ = true;
   closing_ = true;
+  taking_events_ = false;
   discard_queue();
   if (opened_ && opts_.metrics) opts_.metrics->ws_closed(opts_.live_stats, close_reason_);
   if (joined_gateway_) gate_.leave(shared_from_this());

@@ -5,11 +5,13 @@
 // client never slows the others; it reconnects with ?since=.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,6 +69,8 @@ class ws_session final : public actors::event_sink, public std::enable_shared_fr
 
  private:
   void on_accept(boost::beast::error_code ec);
+  // On the socket's strand: the events deliver() gathered since the last call.
+  void take_inbox();
   void replay();
   void on_replay_page(std::optional<actors::replay_page> page);
   void forward(const std::string& room, std::uint64_t seq, std::shared_ptr<const std::string> frame,
@@ -103,6 +107,17 @@ class ws_session final : public actors::event_sink, public std::enable_shared_fr
     std::int64_t committed_ns = 0;  // 0: replayed or not an event (no lag measured)
   };
   std::deque<queued_frame> queue_;
+  // Events from the notifier's thread wait here; one post to the strand
+  // takes all that arrived meanwhile (not a post per event and socket).
+  struct inbound_event {
+    std::string room;
+    std::uint64_t seq = 0;
+    std::shared_ptr<const std::string> frame;
+    std::int64_t committed_ns = 0;
+  };
+  std::mutex inbox_mu_;
+  std::vector<inbound_event> inbox_;
+  std::atomic<bool> taking_events_{true};  // false once closing: events are dropped before the post
   bool writing_ = false;
   bool joined_gateway_ = false;
   bool closing_ = false;

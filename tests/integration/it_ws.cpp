@@ -18,6 +18,7 @@
 #include "api.hpp"
 #include "config.hpp"
 #include "process.hpp"
+#include "scrape.hpp"
 #include "tokens.hpp"
 #include "ws.hpp"
 
@@ -311,4 +312,56 @@ TEST_CASE("a slow socket never slows the others: it is closed with 4001 and catc
         seen.insert(std::string(frames[again_scanned].at("item_id").as_string()));
     return seen.size() == ids.size();
   }, 30s));
+}
+
+TEST_CASE("a socket that stops reading for good: closed with 4001, sent nothing more, dropped after ws_idle_timeout") {
+  temp_dir dir;
+  server_process srv(dir, config_builder().section("limits", "ws_send_queue = 256\nws_idle_timeout_ms = 3000\n").str());
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  const auto token = make_token("gone", {"w1"});
+  const auto admin = make_token("root", {"*"}, "admin");
+  ws_client stuck(srv.port(), token);
+  REQUIRE(stuck.connected());
+  stuck.pause_reading(true);  // for good: never takes the close frame either
+  std::this_thread::sleep_for(100ms);
+
+  // Events until the kernel's buffers and the queue of 256 are full.
+  std::atomic<bool> overflowed{false};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> submitters;
+  for (int t = 0; t < 4; ++t)
+    submitters.emplace_back([&, t] {
+      http c(srv.port());
+      for (int k = t; k < 20000 && !overflowed; k += 4) {
+        if (c.post("/api/v1/items", item_body("w1", "stuck " + std::to_string(k)), token).status != 201) ++refused;
+        if (k % 64 < 4) overflowed = srv.log().find("event=ws.overflow user=gone") != std::string::npos;
+      }
+    });
+  for (auto& t : submitters) t.join();
+  REQUIRE(refused == 0);
+  REQUIRE(overflowed);
+
+  // Closing, it takes no more events: 100 more items (~1,500 events) are not
+  // even counted as dropped for it.
+  http c(srv.port());
+  const auto dropped_before = at(samples(metrics_text(c, admin)), "pw_ws_frames_dropped_total");
+  std::vector<std::string> more;
+  for (int k = 0; k < 100; ++k) {
+    auto r = c.post("/api/v1/items", item_body("w1", "after " + std::to_string(k)), token);
+    REQUIRE(r.status == 201);
+    more.push_back(std::string(r.json().at("id").as_string()));
+  }
+  REQUIRE(wait_terminal(c, token, more, 20s));
+  const auto dropped_after = at(samples(metrics_text(c, admin)), "pw_ws_frames_dropped_total");
+  CHECK(dropped_after - dropped_before < 100);
+
+  // It never takes the close frame: dropped once the idle timeout passed,
+  // its connection freed.
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    gone = at(samples(metrics_text(c, admin)), "pw_ws_connections") == 0;
+    if (!gone) std::this_thread::sleep_for(50ms);
+  }
+  CHECK(gone);
 }
