@@ -53,6 +53,53 @@ long open_fds(int pid) {
   return n;
 }
 
+// CPU used so far, for a phase's share: the server's (utime + stime of
+// /proc/PID/stat), this process's (the attackers and the ordinary client) and
+// the machine's idle time (/proc/stat), all in seconds.
+struct cpu_mark {
+  clock::time_point at = clock::now();
+  double server_s = 0, self_s = 0, machine_idle_s = 0;
+};
+
+cpu_mark cpu_now(int pid) {
+  cpu_mark m;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));  // the command name may hold spaces
+    std::string f;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; fields >> f; ++i) {
+      if (i == 14) utime = std::stoull(f);
+      if (i == 15) {
+        stime = std::stoull(f);
+        break;
+      }
+    }
+    m.server_s = static_cast<double>(utime + stime) / tick;
+  }
+  rusage self{};
+  ::getrusage(RUSAGE_SELF, &self);
+  m.self_s = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
+             static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
+  std::ifstream stat("/proc/stat");
+  std::string cpu;
+  unsigned long long user = 0, nice = 0, sys = 0, idle = 0, iowait = 0;
+  stat >> cpu >> user >> nice >> sys >> idle >> iowait;
+  m.machine_idle_s = static_cast<double>(idle + iowait) / tick;
+  return m;
+}
+
+// Percent of one core each used between two marks.
+boost::json::object cpu_share(const cpu_mark& a, const cpu_mark& b) {
+  const double wall = std::chrono::duration<double>(b.at - a.at).count();
+  auto pct = [&](double x, double y) { return wall > 0 ? 100.0 * (y - x) / wall : 0.0; };
+  return {{"server_pct", pct(a.server_s, b.server_s)},
+          {"pw_hostile_pct", pct(a.self_s, b.self_s)},
+          {"machine_idle_pct", pct(a.machine_idle_s, b.machine_idle_s)}};
+}
+
 // The ordinary client: POST /api/v1/items at a steady rate on one keep-alive
 // connection, each latency into the current phase.
 struct ordinary {
@@ -238,7 +285,9 @@ int main(int argc, char** argv) {
   };
   std::cout << "pw-hostile: baseline " << o.baseline_s << " s at " << o.rate << " POST/s" << std::endl;
   const auto server_start = post_buckets(get_metrics(o));
+  const auto cpu_start = cpu_now(o.pid);
   wait(o.baseline_s, 0);
+  const auto cpu_baseline = cpu_now(o.pid);
   const auto server_baseline = post_buckets(get_metrics(o));
 
   boost::asio::io_context ioc;
@@ -259,7 +308,9 @@ int main(int argc, char** argv) {
   client.phase = 2;
   std::cout << "pw-hostile: measuring under attack " << o.attack_s << " s" << std::endl;
   const auto server_attack_start = post_buckets(get_metrics(o));
+  const auto cpu_attack_start = cpu_now(o.pid);
   wait(o.attack_s, 2);
+  const auto cpu_attack_end = cpu_now(o.pid);
   const auto exposition = get_metrics(o);
   const auto server_attack_end = post_buckets(exposition);
   client.phase = 3;
@@ -286,6 +337,8 @@ int main(int argc, char** argv) {
   // What the server itself took (its histogram's bucket bounds: 0.5, 1, 2.5, 5, 10 ms...).
   report["server_p99_ms_at_most"] = {{"baseline", server_p99_ms(server_start, server_baseline)},
                                      {"attack", server_p99_ms(server_attack_start, server_attack_end)}};
+  // Percent of one core (the machine has 2: its idle is out of 200).
+  report["cpu"] = {{"baseline", cpu_share(cpu_start, cpu_baseline)}, {"attack", cpu_share(cpu_attack_start, cpu_attack_end)}};
   auto rss = [](const rss_sample& s) { return s.rss_kb; };
   auto fds = [](const rss_sample& s) { return s.fds; };
   report["rss_mb"] = {{"baseline_max", phase_max(0, rss) / 1024.0}, {"attack_max", std::max(phase_max(1, rss), phase_max(2, rss)) / 1024.0},
@@ -327,6 +380,16 @@ int main(int argc, char** argv) {
             << report["p99_ratio"] << ")\n";
   std::cout << "server-side POST p99 at most (histogram bucket) ms: baseline " << report["server_p99_ms_at_most"].as_object()["baseline"]
             << ", under attack " << report["server_p99_ms_at_most"].as_object()["attack"] << "\n";
+  auto cpu_line = [&](const char* phase) {
+    auto& c = report["cpu"].as_object()[phase].as_object();
+    std::cout << " " << phase << " server " << static_cast<int>(c["server_pct"].as_double()) << " %, pw-hostile "
+              << static_cast<int>(c["pw_hostile_pct"].as_double()) << " %, machine idle "
+              << static_cast<int>(c["machine_idle_pct"].as_double()) << " %;";
+  };
+  std::cout << "CPU (percent of one core):";
+  cpu_line("baseline");
+  cpu_line("attack");
+  std::cout << "\n";
   std::cout << "server RSS MB: baseline max " << report["rss_mb"].as_object()["baseline_max"] << ", under attack max "
             << report["rss_mb"].as_object()["attack_max"] << "; open files max " << report["fds"].as_object()["attack_max"] << "\n";
   std::cout << "slowest seconds (s since start: max ms, answers over 2x the baseline p99):";
