@@ -188,6 +188,7 @@ result<config> load_config_text(std::string_view defaults_toml, std::optional<st
   limits.integer("max_title_bytes", cfg.limits.max_title_bytes, 1, 1LL << 20);
   limits.integer("max_metadata_bytes", cfg.limits.max_metadata_bytes, 2, 1LL << 30);
   limits.integer("ws_send_queue", cfg.limits.ws_send_queue, 1, 1'000'000);
+  limits.integer("ws_send_buffer_bytes", cfg.limits.ws_send_buffer_bytes, 0, 64LL << 20);
   limits.integer("ws_max_frame_bytes", cfg.limits.ws_max_frame_bytes, 16, 64LL << 20);
   limits.number("ws_max_messages_per_s", cfg.limits.ws_max_messages_per_s, 0.1, 1e6);
   limits.duration("ws_idle_timeout_ms", cfg.limits.ws_idle_timeout, 200, 3'600'000);

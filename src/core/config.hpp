@@ -41,6 +41,9 @@ struct limits_config {
   std::size_t max_title_bytes = 1024;
   std::size_t max_metadata_bytes = 16384;
   std::size_t ws_send_queue = 4096;
+  // The kernel's send buffer of a WebSocket (SO_SNDBUF; 0: the kernel's
+  // autotuning, up to net.ipv4.tcp_wmem's 4 MB).
+  std::size_t ws_send_buffer_bytes = 131072;
   std::size_t ws_max_frame_bytes = 65536;   // a larger client frame closes the socket (1009)
   double ws_max_messages_per_s = 50;        // more client messages than this closes it (1008)
   millis ws_idle_timeout{60000};            // no pong for this long: the socket is dropped

@@ -334,6 +334,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (!who) return reply(refusal(srv_.auth, who.err()));
     ws_options opts;
     opts.send_queue = srv_.cfg.limits.ws_send_queue;
+    opts.send_buffer_bytes = srv_.cfg.limits.ws_send_buffer_bytes;
     opts.max_frame_bytes = srv_.cfg.limits.ws_max_frame_bytes;
     opts.max_messages_per_s = srv_.cfg.limits.ws_max_messages_per_s;
     opts.idle_timeout = srv_.cfg.limits.ws_idle_timeout;

@@ -32,7 +32,7 @@ struct server::impl {
         acceptor(asio::make_strand(ioc)),
         sio(ioc,
             sio_options{c.limits.ws_idle_timeout / 2, c.limits.ws_idle_timeout / 2, c.limits.ws_max_frame_bytes,
-                        c.limits.ws_send_queue},
+                        c.limits.ws_send_queue, c.limits.ws_send_buffer_bytes},
             a, g, d) {}
 
   const core::config& cfg;

@@ -99,6 +99,8 @@ void sio_server::accept_websocket(boost::asio::ip::tcp::socket&& socket,
                                   const std::map<std::string, std::string, std::less<>>& q) {
   boost::system::error_code remote_ec;
   auto remote = socket.remote_endpoint(remote_ec).address().to_string();
+  if (opts_.send_buffer_bytes > 0)  // as for /api/v1/ws (ws_session::run)
+    socket.set_option(boost::asio::socket_base::send_buffer_size(static_cast<int>(opts_.send_buffer_bytes)), remote_ec);
   auto ws = std::make_shared<sio_session::ws_stream>(std::move(socket));
   auto t = websocket::stream_base::timeout::suggested(beast::role_type::server);
   t.idle_timeout = websocket::stream_base::none();  // Engine.IO's own pings keep it alive

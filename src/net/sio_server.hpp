@@ -35,6 +35,7 @@ struct sio_options {
   std::chrono::milliseconds ping_timeout{30000};
   std::size_t max_payload = 65536;  // bytes of one packet (or polling body) from a client
   std::size_t send_queue = 4096;    // packets queued for one slow client before it is dropped
+  std::size_t send_buffer_bytes = 0;  // SO_SNDBUF of a WebSocket transport; 0: the kernel's autotuning
 };
 
 class sio_session;

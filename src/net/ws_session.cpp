@@ -38,6 +38,14 @@ ws_session::~ws_session() { registry_.remove(this); }
 
 void ws_session::run(beast::http::request<beast::http::string_body> upgrade) {
   registry_.add(shared_from_this());
+  // Autotuned, the kernel takes up to 4 MB for a peer that stopped reading
+  // before the queue above notices: thousands of frames pushed through the
+  // stack for nothing (docs/reliability.md, "Overload").
+  if (opts_.send_buffer_bytes > 0) {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().set_option(
+        asio::socket_base::send_buffer_size(static_cast<int>(opts_.send_buffer_bytes)), ec);
+  }
   auto t = websocket::stream_base::timeout::suggested(beast::role_type::server);
   // Beast pings after half the idle timeout of silence and drops the socket
   // when the other half passes without a pong.

@@ -37,6 +37,7 @@ inline constexpr std::uint16_t close_log_interrupted = 4002;
 
 struct ws_options {
   std::size_t send_queue = 4096;
+  std::size_t send_buffer_bytes = 0;  // SO_SNDBUF; 0 leaves the kernel's autotuning
   std::size_t max_frame_bytes = 65536;
   double max_messages_per_s = 50;
   std::chrono::milliseconds idle_timeout{60000};
