@@ -28,6 +28,7 @@ ws_session::ws_session(asio::ip::tcp::socket&& socket, principal who, ws_options
       gate_(gate),
       db_(db),
       registry_(registry),
+      close_deadline_(ws_.get_executor()),
       rate_(opts_.max_messages_per_s),
       slot_(std::move(slot)) {
   rooms_.push_back(who_.sub);
@@ -286,8 +287,12 @@ void ws_session::close(std::uint16_t code, std::string reason) {
     joined_gateway_ = false;
     gate_.leave(shared_from_this());
   }
-  // A peer that never takes the close frame (it does not read) is dropped
-  // by the stream's idle timeout like a dead one (limits.ws_idle_timeout_ms).
+  close_deadline_.expires_after(opts_.idle_timeout);
+  close_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->finished_) return;
+    spdlog::info("event=ws.close_unanswered user={} waited_ms={} action=drop", self->who_.sub, self->opts_.idle_timeout.count());
+    self->finish();
+  });
   // The frame being written stays alive until its write completes.
   discard_queue();
   websocket::close_reason why;
@@ -310,6 +315,7 @@ void ws_session::finish() {
   finished_ = true;
   closing_ = true;
   taking_events_ = false;
+  close_deadline_.cancel();
   discard_queue();
   if (opened_ && opts_.metrics) opts_.metrics->ws_closed(opts_.live_stats, close_reason_);
   if (joined_gateway_) gate_.leave(shared_from_this());

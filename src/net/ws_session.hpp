@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -119,6 +120,10 @@ class ws_session final : public actors::event_sink, public std::enable_shared_fr
   std::mutex inbox_mu_;
   std::vector<inbound_event> inbox_;
   std::atomic<bool> taking_events_{true};  // false once closing: events are dropped before the post
+  // From close(): a peer that has not taken the close frame within the idle
+  // timeout is dropped. Beast's own idle timeout does not fire while a write
+  // to a peer that stopped reading is stuck.
+  boost::asio::steady_timer close_deadline_;
   bool writing_ = false;
   bool joined_gateway_ = false;
   bool closing_ = false;

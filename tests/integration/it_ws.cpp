@@ -363,5 +363,6 @@ TEST_CASE("a socket that stops reading for good: closed with 4001, sent nothing 
     gone = at(samples(metrics_text(c, admin)), "pw_ws_connections") == 0;
     if (!gone) std::this_thread::sleep_for(50ms);
   }
+  INFO("server log:\n" << srv.log().substr(srv.log().size() > 3000 ? srv.log().size() - 3000 : 0));
   CHECK(gone);
 }
