@@ -40,8 +40,8 @@ ws_session::~ws_session() { registry_.remove(this); }
 void ws_session::run(beast::http::request<beast::http::string_body> upgrade) {
   registry_.add(shared_from_this());
   // Autotuned, the kernel takes up to 4 MB for a peer that stopped reading
-  // before the queue above notices: thousands of frames pushed through the
-  // stack for nothing (docs/reliability.md, "Overload").
+  // before the send queue (limits.ws_send_queue) notices: thousands of
+  // frames pushed through the stack for nothing (docs/reliability.md, "Overload").
   if (opts_.send_buffer_bytes > 0) {
     beast::error_code ec;
     beast::get_lowest_layer(ws_).socket().set_option(
@@ -282,11 +282,7 @@ void ws_session::close(std::uint16_t code, std::string reason) {
   closing_ = true;
   // A closing socket takes no more events: leaving now spares the notifier
   // and this strand every event until the peer takes the close frame.
-  taking_events_ = false;
-  if (joined_gateway_) {
-    joined_gateway_ = false;
-    gate_.leave(shared_from_this());
-  }
+  leave_rooms();
   close_deadline_.expires_after(opts_.idle_timeout);
   close_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec || self->finished_) return;
@@ -303,6 +299,13 @@ void ws_session::close(std::uint16_t code, std::string reason) {
   if (!writing_) do_write();
 }
 
+void ws_session::leave_rooms() {
+  taking_events_ = false;
+  if (!joined_gateway_) return;
+  joined_gateway_ = false;
+  gate_.leave(shared_from_this());
+}
+
 void ws_session::shutdown() {
   asio::post(ws_.get_executor(), [self = shared_from_this()] {
     if (!self->closing_) self->close_reason_ = core::ws_close::shutdown;
@@ -314,11 +317,10 @@ void ws_session::finish() {
   if (finished_) return;
   finished_ = true;
   closing_ = true;
-  taking_events_ = false;
+  leave_rooms();
   close_deadline_.cancel();
   discard_queue();
   if (opened_ && opts_.metrics) opts_.metrics->ws_closed(opts_.live_stats, close_reason_);
-  if (joined_gateway_) gate_.leave(shared_from_this());
   beast::error_code ec;
   beast::get_lowest_layer(ws_).socket().close(ec);
 }

@@ -83,6 +83,8 @@ class ws_session final : public actors::event_sink, public std::enable_shared_fr
   void do_write();
   void do_read();
   void close(std::uint16_t code, std::string reason);
+  // Stops taking events and leaves the gateway (once).
+  void leave_rooms();
   void on_message(std::string_view text);
   void finish();
 
