@@ -220,6 +220,8 @@ result<config> load_config_text(std::string_view defaults_toml, std::optional<st
 
   section actors(top.table("actors"), "actors", err);
   actors.integer("scheduler_threads", cfg.actors.scheduler_threads, 1, 256);
+  actors.integer("scheduler_poll_us", cfg.actors.scheduler_poll_us, 0, 1'000'000);
+  actors.integer("scheduler_steal_ms", cfg.actors.scheduler_steal_ms, 1, 1000);
   actors.integer("max_active", cfg.actors.max_active, 1, 10'000'000);
   actors.integer("max_active_per_workspace", cfg.actors.max_active_per_workspace, 0, 10'000'000);
   actors.integer("max_queued", cfg.actors.max_queued, 1, 1'000'000'000);

@@ -73,6 +73,12 @@ struct store_config {
 
 struct actors_config {
   std::uint32_t scheduler_threads = 2;
+  // An idle scheduler thread looks for work every 50 us for this long before
+  // it sleeps until woken (CAF's own default: 25,000); while it sleeps it
+  // still wakes every scheduler_steal_ms to take work queued on a busy one
+  // (CAF's: 10). docs/decisions.md, "CAF scheduler polling".
+  std::uint32_t scheduler_poll_us = 0;
+  std::uint32_t scheduler_steal_ms = 1;
   std::size_t max_active = 1024;
   // At most this many of the max_active slots go to one workspace, so a
   // noisy one cannot fill the node; 0 = no limit besides max_active.
