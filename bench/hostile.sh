@@ -18,6 +18,9 @@ FRAMES="${FRAMES:-20}" EXCESS="${EXCESS:-300}" BASELINE="${BASELINE:-20}" ATTACK
 # server as equals; 19 lets them have only what the server leaves, closer to
 # attackers on other machines (the ordinary client keeps nice 0 either way).
 ATTACKER_NICE="${ATTACKER_NICE:-0}"
+# The ordinary client's thread's nice value (a diagnosis: below 0, its own
+# wake-ups stop waiting behind the attackers' and the server's threads).
+CLIENT_NICE="${CLIENT_NICE:-0}"
 # The hostile clients hold about IDLE + SLOW + SLOWLORIS + FLOOD + FRAMES (6,086
 # by default) connections: a limit a little above that lets them all in and
 # makes most of each EXCESS burst go over it (7000 was never reached).
@@ -61,6 +64,6 @@ admin="$("$server_bin" token --config bench/config/synthetic.toml --sub bench-ad
 
 "$hostile" --port "$port" --pid "$server_pid" --secret "$SECRET" --admin-token "$admin" --rate "$RATE" \
   --idle "$IDLE" --slow "$SLOW" --slowloris "$SLOWLORIS" --flood "$FLOOD" --frames "$FRAMES" --excess "$EXCESS" \
-  --baseline "$BASELINE" --attack "$ATTACK" --attacker-nice "$ATTACKER_NICE" --out "$out/report.json" | tee "$out/summary.txt"
+  --baseline "$BASELINE" --attack "$ATTACK" --attacker-nice "$ATTACKER_NICE" --client-nice "$CLIENT_NICE" --out "$out/report.json" | tee "$out/summary.txt"
 kill -0 "$server_pid" 2>/dev/null || { echo "the server died under the hostile clients: $out/server.log" >&2; exit 1; }
 echo "results: $out"

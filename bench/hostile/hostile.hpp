@@ -37,6 +37,7 @@ struct options {
   int excess_every_s = 5;        // a burst of connections beyond the limit this often
   int excess = 300;
   int attacker_nice = 0;         // nice value of the hostile clients' thread (0: as the server)
+  int client_nice = 0;           // nice value of the ordinary client's thread (a diagnosis: how much is its own wake-up)
   std::string out;               // JSON report file
 };
 

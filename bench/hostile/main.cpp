@@ -245,6 +245,7 @@ options parse(int argc, char** argv) {
     else if (k == "--frames") o.frames = std::stoi(v);
     else if (k == "--excess") o.excess = std::stoi(v);
     else if (k == "--attacker-nice") o.attacker_nice = std::stoi(v);
+    else if (k == "--client-nice") o.client_nice = std::stoi(v);
     else if (k == "--out") o.out = v;
     else throw std::runtime_error("unknown option " + k);
   }
@@ -266,7 +267,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   ordinary client;
-  std::thread ord([&] { client.run(o); });
+  std::thread ord([&] {
+    if (o.client_nice != 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), o.client_nice);
+    client.run(o);
+  });
   struct rss_sample {
     double t;
     int phase;
