@@ -332,33 +332,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto who = token != query.end() ? srv_.auth.verify(token->second, remote_)
                                     : srv_.auth.from_header(req[http::field::authorization], remote_);
     if (!who) return reply(refusal(srv_.auth, who.err()));
-    ws_options opts;
-    opts.send_queue = srv_.cfg.limits.ws_send_queue;
-    opts.send_buffer_bytes = srv_.cfg.limits.ws_send_buffer_bytes;
-    opts.max_frame_bytes = srv_.cfg.limits.ws_max_frame_bytes;
-    opts.max_messages_per_s = srv_.cfg.limits.ws_max_messages_per_s;
-    opts.idle_timeout = srv_.cfg.limits.ws_idle_timeout;
-    opts.metrics = srv_.metrics;
-    if (auto it = query.find("stats"); it != query.end()) {
-      if (it->second != "1" && it->second != "0")
-        return reply(error_response(core::errc::validation_failed, "'stats' must be 1 or 0", "{\"field\":\"stats\"}"));
-      opts.live_stats = it->second == "1";
-      if (opts.live_stats && !who->admin)
-        return reply(error_response(core::errc::forbidden, "live stats frames need a token with role \"admin\""));
-    }
-    for (auto [name, field] : {std::pair{"since", &opts.since}, std::pair{"admins_since", &opts.admins_since}}) {
-      auto it = query.find(name);
-      if (it == query.end()) continue;
-      std::uint64_t v = 0;
-      auto& s = it->second;
-      if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos)
-        return reply(error_response(core::errc::validation_failed, fmt::format("'{}' must be a non-negative integer", name),
-                                    fmt::format("{{\"field\":\"{}\"}}", name)));
-      for (char c : s) v = v * 10 + static_cast<std::uint64_t>(c - '0');
-      *field = v;
-    }
-    auto ws = std::make_shared<ws_session>(stream_.release_socket(), std::move(who).value(), opts, srv_.gate, srv_.db,
-                                           srv_.sockets, slot_);
+    auto opts = ws_options_for(srv_.cfg.limits, srv_.metrics, query, who->admin);
+    if (!opts) return reply(error_response(opts.err()));
+    auto ws = std::make_shared<ws_session>(stream_.release_socket(), std::move(who).value(), std::move(opts).value(),
+                                           srv_.gate, srv_.db, srv_.sockets, slot_);
     ws->run(std::move(req));
   }
 

@@ -28,6 +28,7 @@
 #include "core/node_metrics.hpp"
 #include "net/auth.hpp"
 #include "net/ws_messages.hpp"
+#include "net/ws_options.hpp"
 #include "store/database.hpp"
 
 namespace pw::net {
@@ -35,18 +36,6 @@ namespace pw::net {
 inline constexpr std::uint16_t close_send_overflow = 4001;
 // (cluster) The user's event log moved or its node was lost: reconnect with ?since=.
 inline constexpr std::uint16_t close_log_interrupted = 4002;
-
-struct ws_options {
-  std::size_t send_queue = 4096;
-  std::size_t send_buffer_bytes = 0;  // SO_SNDBUF; 0 leaves the kernel's autotuning
-  std::size_t max_frame_bytes = 65536;
-  double max_messages_per_s = 50;
-  std::chrono::milliseconds idle_timeout{60000};
-  std::optional<std::uint64_t> since;         // replay the user's room after this seq
-  std::optional<std::uint64_t> admins_since;  // replay the admins room after this seq
-  bool live_stats = false;                     // an admin asked for stats frames (?stats=1)
-  core::node_metrics* metrics = nullptr;
-};
 
 class ws_registry;
 

@@ -149,6 +149,25 @@ TEST_CASE("replay: a socket away for 200 events reconnects with since and gets e
   }
 }
 
+TEST_CASE("a replay cursor that is not a count is refused with 400 before the upgrade, a good one connects") {
+  temp_dir dir;
+  server_process srv(dir, config_builder().str());
+  srv.start();
+  REQUIRE(srv.wait_ready());
+  auto token = make_token("kim", {"w1"});
+  for (const char* bad : {"&since=abc", "&since=-1", "&since=", "&admins_since=12345678901234567890", "&since=1e3"}) {
+    ws_client refused(srv.port(), token, {.extra_query = bad});
+    INFO(bad);
+    CHECK_FALSE(refused.connected());
+    CHECK(refused.handshake_status() == 400);
+  }
+  ws_client good(srv.port(), token, {.extra_query = "&since=0&admins_since=18446744073709551"});
+  CHECK(good.connected());
+  // The server went on serving.
+  http c(srv.port());
+  CHECK(c.get("/readyz").status == 200);
+}
+
 TEST_CASE("trimmed history is reported in a replay.truncated frame, then what is kept follows") {
   temp_dir dir;
   server_process srv(dir, config_builder().section("store", "event_retention = 40\n").str());
