@@ -32,7 +32,8 @@ mkdir -p "$out"
 
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh" >/dev/null
-server_bin="$root/build/src/pipewright"
+# SERVER_BIN: another build of the server, to compare two side by side.
+server_bin="${SERVER_BIN:-$root/build/src/pipewright}"
 hostile="$root/build/bench/hostile/pw-hostile"
 # Every connection is a descriptor, on both sides.
 ulimit -n "$(ulimit -Hn)"

@@ -177,6 +177,7 @@ result<config> load_config_text(std::string_view defaults_toml, std::optional<st
   }
   server.str("data_dir", cfg.server.data_dir, true);
   server.integer("io_threads", cfg.server.io_threads, 1, 64);
+  server.integer("ws_threads", cfg.server.ws_threads, 0, 64);
   server.duration("drain_timeout_ms", cfg.server.drain_timeout, 0, 600'000);
   server.integer("max_connections", cfg.server.max_connections, 1, 1'000'000);
   server.finish();

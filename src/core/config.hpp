@@ -30,6 +30,10 @@ struct server_config {
   listen_address listen;
   std::string data_dir = "./data";
   std::uint32_t io_threads = 1;
+  // Threads of the /api/v1/ws sockets, apart from HTTP's, so that frames to
+  // many sockets never queue ahead of a request; 0: they share the HTTP
+  // threads (docs/decisions.md, "WebSockets on threads of their own").
+  std::uint32_t ws_threads = 1;
   millis drain_timeout{5000};
   std::size_t max_connections = 10000;
 };

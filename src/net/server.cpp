@@ -3,6 +3,7 @@
 #include "net/server.hpp"
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <boost/beast/core/error.hpp>
 #include <fmt/format.h>
@@ -41,6 +42,19 @@ void server::impl::do_accept() {
   });
 }
 
+tcp::socket server::impl::to_ws_thread(tcp::socket&& socket) {
+  if (cfg.server.ws_threads == 0) return std::move(socket);  // they share the HTTP threads
+  beast::error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return std::move(socket);
+  const auto fd = socket.release(ec);
+  if (ec) return std::move(socket);
+  tcp::socket moved(asio::make_strand(ws_ioc));
+  moved.assign(protocol, fd, ec);
+  if (ec) ::close(fd);
+  return moved;
+}
+
 server::server(const core::config& cfg, router& routes, authenticator& auth, actors::gateway& gate,
                const store::database& db, core::node_metrics* metrics)
     : impl_(std::make_unique<impl>(cfg, routes, auth, gate, db, metrics)) {}
@@ -70,6 +84,10 @@ core::result<std::uint16_t> server::start() {
       pthread_setname_np(pthread_self(), "pw-http");
       i.ioc.run();
     });
+  for (std::uint32_t t = 0; t < i.cfg.server.ws_threads; ++t) i.threads.emplace_back([&i] {
+      pthread_setname_np(pthread_self(), "pw-ws");
+      i.ws_ioc.run();
+    });
   return port;
 }
 
@@ -86,6 +104,8 @@ void server::stop() {
   // Give close frames a moment to leave, then stop everything.
   for (int k = 0; k < 20 && i.sockets.size() > 0; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   i.ioc.stop();
+  i.ws_work.reset();
+  i.ws_ioc.stop();
   for (auto& t : i.threads)
     if (t.joinable()) t.join();
   i.threads.clear();

@@ -2,6 +2,7 @@
 // (server.cpp) and the connections it hands over (http_session.cpp).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -29,6 +30,7 @@ struct server::impl {
         db(d),
         metrics(m),
         ioc(static_cast<int>(c.server.io_threads)),
+        ws_ioc(static_cast<int>(std::max<std::uint32_t>(1, c.server.ws_threads))),
         acceptor(asio::make_strand(ioc)),
         sio(ioc,
             sio_options{c.limits.ws_idle_timeout / 2, c.limits.ws_idle_timeout / 2, c.limits.ws_max_frame_bytes,
@@ -49,6 +51,11 @@ struct server::impl {
   std::atomic<bool> stopped{false};
   ws_registry sockets;
   asio::io_context ioc;
+  // The /api/v1/ws sockets run on threads of their own (server.ws_threads;
+  // 0: on the HTTP threads): a burst of frames to many sockets never queues
+  // ahead of an HTTP request.
+  asio::io_context ws_ioc;
+  asio::executor_work_guard<asio::io_context::executor_type> ws_work{ws_ioc.get_executor()};
   tcp::acceptor acceptor;
   asio::steady_timer accept_pause{acceptor.get_executor()};
   std::chrono::steady_clock::time_point last_accept_warning{};
@@ -56,6 +63,8 @@ struct server::impl {
   std::vector<std::thread> threads;
 
   void do_accept();
+  // The socket of an upgraded connection, moved onto ws_ioc.
+  tcp::socket to_ws_thread(tcp::socket&& socket);
 };
 
 // A new connection within server.max_connections: read requests, route

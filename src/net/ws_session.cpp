@@ -39,6 +39,14 @@ ws_session::~ws_session() { registry_.remove(this); }
 
 void ws_session::run(beast::http::request<beast::http::string_body> upgrade) {
   registry_.add(shared_from_this());
+  // Called on the thread that read the upgrade; the socket lives on its own
+  // strand (server.ws_threads), where everything else it does runs too.
+  asio::dispatch(ws_.get_executor(), [self = shared_from_this(), upgrade = std::move(upgrade)]() mutable {
+    self->accept(std::move(upgrade));
+  });
+}
+
+void ws_session::accept(beast::http::request<beast::http::string_body> upgrade) {
   // Autotuned, the kernel takes up to 4 MB for a peer that stopped reading
   // before the send queue (limits.ws_send_queue) notices: thousands of
   // frames pushed through the stack for nothing (docs/reliability.md, "Overload").

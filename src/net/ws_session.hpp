@@ -59,6 +59,7 @@ class ws_session final : public actors::event_sink, public std::enable_shared_fr
   void interrupted(const std::string& room) override;
 
  private:
+  void accept(boost::beast::http::request<boost::beast::http::string_body> upgrade);
   void on_accept(boost::beast::error_code ec);
   // On the socket's strand: the events deliver() gathered since the last call.
   void take_inbox();

@@ -96,8 +96,11 @@ void generate_events(http& c, const std::string& token, ws_client& witness, std:
 }  // namespace
 
 TEST_CASE("replay: a socket away for 200 events reconnects with since and gets every event once, in order") {
+  // On threads of their own (the default) and on the HTTP threads.
+  const int ws_threads = GENERATE(1, 0);
+  INFO("server.ws_threads = " << ws_threads);
   temp_dir dir;
-  server_process srv(dir, config_builder().str());
+  server_process srv(dir, config_builder().section("server", "ws_threads = " + std::to_string(ws_threads) + "\n").str());
   srv.start();
   REQUIRE(srv.wait_ready());
   http c(srv.port());

@@ -47,6 +47,7 @@ TEST_CASE("the embedded defaults load and describe the feedback DAG") {
   CHECK(cfg->server.listen.port == 8080);
   CHECK(cfg->server.data_dir == "./data");
   CHECK(cfg->limits.ws_send_buffer_bytes == 131072);
+  CHECK(cfg->server.ws_threads == 1);
   CHECK(cfg->actors.scheduler_poll_us == 0);
   CHECK(cfg->actors.scheduler_steal_ms == 1);
   const auto& p = cfg->pipelines.at("feedback");
@@ -61,6 +62,7 @@ TEST_CASE("every config error names its key") {
   CHECK(error_of("[nonsense]\n") == "config: nonsense: unknown key");
   CHECK(error_of("[server]\nlisten = \"nohost\"\n") == "config: server.listen: expected HOST:PORT, got \"nohost\"");
   CHECK(error_of("[server]\nio_threads = 0\n") == "config: server.io_threads: 0 is out of range [1, 64]");
+  CHECK(error_of("[server]\nws_threads = 65\n") == "config: server.ws_threads: 65 is out of range [0, 64]");
   CHECK(error_of("[limits]\nws_send_buffer_bytes = -1\n") ==
         "config: limits.ws_send_buffer_bytes: -1 is out of range [0, 67108864]");
   CHECK(error_of("[actors]\nscheduler_steal_ms = 0\n") == "config: actors.scheduler_steal_ms: 0 is out of range [1, 1000]");
