@@ -116,8 +116,10 @@ int serve(const serve_options& o) {
   }
   setup_logging(cfg->log_level, cfg->log_format);
   raise_fd_limit(cfg->server.max_connections);
-  spdlog::info("event=node.starting data_dir={} sync={} max_active={} scheduler_threads={}", cfg->server.data_dir,
-               cfg->store.sync, cfg->actors.max_active, cfg->actors.scheduler_threads);
+  spdlog::info("event=node.starting data_dir={} sync={} max_active={} io_threads={} ws_threads={} scheduler_threads={} "
+               "scheduler_poll_us={}",
+               cfg->server.data_dir, cfg->store.sync, cfg->actors.max_active, cfg->server.io_threads, cfg->server.ws_threads,
+               cfg->actors.scheduler_threads, cfg->actors.scheduler_poll_us);
 
   auto db = store::database::open(cfg->server.data_dir, store::open_options{cfg->store.block_cache_mb, cfg->store.write_buffer_mb});
   if (!db) {
