@@ -334,8 +334,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (!who) return reply(refusal(srv_.auth, who.err()));
     auto opts = ws_options_for(srv_.cfg.limits, srv_.metrics, query, who->admin);
     if (!opts) return reply(error_response(opts.err()));
-    auto ws = std::make_shared<ws_session>(srv_.to_ws_thread(stream_.release_socket()), std::move(who).value(), std::move(opts).value(),
-                                           srv_.gate, srv_.db, srv_.sockets, slot_);
+    auto socket = srv_.to_ws_thread(stream_.release_socket());
+    auto ws = std::make_shared<ws_session>(std::move(socket), std::move(who).value(), std::move(opts).value(), srv_.gate,
+                                           srv_.db, srv_.sockets, slot_);
     ws->run(std::move(req));
   }
 
